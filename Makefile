@@ -1,0 +1,42 @@
+# riskmap: `make run` serves the dashboard, `make test` runs every check. Both set up first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+STORE ?= data/incidents.gpkg
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test lint bench sample clean
+
+setup: $(STAMP) $(STORE)
+
+# Reinstall only when pyproject.toml changed since the last install.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(STAMP)
+
+# The sample store is built from the committed sample CSV when it is absent.
+$(STORE): | $(STAMP)
+	$(BIN)/riskmap import data/sample_incidents.csv --store $(STORE)
+
+run: setup
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
+
+lint: $(STAMP)
+	$(BIN)/ruff check riskmap tests app.py benchmarks
+	$(BIN)/ruff format --check riskmap tests app.py benchmarks
+	$(BIN)/mypy
+
+test: setup lint
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python benchmarks/run.py
+
+sample: $(STAMP)
+	$(BIN)/riskmap sample -o data/sample_incidents.csv
+
+clean:
+	rm -rf $(VENV) $(STORE) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,295 @@
+"""riskmap dashboard: widgets and layout only; everything shown is computed by ``riskmap``.
+
+Run with ``make run`` (or ``streamlit run app.py``). One filter state drives the map, the
+counts, the charts, the table, the downloads and the URL, so a copied link reopens the view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+
+import folium
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from riskmap import about, charts, dashboard, export, hotspots, i18n, maps, privacy
+from riskmap.errors import RiskmapError
+from riskmap.filters import Filters
+from riskmap.gazetteer import load_places
+from riskmap.i18n import label, t
+from riskmap.metrics import HEADLINES, load_published
+from riskmap.schema import INCIDENT_TYPES, PERPETRATORS, PLACE_TYPES
+from riskmap.settings import Settings
+from riskmap.store import read_incidents
+
+st.set_page_config(page_title="riskmap", page_icon="🗺️", layout="wide")
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def _load(store: str, mtime: float, places_file: str | None, _settings: Settings):
+    """Read the store once per file version; build the public view once too."""
+    places = load_places(places_file)
+    raw = read_incidents(store)
+    public = privacy.public_view(raw, places=places, settings=_settings)
+    return places, pd.DataFrame(raw.drop(columns="geometry")), public
+
+
+@st.cache_data(show_spinner=False)
+def _published() -> pd.DataFrame:
+    return load_published()
+
+
+def _mtime(path: os.PathLike[str] | str) -> float:
+    try:
+        return os.path.getmtime(path)
+    except OSError:
+        return 0.0
+
+
+settings = Settings.from_env()
+state = st.session_state
+
+# --- language and initial state from the URL (once per session) -------------------------------
+if "initialised" not in state:
+    params = {k: st.query_params.get_all(k) for k in st.query_params}
+    first = Filters.from_query_params(params)
+    state.lang = i18n.normalize_language(st.query_params.get("lang"))
+    state.types = list(first.types)
+    state.cities = list(first.cities)
+    state.perpetrators = list(first.perpetrators)
+    state.place_types = list(first.place_types)
+    state.children_only = first.children_only
+    state.url_dates = (first.start, first.end)
+    state.preset = "custom" if (first.start or first.end) else "all"
+    state.initialised = True
+
+with st.sidebar:
+    lang = st.radio(
+        "Idioma / Language",
+        i18n.LANGUAGES,
+        key="lang",
+        format_func=lambda v: {"es": "Español", "en": "English"}[v],
+        horizontal=True,
+    )
+
+try:
+    places, raw, public = _load(
+        str(settings.store),
+        _mtime(settings.store),
+        str(settings.places) if settings.places else None,
+        settings,
+    )
+except RiskmapError as e:
+    st.error(t("error_store", lang, error=e))
+    st.stop()
+
+st.title(t("title", lang))
+st.caption(t("subtitle", lang))
+if bool(public["synthetic"].fillna(False).any()):
+    st.warning(t("synthetic_banner", lang), icon="⚠️")
+
+bounds = dashboard.date_bounds(public)
+cities = sorted({str(c) for c in public["city"].dropna()} | set(state.cities))
+
+# --- filters ----------------------------------------------------------------------------------
+with st.sidebar:
+    st.header(t("filters", lang))
+    preset = st.selectbox(
+        t("period", lang),
+        dashboard.PRESETS,
+        key="preset",
+        format_func=lambda v: t(
+            {"all": "preset_all", "last30": "preset_30", "last90": "preset_90"}.get(
+                v, "preset_custom"
+            ),
+            lang,
+        ),
+    )
+    start, end = dashboard.preset_range(preset, bounds)
+    if preset == "custom" and bounds:
+        if "dates" not in state:
+            url_start, url_end = state.url_dates
+            state.dates = (url_start or bounds[0], url_end or bounds[1])
+        picked = st.date_input(
+            t("date_range", lang),
+            key="dates",
+            min_value=min(bounds[0], state.dates[0]) if state.dates else bounds[0],
+            max_value=max(bounds[1], state.dates[-1]) if state.dates else bounds[1],
+        )
+        chosen = tuple(picked) if isinstance(picked, tuple | list) else (picked,)
+        start = chosen[0] if chosen else None
+        end = chosen[1] if len(chosen) > 1 else start
+    types = st.multiselect(
+        t("incident_types", lang),
+        INCIDENT_TYPES,
+        key="types",
+        format_func=lambda v: label(v, lang),
+    )
+    chosen_cities = st.multiselect(t("city", lang), cities, key="cities")
+    perpetrators = st.multiselect(
+        t("perpetrator", lang),
+        PERPETRATORS,
+        key="perpetrators",
+        format_func=lambda v: label(v, lang),
+    )
+    place_types = st.multiselect(
+        t("place_type", lang), PLACE_TYPES, key="place_types", format_func=lambda v: label(v, lang)
+    )
+    children_only = st.checkbox(t("children_only", lang), key="children_only")
+    st.caption(t("share_link", lang))
+
+filters = Filters(
+    start=start if isinstance(start, dt.date) else None,
+    end=end if isinstance(end, dt.date) else None,
+    types=tuple(types),
+    cities=tuple(chosen_cities),
+    perpetrators=tuple(perpetrators),
+    place_types=tuple(place_types),
+    children_only=children_only,
+)
+wanted = {**filters.to_query_params(), "lang": lang}
+current = {k: st.query_params.get_all(k) for k in st.query_params}
+if {k: v if isinstance(v, list) else [v] for k, v in wanted.items()} != current:
+    st.query_params.from_dict(wanted)
+
+selection = dashboard.select(public, filters, published=_published())
+k = settings.min_cell
+
+# --- headline counts --------------------------------------------------------------------------
+shown = [h for h in HEADLINES if h not in {"people_kidnapped", "people_in_attempts"}]
+columns = [*st.columns(3), *st.columns(3)]
+for col, key in zip(columns, shown, strict=True):
+    value = selection.counts[key]
+    col.metric(
+        t(f"m_{key}", lang),
+        privacy.format_count(value, k=k),
+        help=t("published", lang, value=selection.published[key])
+        if key in selection.published
+        else None,
+    )
+if selection.published:
+    source = _published()["source"].iloc[0]
+    pairs = ", ".join(
+        f"{t(f'm_{key}', lang)}: {value}" for key, value in selection.published.items()
+    )
+    st.caption(t("published_note", lang, source=source) + " — " + pairs)
+
+tab_map, tab_trends, tab_hot, tab_data, tab_about = st.tabs(
+    [t(x, lang) for x in ("tab_map", "tab_trends", "tab_hotspots", "tab_data", "tab_about")]
+)
+
+with tab_map:
+    if selection.incidents.empty:
+        st.info(t("no_incidents", lang))
+    if selection.unresolved:
+        st.caption(t("unresolved_note", lang, n=privacy.format_count(selection.unresolved, k=k)))
+    base = maps.base_map(places, lang=lang, asset_base=settings.asset_base)
+    layers = maps.incident_layers(
+        selection.incidents,
+        lang=lang,
+        marker_limit=settings.marker_limit,
+        min_cell=k,
+        asset_base=settings.asset_base,
+    )
+    centre, zoom = maps.centre_and_zoom(maps.selection_bounds(selection.incidents))
+    st_folium(
+        base,
+        key=f"map_{lang}",
+        feature_group_to_add=layers,
+        layer_control=folium.LayerControl(collapsed=True),
+        center=centre,
+        zoom=zoom,
+        returned_objects=[],
+        use_container_width=True,
+        height=560,
+    )
+
+with tab_trends:
+    period = st.radio(
+        t("chart_period", lang),
+        ("month", "week"),
+        key="trend_period",
+        format_func=lambda v: t(f"period_{v}", lang),
+        horizontal=True,
+    )
+    if selection.incidents.empty:
+        st.info(t("no_incidents", lang))
+    else:
+        for by in ("type", "place", "perpetrator"):
+            st.altair_chart(
+                charts.trend_chart(
+                    selection.incidents, by=by, period=period, lang=lang, min_cell=k
+                ),
+                width="stretch",
+            )
+
+with tab_hot:
+    st.subheader(t("hotspots_title", lang))
+    radius = st.number_input(
+        t("hotspots_radius", lang),
+        min_value=100,
+        max_value=5000,
+        value=int(settings.radius_m),
+        step=100,
+        key="radius",
+    )
+    end_day = filters.end or (bounds[1] if bounds else dt.date.today())
+    days = (end_day - filters.start).days + 1 if filters.start else 90
+    rows = raw.loc[dashboard.select(public, filters.with_(start=None, end=None)).incidents.index]
+    ranking = hotspots.rank_sites(
+        rows, places=places, end=end_day, period_days=days, radius_m=float(radius)
+    )
+    st.caption(t("hotspots_help", lang, radius=int(radius), days=days, end=end_day))
+    st.dataframe(
+        dashboard.ranking_table(ranking, lang=lang, min_cell=k),
+        hide_index=True,
+        width="stretch",
+    )
+    st.markdown(f"**{t('gi_title', lang)}**")
+    gi = hotspots.gi_star(raw.loc[selection.incidents.index], resolution=settings.h3_resolution)
+    if not gi.ran:
+        st.info(t("gi_refused", lang, reason=gi.reason))
+    else:
+        n_hot = int(gi.significant_hot)
+        st.write(
+            t("gi_result", lang, n=n_hot, alpha=gi.alpha)
+            if n_hot
+            else t("gi_none", lang, alpha=gi.alpha)
+        )
+
+with tab_data:
+    st.subheader(t("data_table", lang))
+    st.caption(t("rows", lang, n=len(selection.incidents)))
+    st.dataframe(selection.incidents, hide_index=True, width="stretch", key="table")
+    synthetic = bool(selection.incidents["synthetic"].fillna(False).any())
+    manifest = export.manifest(selection.incidents, filters=filters, synthetic=synthetic)
+    c1, c2, c3 = st.columns(3)
+    c1.download_button(
+        t("download_csv", lang),
+        export.to_csv(selection.incidents),
+        file_name="riskmap_incidents.csv",
+        mime="text/csv",
+        key="download_csv",
+    )
+    c2.download_button(
+        t("download_geojson", lang),
+        export.to_geojson(selection.incidents),
+        file_name="riskmap_incidents.geojson",
+        mime="application/geo+json",
+        key="download_geojson",
+    )
+    c3.download_button(
+        t("download_manifest", lang),
+        json.dumps(manifest, ensure_ascii=False, indent=2, default=str),
+        file_name="riskmap_manifest.json",
+        mime="application/json",
+        key="download_manifest",
+    )
+    with st.expander(t("data_dictionary", lang)):
+        st.markdown(about.data_dictionary(lang))
+
+with tab_about:
+    st.markdown(about.about(lang))

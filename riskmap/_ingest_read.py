@@ -1,0 +1,403 @@
+"""Read a spreadsheet as a table of raw cells: CSV (any of ``,`` ``;`` tab), XLSX or GeoJSON.
+
+Nothing is interpreted here beyond the file format: cells stay as written (text, or the
+dates and numbers a workbook stores), each row keeps the line, row or feature number it came
+from, and a row that cannot be read cleanly (a quote left open, more cells than headers, a
+polygon in a GeoJSON of points) carries a problem instead of being dropped.
+
+Encodings are tried in the order researchers' files use them: UTF-8 (with or without the BOM
+Excel writes), UTF-16 with a BOM (Excel's "Unicode text"), then Windows-1252, whose printable
+range is a superset of Latin-1's.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import warnings
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from riskmap.errors import InputFileError
+
+#: Most uncompressed bytes a workbook may expand to.
+MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024
+#: Highest compression ratio of a large workbook member (zip bombs reach thousands).
+MAX_XLSX_RATIO = 200
+#: Largest CSV or GeoJSON file read.
+MAX_TEXT_BYTES = 512 * 1024 * 1024
+#: How many leading rows are searched for the header row (titles often sit above it).
+HEADER_SEARCH_ROWS = 10
+DELIMITERS = (",", ";", "\t")
+
+Recognise = Callable[[str], "str | None"]
+
+
+@dataclass
+class RawTable:
+    """Cells of one sheet as read, before any header or value is interpreted."""
+
+    #: The file read.
+    path: Path
+    #: Original headers (made unique) as columns; cells as written, ``""`` when empty.
+    frame: pd.DataFrame
+    #: Where each row starts in the file (line, row or feature number, 1-based).
+    lines: list[int]
+    #: What :attr:`lines` counts: ``"line"``, ``"row"`` or ``"feature"``.
+    unit: str
+    #: ``"csv"``, ``"xlsx"`` or ``"geojson"``.
+    format: str
+    #: Text encoding of a CSV.
+    encoding: str | None = None
+    #: Delimiter of a CSV.
+    delimiter: str | None = None
+    #: Worksheet read from a workbook.
+    sheet: str | None = None
+    #: Headers whose canonical column is fixed by the format (a GeoJSON point's lat and lon).
+    forced: dict[str, str] = field(default_factory=dict)
+    #: Position of each row that could not be read cleanly -> why.
+    problems: dict[int, str] = field(default_factory=dict)
+    #: Things the user should know that are not errors.
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_raw(path: Path, *, recognise: Recognise) -> RawTable:
+    """Read ``path`` as a table, choosing the reader by content and extension.
+
+    Parameters
+    ----------
+    path
+        CSV, TSV, TXT, XLSX or (Geo)JSON file.
+    recognise
+        Maps a header to its canonical column (or ``None``); used to find the header row.
+
+    Raises
+    ------
+    InputFileError
+        If the file is missing, empty, binary, or not a readable table.
+    """
+    if not path.is_file():
+        msg = f"{path}: no such file"
+        raise InputFileError(msg)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        msg = f"{path}: cannot read the file ({e.strerror or e})"
+        raise InputFileError(msg) from e
+    if not data.strip():
+        msg = f"{path}: the file is empty; export the spreadsheet again with its rows"
+        raise InputFileError(msg)
+    suffix = path.suffix.lower()
+    if data[:4] == b"PK\x03\x04":
+        return _read_xlsx(path, recognise=recognise)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        msg = (
+            f"{path}: an old Excel .xls workbook or a password-protected one; "
+            "save it as an unprotected .xlsx or as CSV"
+        )
+        raise InputFileError(msg)
+    if suffix in {".xlsx", ".xlsm"}:
+        msg = f"{path}: not an Excel workbook (.xlsx files are zip archives); is it a CSV?"
+        raise InputFileError(msg)
+    if len(data) > MAX_TEXT_BYTES:
+        msg = f"{path}: {len(data) // 2**20} MB is too big to import; split the file"
+        raise InputFileError(msg)
+    text, encoding = _decode(path, data)
+    if suffix in {".geojson", ".json"} or text.lstrip()[:1] == "{":
+        return _read_geojson(path, text)
+    return _read_csv(path, text, encoding=encoding, recognise=recognise)
+
+
+def _decode(path: Path, data: bytes) -> tuple[str, str]:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as e:
+            msg = f"{path}: broken UTF-16 text ({e.reason} at byte {e.start})"
+            raise InputFileError(msg) from e
+    if b"\x00" in data[:65536]:
+        msg = f"{path}: a binary file, not a spreadsheet; export it as CSV or XLSX"
+        raise InputFileError(msg)
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        break
+    controls = sum(1 for c in text[:65536] if ord(c) < 32 and c not in "\t\r\n")
+    if controls > max(32, len(text[:65536]) // 20):
+        msg = f"{path}: a binary file, not a spreadsheet; export it as CSV or XLSX"
+        raise InputFileError(msg)
+    return text, "utf-8" if encoding == "utf-8-sig" else encoding
+
+
+def _sniff(text: str) -> str:
+    """Return the delimiter whose first rows have the most consistent, widest shape."""
+    best, best_score = ",", (-1.0, 0)
+    sample = text[:65536]
+    for delim in DELIMITERS:
+        reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delim)
+        try:
+            rows = [r for _, r in zip(range(50), reader, strict=False) if any(c.strip() for c in r)]
+        except csv.Error:
+            continue
+        if not rows:
+            continue
+        width = max(len(r) for r in rows[:HEADER_SEARCH_ROWS])
+        if width < 2:
+            continue
+        same = sum(len(r) == width for r in rows) / len(rows)
+        score = (same, width)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _read_csv(path: Path, text: str, *, encoding: str, recognise: Recognise) -> RawTable:
+    delimiter = _sniff(text)
+    csv.field_size_limit(max(csv.field_size_limit(), 64 * 2**20))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[tuple[int, int, list[str]]] = []
+    start = 1
+    try:
+        for row in reader:
+            records.append((start, reader.line_num, row))
+            start = reader.line_num + 1
+    except csv.Error as e:
+        msg = f"{path}, line {reader.line_num}: not readable as CSV ({e})"
+        raise InputFileError(msg) from e
+    table, _ = _tabulate(
+        path,
+        [(a, list[object](r)) for a, _, r in records],
+        recognise=recognise,
+        unit="line",
+        fmt="csv",
+    )
+    table.encoding, table.delimiter = encoding, delimiter
+    width = len(table.frame.columns)
+    spans = {a: (b, len(r)) for a, b, r in records}
+    for i, line in enumerate(table.lines):
+        end, cells = spans[line]
+        if end > line and i not in table.problems and cells != width:
+            table.problems[i] = (
+                f"lines {line}-{end} run together: a quotation mark is probably not closed; "
+                "fix the quotes and import the file again"
+            )
+    return table
+
+
+def _read_xlsx(path: Path, *, recognise: Recognise) -> RawTable:
+    _check_zip(path)
+    import openpyxl  # defusedxml is installed, so openpyxl parses the XML safely
+
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about styles and extensions it ignores; the cells are unaffected.
+            warnings.simplefilter("ignore", UserWarning)
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises many types for a broken workbook
+        msg = f"{path}: not a readable Excel workbook ({type(e).__name__}: {e}); save it again"
+        raise InputFileError(msg) from e
+    tables: list[tuple[RawTable, bool]] = []
+    try:
+        for sheet in book.worksheets:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                rows = [
+                    (i, [_cell(v) for v in values])
+                    for i, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+                ]
+            if any(any(_text(c) for c in r) for _, r in rows):
+                table, recognised = _tabulate(
+                    path, rows, recognise=recognise, unit="row", fmt="xlsx"
+                )
+                table.sheet = sheet.title
+                tables.append((table, recognised))
+    finally:
+        book.close()
+    if not tables:
+        msg = f"{path}: the workbook has no rows; export the spreadsheet again with its rows"
+        raise InputFileError(msg)
+    # The first sheet whose header is recognised; else the first sheet, to report on.
+    chosen = next((t for t, ok in tables if ok), tables[0][0])
+    ignored = [t.sheet or "" for t, _ in tables if t is not chosen]
+    if ignored:
+        chosen.warnings.append(
+            f"read sheet {chosen.sheet!r} only; sheet(s) {', '.join(map(repr, ignored))} ignored "
+            "(save each sheet as its own file to import it)"
+        )
+    return chosen
+
+
+def _check_zip(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as e:
+        msg = f"{path}: a damaged workbook ({e}); save it again from Excel"
+        raise InputFileError(msg) from e
+    total = sum(i.file_size for i in infos)
+    worst = max((i.file_size / max(i.compress_size, 1) for i in infos), default=0)
+    if (
+        total > MAX_XLSX_UNCOMPRESSED
+        or len(infos) > 10_000
+        or (worst > MAX_XLSX_RATIO and total > 16 * 2**20)
+    ):
+        msg = (
+            f"{path}: refused: the workbook expands to {total // 2**20} MB "
+            f"(compression ratio {worst:.0f}:1), an absurd size for an incident log; "
+            "save it as CSV or split it"
+        )
+        raise InputFileError(msg)
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime | dt.date | int | float):
+        return value
+    return str(value)
+
+
+def _read_geojson(path: Path, text: str) -> RawTable:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        msg = f"{path}, line {e.lineno}: not valid JSON ({e.msg})"
+        raise InputFileError(msg) from e
+    kind = doc.get("type") if isinstance(doc, dict) else None
+    if kind == "FeatureCollection" and isinstance(doc.get("features"), list):
+        features = doc["features"]
+    elif kind == "Feature":
+        features = [doc]
+    else:
+        msg = f"{path}: not a GeoJSON FeatureCollection (type is {kind!r})"
+        raise InputFileError(msg)
+    records: list[dict[str, object]] = []
+    problems: dict[int, str] = {}
+    for i, feature in enumerate(features):
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        record = {k: _json_cell(v) for k, v in (props or {}).items()}
+        record["__geometry_lat__"] = record["__geometry_lon__"] = ""
+        geom = feature.get("geometry") if isinstance(feature, dict) else None
+        record["__geometry__"] = "" if geom is None else json.dumps(geom, ensure_ascii=False)
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            problems[i] = "not a GeoJSON Feature"
+        elif geom is not None:
+            coords = geom.get("coordinates") if isinstance(geom, dict) else None
+            gtype = geom.get("type") if isinstance(geom, dict) else type(geom).__name__
+            if gtype != "Point":
+                problems[i] = f"geometry is a {gtype}; only Point features (or none) are imported"
+            elif (
+                not isinstance(coords, list)
+                or len(coords) < 2
+                or not all(isinstance(c, int | float) for c in coords[:2])
+            ):
+                problems[i] = f"point coordinates {coords!r} are not [longitude, latitude]"
+            else:
+                record["__geometry_lon__"], record["__geometry_lat__"] = coords[0], coords[1]
+        records.append(record)
+    columns = list(dict.fromkeys(k for r in records for k in r))
+    frame = pd.DataFrame(
+        [[r.get(c, "") for c in columns] for r in records], columns=columns, dtype=object
+    )
+    return RawTable(
+        path=path,
+        frame=frame,
+        lines=list(range(1, len(records) + 1)),
+        unit="feature",
+        format="geojson",
+        encoding="utf-8",
+        forced={"__geometry_lat__": "lat", "__geometry_lon__": "lon"},
+        problems=problems,
+    )
+
+
+def _json_cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _tabulate(
+    path: Path,
+    rows: list[tuple[int, list[object]]],
+    *,
+    recognise: Recognise,
+    unit: str,
+    fmt: str,
+) -> tuple[RawTable, bool]:
+    """Find the header among the first rows; return the table below it and whether it was found."""
+    filled = [(n, r) for n, r in rows if any(_text(c) for c in r)]
+    if not filled:
+        msg = f"{path}: the file has no rows; export the spreadsheet again with its rows"
+        raise InputFileError(msg)
+    header_at, recognised = 0, False
+    for i, (_, row) in enumerate(filled[:HEADER_SEARCH_ROWS]):
+        known = {recognise(_text(c)) for c in row} - {None}
+        if len(known) >= 2 and known & {"date", "incident_types"}:
+            header_at, recognised = i, True
+            break
+    header_line, header = filled[header_at]
+    body = filled[header_at + 1 :]
+    warn = []
+    if header_at:
+        warn.append(
+            f"skipped {header_at} {unit}(s) above the header on {unit} {header_line} "
+            "(titles or notes, not incidents)"
+        )
+    names = _unique_headers([_text(c) for c in header])
+    width = len(names)
+    lines, cells, problems = [], [], {}
+    for i, (n, row) in enumerate(body):
+        values = list(row)
+        extra = values[width:]
+        if any(_text(c) for c in extra):
+            problems[i] = (
+                f"the {unit} has {len(values)} cells but the header has {width} columns "
+                "(a stray delimiter or an unquoted comma?)"
+            )
+        values = values[:width] + [""] * (width - len(values))
+        lines.append(n)
+        cells.append(values)
+    frame = pd.DataFrame(cells, columns=names, dtype=object)
+    # Columns with neither a header nor a value are Excel's trailing empties.
+    empty = [c for c in names if c.startswith("column_") and not frame[c].map(_text).any()]
+    frame = frame.drop(columns=empty)
+    table = RawTable(
+        path=path,
+        frame=frame,
+        lines=lines,
+        unit=unit,
+        format=fmt,
+        problems=problems,
+        warnings=warn,
+    )
+    return table, recognised
+
+
+def _unique_headers(raw: list[str]) -> list[str]:
+    names: list[str] = []
+    for i, name in enumerate(raw, start=1):
+        base = name.strip() or f"column_{i}"
+        candidate, n = base, 2
+        while candidate in names:
+            candidate, n = f"{base} ({n})", n + 1
+        names.append(candidate)
+    return names
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ("" if value is None else str(value))

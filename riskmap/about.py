@@ -1,0 +1,146 @@
+"""Long texts of the dashboard: the About page and the data dictionary, in Spanish and English."""
+
+from __future__ import annotations
+
+from riskmap.settings import DATA_DIR
+
+ABOUT: dict[str, str] = {
+    "en": """
+### What this is
+riskmap maps reported violence against asylum seekers returned to Tamaulipas, Mexico, under the
+US "Remain in Mexico" program (Migrant Protection Protocols, MPP): kidnappings (including
+"express" kidnappings by police), extortion, sexual assault, robbery and threats at bus
+terminals, in taxis, outside the Mexican immigration (INM) offices by the international bridges,
+near shelters and at the Matamoros camp.
+
+### The bundled data are synthetic
+**Every incident in the bundled sample is invented.** Its totals match the figures Human Rights
+Watch published for Tamaulipas, November 2019 – January 2020 (at least 32 kidnappings or
+attempts, at least 80 people kidnapped and 19 more in attempts, at least 38 children, 4 women
+reporting sexual assault, 5 express kidnappings by police), but no record is a real event or a
+real person. Downloads of synthetic data say so in the file and in the manifest.
+
+### Method
+- **Geocoding.** Place descriptions ("la central camionera", "outside the INM office at
+  Bridge 2") are matched against a gazetteer of real places with sourced coordinates
+  (`data/gazetteer.csv`, each row citing its source). Text is normalised (case, accents,
+  abbreviations), matched exactly to known names and aliases, then fuzzily; the city decides
+  between same-named places ("Puente Nuevo" is a different bridge in each city).
+- **Precision.** Each incident is placed at a *site*, in a *neighbourhood*, only in a *city*, or
+  *unresolved* (after ACLED's geo-precision codes). Only sites are drawn as points; areas are
+  drawn as circles that show the uncertainty, city-level incidents as a count at the city, and
+  unresolved incidents are counted beside the map but not drawn.
+- **Counting.** One incident is one event, whatever its types. "People kidnapped" are the
+  victims of kidnappings and express kidnappings; "people in attempts" those of attempts only;
+  children are counted among them. Published figures appear beside the counts only when no
+  filter other than the date is set and the dates cover their whole period.
+- **Hotspots.** Sites are ranked by incidents within a radius (default 500 m) in the period and
+  the one before, each with an exact 95% Poisson interval. Getis-Ord Gi* on an H3 hex grid, with
+  permutation inference and a false-discovery-rate correction, runs only with at least 30
+  precisely placed incidents; otherwise the app says why it does not.
+
+### Limits
+These are **reported** incidents only: a fraction of what happens. Many victims never report, out
+of fear or because they are moved on; reports cluster where researchers and shelters are. A
+place with few reports is not a safe place. Counts this small are uncertain: read the intervals.
+
+### Privacy
+The public view never shows a victim's exact location or any free text:
+- an incident at a public site (an international bridge, a bus terminal, an INM office, a plaza)
+  is shown at the site's point; shelters and the camp are not pinned;
+- any other incident is moved to the centre of its H3 cell (about 0.7 km²) or to the city point;
+- incidents that include sexual assault are shown only at the city point and by month;
+- descriptions, notes and sources never appear; incident ids are replaced by pseudonyms;
+- counts below 3 are shown as "<3", with a second cell hidden where a total would reveal it.
+Exact locations and notes are available only in the restricted view, after login, to staff on
+an allow-list.
+
+### Sources
+- Human Rights Watch, "US: Investigate 'Remain in Mexico' Program" (2 June 2020), and its
+  complaint to the DHS Inspector General: figures for Tamaulipas, Nov 2019 – Jan 2020.
+- Gazetteer coordinates: see the `source` column of `data/gazetteer.csv` (encyclopedia
+  coordinates, GeoNames ids, government crossing lists).
+- Map tiles © OpenStreetMap contributors.
+""",
+    "es": """
+### Qué es
+riskmap mapea la violencia reportada contra solicitantes de asilo devueltos a Tamaulipas, México,
+por el programa estadounidense "Quédate en México" (Protocolos de Protección a Migrantes, MPP):
+secuestros (incluidos secuestros "exprés" por policías), extorsión, agresión sexual, robo y
+amenazas en centrales de autobuses, en taxis, afuera de las oficinas del Instituto Nacional de
+Migración (INM) junto a los puentes internacionales, cerca de albergues y en el campamento de
+Matamoros.
+
+### Los datos incluidos son sintéticos
+**Todos los incidentes de la muestra incluida son inventados.** Sus totales coinciden con las
+cifras que Human Rights Watch publicó para Tamaulipas, noviembre de 2019 a enero de 2020 (al menos
+32 secuestros o intentos, al menos 80 personas secuestradas y 19 más en intentos, al menos 38
+menores, 4 mujeres que denunciaron agresión sexual, 5 secuestros exprés por policías), pero
+ningún registro es un hecho ni una persona real. Las descargas de datos sintéticos lo indican en
+el archivo y en el manifiesto.
+
+### Método
+- **Geocodificación.** Las descripciones de lugares ("la central camionera", "afuera del INM en
+  el Puente 2") se comparan con un nomenclátor de lugares reales con coordenadas documentadas
+  (`data/gazetteer.csv`, cada fila cita su fuente). El texto se normaliza (mayúsculas, acentos,
+  abreviaturas), se compara exactamente con nombres y alias conocidos y luego de forma
+  aproximada; la ciudad decide entre lugares con el mismo nombre ("Puente Nuevo" es un puente
+  distinto en cada ciudad).
+- **Precisión.** Cada incidente se ubica en un *sitio*, en una *colonia*, solo en una *ciudad*, o
+  queda *sin ubicar* (según los códigos de precisión geográfica de ACLED). Solo los sitios se
+  dibujan como puntos; las zonas como círculos que muestran la incertidumbre; los incidentes
+  conocidos solo por ciudad como un número en la ciudad; los no ubicados se cuentan junto al
+  mapa, sin dibujarse.
+- **Conteo.** Un incidente es un hecho, tenga los tipos que tenga. Las "personas secuestradas"
+  son las víctimas de secuestros y secuestros exprés; las "personas en intentos", las de intentos;
+  los menores se cuentan entre ellas. Las cifras publicadas se muestran junto a los conteos solo
+  si no hay más filtro que la fecha y las fechas cubren todo su periodo.
+- **Puntos de riesgo.** Los sitios se ordenan por incidentes dentro de un radio (500 m por
+  defecto) en el periodo y en el anterior, cada uno con un intervalo de Poisson exacto al 95%.
+  Gi* de Getis-Ord sobre una malla hexagonal H3, con inferencia por permutaciones y corrección
+  por tasa de falsos descubrimientos, solo se calcula con al menos 30 incidentes ubicados con
+  precisión; si no, la aplicación explica por qué.
+
+### Límites
+Son solo incidentes **reportados**: una fracción de lo que ocurre. Muchas víctimas nunca
+denuncian, por miedo o porque se desplazan; los reportes se concentran donde hay investigadores y
+albergues. Un lugar con pocos reportes no es un lugar seguro. Con conteos tan pequeños hay mucha
+incertidumbre: lea los intervalos.
+
+### Privacidad
+La vista pública nunca muestra la ubicación exacta de una víctima ni texto libre:
+- un incidente en un sitio público (un puente internacional, una central de autobuses, una
+  oficina del INM, una plaza) se muestra en el punto del sitio; los albergues y el campamento no
+  se señalan;
+- cualquier otro incidente se mueve al centro de su celda H3 (unos 0.7 km²) o al punto de la
+  ciudad;
+- los incidentes con agresión sexual se muestran solo en el punto de la ciudad y por mes;
+- nunca aparecen descripciones, notas ni fuentes; los identificadores se reemplazan por
+  seudónimos;
+- los conteos menores a 3 se muestran como "<3", y se oculta una segunda celda donde un total
+  permitiría deducirlos.
+Las ubicaciones exactas y las notas solo están en la vista restringida, tras iniciar sesión, para
+personal en una lista autorizada.
+
+### Fuentes
+- Human Rights Watch, "US: Investigate 'Remain in Mexico' Program" (2 de junio de 2020), y su
+  queja ante el Inspector General del DHS: cifras para Tamaulipas, nov. 2019 – ene. 2020.
+- Coordenadas del nomenclátor: ver la columna `source` de `data/gazetteer.csv` (coordenadas de
+  enciclopedias, identificadores de GeoNames, listas oficiales de cruces).
+- Mosaicos del mapa © colaboradores de OpenStreetMap.
+""",
+}
+
+
+def about(lang: str) -> str:
+    """Return the About page in ``lang`` (Markdown)."""
+    return ABOUT[lang].strip()
+
+
+def data_dictionary(lang: str) -> str:
+    """Return the data dictionary's section in ``lang`` from ``data/DATA_DICTIONARY.md``."""
+    text = (DATA_DIR / "DATA_DICTIONARY.md").read_text(encoding="utf-8")
+    heading = "## Español" if lang == "es" else "## English"
+    other = "## English" if lang == "es" else "## Español"
+    part = text.split(heading, 1)[1]
+    return part.split(other, 1)[0].strip()

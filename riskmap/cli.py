@@ -1,0 +1,502 @@
+"""The ``riskmap`` command.
+
+Each subcommand is a thin wrapper over a library function. Errors the user can cause
+(:class:`~riskmap.errors.RiskmapError`) are caught once here and printed as one line on stderr
+with exit code 2; anything else is a bug and is allowed to surface.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from riskmap import __version__
+from riskmap.errors import RiskmapError
+from riskmap.settings import DATA_DIR, Settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="riskmap",
+        description="Risk maps of violence against asylum seekers on the US-Mexico border.",
+    )
+    parser.add_argument("--version", action="version", version=f"riskmap {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("sample", help="write the synthetic sample incidents (CSV)")
+    p.add_argument(
+        "-o", "--output", type=Path, default=DATA_DIR / "sample_incidents.csv", help="CSV to write"
+    )
+    p.add_argument("--seed", type=int, default=2020, help="random seed (default 2020)")
+    p.set_defaults(handler=_cmd_sample)
+
+    # --- subcommands: geodata (geocode, places) ---
+    p = sub.add_parser(
+        "geocode", help="place the location descriptions of a CSV on the map (adds lat/lon...)"
+    )
+    p.add_argument("input", type=Path, metavar="INPUT.csv", help="CSV with place descriptions")
+    p.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
+    p.add_argument(
+        "--text-column",
+        default="location_text",
+        help="column of place descriptions (default location_text)",
+    )
+    p.add_argument(
+        "--city-column", default=None, help="column of city hints (default city, if present)"
+    )
+    p.add_argument(
+        "--places", type=Path, default=None, help="extra gazetteer CSV merged over the shipped one"
+    )
+    p.set_defaults(handler=_cmd_geocode)
+
+    p = sub.add_parser("places", help="list the gazetteer, with the confidence of each place")
+    p.add_argument("--format", choices=("csv", "json"), default="csv", help="output format")
+    p.add_argument(
+        "--places", type=Path, default=None, help="extra gazetteer CSV merged over the shipped one"
+    )
+    p.set_defaults(handler=_cmd_places)
+    # --- subcommands: import / export ---
+    p = sub.add_parser(
+        "import",
+        help="import an incident spreadsheet (CSV, XLSX or GeoJSON) into the store",
+        description=(
+            "Import a spreadsheet of incidents. Every row ends in the store or in a quarantine "
+            "CSV beside it with its line number and the reason. Exit 0: all rows imported; "
+            "3: some rows quarantined; 2: the file is unusable."
+        ),
+    )
+    p.add_argument("file", type=Path, help="CSV (, ; or tab), XLSX or GeoJSON file")
+    p.add_argument(
+        "--store",
+        type=Path,
+        help="GeoPackage store (default: $RISKMAP_STORE or data/incidents.gpkg)",
+    )
+    p.add_argument(
+        "--mapping", type=Path, help="JSON file mapping headers and values to the incident model"
+    )
+    order = p.add_mutually_exclusive_group()
+    order.add_argument(
+        "--dayfirst",
+        dest="dayfirst",
+        action="store_const",
+        const=True,
+        default=None,
+        help="read 03/04/2020 as 3 April (default for Spanish headers)",
+    )
+    order.add_argument(
+        "--monthfirst",
+        dest="dayfirst",
+        action="store_const",
+        const=False,
+        help="read 03/04/2020 as March 4",
+    )
+    p.add_argument(
+        "--json", action="store_true", help="end the output with a one-line JSON summary of counts"
+    )
+    p.set_defaults(handler=_cmd_import)
+
+    p = sub.add_parser(
+        "export",
+        help="export incidents (the public view by default) as CSV, GeoJSON or GeoPackage",
+        description=(
+            "Export the selected incidents with a manifest (OUT without its suffix + "
+            "'.manifest.json'). The public view drops free text and masks locations."
+        ),
+    )
+    p.add_argument(
+        "--store",
+        type=Path,
+        help="GeoPackage store (default: $RISKMAP_STORE or data/incidents.gpkg)",
+    )
+    p.add_argument(
+        "--format",
+        dest="fmt",
+        choices=("csv", "geojson", "gpkg"),
+        help="output format (default: from the suffix of OUT)",
+    )
+    p.add_argument("--from", dest="start", type=_iso_day, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=_iso_day, help="last day, YYYY-MM-DD")
+    p.add_argument(
+        "--type",
+        dest="types",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="T",
+        help="incident type(s), e.g. kidnapping extortion",
+    )
+    p.add_argument(
+        "--city",
+        dest="cities",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="C",
+        help="city or cities",
+    )
+    p.add_argument(
+        "--perpetrator",
+        dest="perpetrators",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="P",
+        help="perpetrator(s), e.g. police criminal_group",
+    )
+    p.add_argument("--hxl", action="store_true", help="add a row of HXL hashtags (CSV only)")
+    p.add_argument(
+        "--restricted",
+        action="store_true",
+        help="export every column, free text included (not for publication)",
+    )
+    p.add_argument("-o", "--output", type=Path, required=True, help="file to write")
+    p.set_defaults(handler=_cmd_export)
+    # --- subcommands: hotspots ---
+    p = sub.add_parser(
+        "hotspots",
+        help="rank sites by recent incidents nearby, with exact intervals (or Gi* hotspots)",
+        description="Rank gazetteer sites by the incidents within a radius in a period, beside "
+        "the previous period, with exact Poisson 95%% intervals. Only incidents located at a site "
+        "or in a neighbourhood count; the others are reported as left out.",
+    )
+    p.add_argument("--store", type=Path, default=None, help="incident store (default: setting)")
+    p.add_argument(
+        "--period", type=_period_days, default=90, help="period length: 90d, 12w or days (90d)"
+    )
+    p.add_argument(
+        "--end",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="last day of the period, YYYY-MM-DD (default: the latest incident date)",
+    )
+    p.add_argument("--radius", type=float, default=None, help="radius in metres (default 500)")
+    p.add_argument("--type", action="append", default=[], help="only incidents of this type")
+    p.add_argument("--city", action="append", default=[], help="only incidents and sites here")
+    p.add_argument("--top", type=int, default=None, help="show only the first N sites")
+    p.add_argument(
+        "--places", type=Path, default=None, help="extra gazetteer CSV merged over the shipped one"
+    )
+    what = p.add_mutually_exclusive_group()
+    what.add_argument(
+        "--gi-star",
+        action="store_true",
+        help="Getis-Ord Gi* hotspots of the H3 grid for the period, instead of the ranking",
+    )
+    what.add_argument(
+        "--returns",
+        type=Path,
+        default=None,
+        metavar="CSV",
+        help="people returned per port and month (port,month,returned): incidents per 1,000",
+    )
+    p.add_argument(
+        "--format", choices=("table", "csv", "json"), default="table", help="output format"
+    )
+    p.add_argument("-o", "--output", type=Path, default=None, help="file to write (default stdout)")
+    p.set_defaults(handler=_cmd_hotspots)
+    return parser
+
+
+def _cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
+    from riskmap.sample import write_sample
+
+    path = write_sample(args.output, seed=args.seed, places_file=settings.places)
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_geocode(args: argparse.Namespace, settings: Settings) -> int:
+    import pandas as pd
+
+    from riskmap.errors import InputFileError, StoreError
+    from riskmap.gazetteer import load_places
+    from riskmap.geocoder import geocode_frame
+    from riskmap.schema import GEO_PRECISIONS
+
+    try:
+        frame = pd.read_csv(args.input, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except FileNotFoundError as e:
+        msg = f"input file {args.input} does not exist"
+        raise InputFileError(msg) from e
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        msg = f"input file {args.input} cannot be read as UTF-8 CSV: {e}"
+        raise InputFileError(msg) from e
+    columns = ", ".join(map(str, frame.columns))
+    if args.text_column not in frame.columns:
+        msg = (
+            f"input file {args.input} has no column {args.text_column!r} (it has: {columns}); "
+            "name the column of place descriptions with --text-column"
+        )
+        raise InputFileError(msg)
+    if args.city_column is not None and args.city_column not in frame.columns:
+        msg = f"input file {args.input} has no column {args.city_column!r} (it has: {columns})"
+        raise InputFileError(msg)
+    places = load_places(args.places or settings.places)
+    result = geocode_frame(
+        frame,
+        text_column=args.text_column,
+        city_column=args.city_column or "city",
+        places=places,
+    )
+    try:
+        result.to_csv(args.output, index=False)
+    except OSError as e:
+        msg = f"cannot write {args.output}: {e}"
+        raise StoreError(msg) from e
+    counts = result["geo_precision"].value_counts()
+    print(f"geocoded {len(result)} rows of {args.input} into {args.output}")
+    for precision in GEO_PRECISIONS:
+        print(f"  {precision:<13}{int(counts.get(precision, 0)):>8}")
+    unresolved = result.loc[result["geo_precision"] == "unresolved", args.text_column]
+    if not unresolved.empty:
+        print("unresolved texts, most frequent first:")
+        for text, count in unresolved.value_counts().head(20).items():
+            print(f"  {count:>6}  {text!r}")
+    return 0
+
+
+def _cmd_places(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from riskmap.gazetteer import load_places
+
+    places = load_places(args.places or settings.places)
+    if args.format == "json":
+        records = places.to_dict(orient="records")
+        sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
+    else:
+        places.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def _iso_day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        msg = f"{text!r} is not a date in the form YYYY-MM-DD"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
+class _ProgressBar:
+    """A progress bar on stderr: redrawn in place on a terminal, a few plain lines otherwise."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.tty = sys.stderr.isatty()
+        self.shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        # Small files need no bar; on a log file only big ones earn a line per 10 %.
+        if total < (1000 if self.tty else 20_000):
+            return
+        step = 100 * done // max(total, 1)
+        if self.tty:
+            bar = "#" * (step // 4)
+            end = "\n" if done >= total else ""
+            print(f"\r{self.name}: [{bar:<25}] {done}/{total} rows", end=end, file=sys.stderr)
+        elif step // 10 > self.shown:
+            self.shown = step // 10
+            print(f"{self.name}: {done}/{total} rows checked", file=sys.stderr)
+
+
+def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from riskmap.ingest import import_file
+
+    places = None
+    if settings.places is not None:
+        from riskmap.gazetteer import load_places
+
+        places = load_places(settings.places)
+    store = args.store or settings.store
+    report = import_file(
+        args.file,
+        store=store,
+        mapping=args.mapping,
+        dayfirst=args.dayfirst,
+        places=places,
+        progress=_ProgressBar(f"importing {args.file.name}"),
+    )
+    for warning in report.warnings:
+        print(f"riskmap import: warning: {warning}", file=sys.stderr)
+    for line, reason in report.rejected[:20]:
+        print(f"riskmap import: {args.file}, {report.unit} {line}: {reason}", file=sys.stderr)
+    if len(report.rejected) > 20:
+        print(f"riskmap import: ... and {len(report.rejected) - 20} more", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.summary()))
+    else:
+        print(
+            f"{args.file}: read {report.read} rows: {report.imported} imported, "
+            f"{report.quarantined} quarantined, {report.duplicates} already in the store "
+            f"-> {store}"
+        )
+        if report.quarantine_file is not None:
+            print(
+                f"quarantined rows (with line and reason) are in {report.quarantine_file}; "
+                "fix them there and import that file again"
+            )
+    return 3 if report.quarantined else 0
+
+
+def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from riskmap.errors import SchemaError
+    from riskmap.export import FORMATS, export
+    from riskmap.filters import Filters
+    from riskmap.gazetteer import load_places
+    from riskmap.store import read_incidents, write_bytes_atomically
+
+    fmt = args.fmt or next(
+        (name for name, (_, suffix) in FORMATS.items() if args.output.suffix.lower() == suffix),
+        None,
+    )
+    if fmt is None:
+        msg = f"{args.output}: say which format to write with --format csv|geojson|gpkg"
+        raise SchemaError(msg)
+    filters = Filters(
+        start=args.start,
+        end=args.end,
+        types=tuple(args.types),
+        cities=tuple(args.cities),
+        perpetrators=tuple(args.perpetrators),
+    )
+    incidents = read_incidents(args.store or settings.store)
+    result = export(
+        incidents,
+        filters=filters,
+        fmt=fmt,
+        public=not args.restricted,
+        places=load_places(settings.places),
+        settings=settings,
+        hxl=args.hxl,
+    )
+    manifest_file = args.output.with_name(f"{args.output.stem}.manifest.json")
+    write_bytes_atomically(args.output, result.data)
+    write_bytes_atomically(manifest_file, result.manifest_json())
+    view = "restricted" if args.restricted else "public"
+    print(
+        f"wrote {args.output} ({result.manifest['rows']} incidents, {view} view) "
+        f"and {manifest_file}"
+    )
+    return 0
+
+
+def _period_days(text: str) -> int:
+    """Parse a period such as ``90d``, ``12w`` or ``90`` into days (argparse type)."""
+    raw = text.strip().lower()
+    unit = {"d": 1, "w": 7}.get(raw[-1:])
+    number = raw[:-1] if unit else raw
+    try:
+        days = int(number) * (unit or 1)
+    except ValueError:
+        days = 0
+    if days < 1:
+        msg = f"invalid period {text!r}: write a number of days or weeks, such as 90d or 12w"
+        raise argparse.ArgumentTypeError(msg)
+    return days
+
+
+def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from riskmap import hotspots
+    from riskmap.errors import StoreError
+    from riskmap.filters import Filters, apply
+    from riskmap.gazetteer import load_places
+    from riskmap.store import read_incidents
+
+    places = load_places(args.places or settings.places)
+    incidents = read_incidents(args.store or settings.store)
+    incidents = apply(incidents, Filters(types=tuple(args.type), cities=tuple(args.city)))
+    if args.city:
+        places = places[places["city"].isin(args.city)]
+    radius = settings.radius_m if args.radius is None else args.radius
+    ranking = hotspots.rank_sites(
+        incidents, places=places, end=args.end, period_days=args.period, radius_m=radius
+    )
+    meta = {k: str(v) if isinstance(v, dt.date) else v for k, v in ranking.attrs.items()}
+    lines: list[str] = []
+    if args.gi_star:
+        window = Filters(start=ranking.attrs["start"], end=ranking.attrs["end"])
+        gi = hotspots.gi_star(apply(incidents, window), resolution=settings.h3_resolution)
+        table = gi.cells if args.format == "csv" else gi.hotspots
+        payload: object = {
+            "period": {"start": meta["start"], "end": meta["end"]},
+            "ran": gi.ran,
+            "reason": gi.reason,
+            "summary": gi.summary(),
+            "excluded": gi.excluded,
+            "notes": list(gi.notes),
+            "cells": json.loads(gi.cells.to_json(orient="records")),
+        }
+        lines = [gi.summary(), *(f"note: {n}" for n in gi.notes)]
+        if gi.ran and not table.empty:
+            lines += ["", table.round(4).to_string(index=False)]
+    elif args.returns is not None:
+        table = hotspots.exposure_rates(incidents, args.returns, places=places)
+        payload = {
+            "unmatched": table.attrs["unmatched"],
+            "rates": json.loads(table.to_json(orient="records")),
+        }
+        shown = table.assign(
+            per_1000=table["per_1000"].round(2),
+            interval=[
+                f"{a:.2f}-{b:.2f}"
+                for a, b in zip(table["ci_low_per_1000"], table["ci_high_per_1000"], strict=True)
+            ],
+        ).drop(columns=["ci_low_per_1000", "ci_high_per_1000"])
+        lines = [
+            "Incidents per 1,000 people returned (exact Poisson 95% interval)",
+            shown.to_string(index=False),
+            f"without a denominator: {table.attrs['unmatched']}",
+        ]
+    else:
+        table = ranking if args.top is None else ranking.head(args.top)
+        payload = {**meta, "sites": json.loads(table.to_json(orient="records"))}
+        lines = [hotspots.ranking_text(ranking, top=args.top).rstrip("\n")]
+    if args.format == "json":
+        text = json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n"
+    elif args.format == "csv":
+        text = table.to_csv(index=False)
+    else:
+        text = "\n".join(lines) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as e:
+        msg = f"cannot write {args.output}: {e}"
+        raise StoreError(msg) from e
+    print(f"wrote {args.output}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 0
+    try:
+        settings = Settings.from_env()
+        return handler(args, settings)
+    except RiskmapError as e:
+        print(f"riskmap {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"riskmap {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""What the dashboard shows, computed without Streamlit.
+
+``app.py`` only lays out widgets; the selection, the counts, the published figures beside them
+and the date presets are computed here, so that tests can check them directly and the app, the
+CLI and the exports agree.
+
+In the public view the filters act on the public table (dates of sensitive incidents already
+reduced to their month), so narrowing the date range day by day cannot reveal a date the public
+view hides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from riskmap import filters as _filters
+from riskmap.metrics import HEADLINES, headline_counts, published_for
+
+PRESETS: tuple[str, ...] = ("all", "last30", "last90", "custom")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The incidents selected by one filter state, and what is shown about them."""
+
+    filters: _filters.Filters
+    #: The selected incidents (public columns in the public view).
+    incidents: pd.DataFrame
+    #: Headline counts (see :data:`riskmap.metrics.HEADLINES`).
+    counts: dict[str, int]
+    #: Published figures for the same keys, when the selection covers their whole period.
+    published: dict[str, int]
+    #: Selected incidents that could not be placed (counted, not drawn).
+    unresolved: int
+
+
+def date_bounds(incidents: pd.DataFrame) -> tuple[dt.date, dt.date] | None:
+    """Return the first and last incident dates, or ``None`` for an empty table."""
+    dates = pd.to_datetime(incidents["date"]).dropna()
+    if dates.empty:
+        return None
+    return dates.min().date(), dates.max().date()
+
+
+def preset_range(
+    preset: str, bounds: tuple[dt.date, dt.date] | None
+) -> tuple[dt.date | None, dt.date | None]:
+    """Return the date range of a preset, relative to the data's last day.
+
+    Historical data have no "now": the last 30 days are the 30 days up to the latest incident.
+    """
+    if bounds is None or preset not in {"last30", "last90"}:
+        return None, None
+    days = 30 if preset == "last30" else 90
+    end = bounds[1]
+    return end - dt.timedelta(days=days - 1), end
+
+
+def select(
+    incidents: pd.DataFrame,
+    filters: _filters.Filters,
+    *,
+    published: pd.DataFrame | None = None,
+) -> Selection:
+    """Apply ``filters`` and compute the headline counts.
+
+    Parameters
+    ----------
+    incidents
+        All incidents (the public view in public mode).
+    filters
+        The selection.
+    published
+        The published figures (:func:`riskmap.metrics.load_published`). They are shown beside
+        the counts only when no filter other than the dates is set and the dates cover their
+        whole period: a figure for all incidents is no benchmark for a subset.
+    """
+    chosen = _filters.apply(incidents, filters)
+    counts = headline_counts(chosen)
+    compare: dict[str, int] = {}
+    unfiltered = filters.with_(start=None, end=None) == _filters.Filters()
+    if published is not None and unfiltered:
+        found = published_for(published, start=filters.start, end=filters.end)
+        compare = {k: v for k, v in found.items() if k in HEADLINES}
+    unresolved = int(
+        (chosen["geo_precision"].astype("string").fillna("unresolved") == "unresolved").sum()
+    )
+    return Selection(filters, chosen, counts, compare, unresolved)
+
+
+def ranking_table(ranking: pd.DataFrame, *, lang: str, min_cell: int = 0) -> pd.DataFrame:
+    """Format a site ranking (:func:`riskmap.hotspots.rank_sites`) for display.
+
+    Sites with no incident in either period are left out. With small-cell suppression on, a count
+    below ``min_cell`` is shown as ``"<min_cell"``, and the change and the interval, which would
+    give such a count away, are hidden for that site.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text columns headed in ``lang``.
+    """
+    from riskmap.i18n import label, t
+    from riskmap.privacy import format_count
+
+    active = ranking[(ranking["incidents"] > 0) | (ranking["previous_incidents"] > 0)]
+    rows = []
+    for r in active.itertuples(index=False):
+        hidden = any(0 < int(n) < min_cell for n in (r.incidents, r.previous_incidents, r.people))
+        note = str(r.tie_note) if isinstance(r.tie_note, str) and r.tie_note else ""
+        if note and lang == "es":
+            note = "Empate: mismo número de incidentes y de personas."
+        rows.append(
+            {
+                t("col_rank", lang): int(r.rank),
+                t("col_site", lang): str(r.name),
+                t("col_type", lang): label(r.place_type, lang),
+                t("col_city", lang): str(r.city),
+                t("col_incidents", lang): format_count(int(r.incidents), k=min_cell),
+                t("col_interval", lang): "–" if hidden else f"{r.ci_low:.1f}–{r.ci_high:.1f}",
+                t("col_previous", lang): format_count(int(r.previous_incidents), k=min_cell),
+                t("col_change", lang): "–" if hidden else f"{int(r.change):+d}",
+                t("col_people", lang): format_count(int(r.people), k=min_cell),
+                t("col_note", lang): note,
+            }
+        )
+    columns = [
+        t(c, lang)
+        for c in (
+            "col_rank",
+            "col_site",
+            "col_type",
+            "col_city",
+            "col_incidents",
+            "col_interval",
+            "col_previous",
+            "col_change",
+            "col_people",
+            "col_note",
+        )
+    ]
+    return pd.DataFrame(rows, columns=columns)

@@ -1,0 +1,395 @@
+"""Export incidents as CSV, GeoJSON or GeoPackage, with a manifest; the app's downloads too.
+
+:func:`export` is the one path every download takes: it selects the incidents with
+:func:`riskmap.filters.apply`, turns them into the public view (:func:`riskmap.privacy.public_view`:
+no free text, masked points, pseudonymous ids) unless a restricted export is asked for, writes
+the format, and describes the result in a manifest (filters, row count, time, synthetic flag,
+data dictionary).
+
+Spreadsheet programs run a cell that starts with ``=`` ``+`` ``-`` ``@``, a tab or a carriage
+return as a formula, so :func:`to_csv` prefixes such text cells with ``'`` (OWASP, "CSV
+Injection"); numbers are left alone. CSV is written as UTF-8 with a byte-order mark, which Excel
+needs to show accents. ``hxl=True`` adds a row of Humanitarian Exchange Language hashtags
+(HXL 1.1, hxlstandard.org) under the header.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+import os
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from riskmap import __version__
+from riskmap.errors import SchemaError
+from riskmap.filters import Filters, apply, describe
+from riskmap.ingest import guard_formula
+from riskmap.schema import MULTI_SEP, WGS84, conform
+from riskmap.settings import DATA_DIR, Settings
+from riskmap.store import replace_atomically
+
+#: Export formats: name -> (media type, file extension).
+FORMATS: dict[str, tuple[str, str]] = {
+    "csv": ("text/csv; charset=utf-8", ".csv"),
+    "geojson": ("application/geo+json", ".geojson"),
+    "gpkg": ("application/geopackage+sqlite3", ".gpkg"),
+}
+#: The documented data dictionary; the manifest embeds its column descriptions.
+DATA_DICTIONARY = DATA_DIR / "DATA_DICTIONARY.md"
+#: HXL hashtag of each column (HXL 1.1 core hashtags and attributes).
+HXL_TAGS: dict[str, str] = {
+    "incident_id": "#event+id",
+    "date": "#date+occurred",
+    "date_precision": "#date+precision",
+    "incident_types": "#event+type",
+    "city": "#adm2+name",
+    "location_text": "#loc+description",
+    "lat": "#geo+lat",
+    "lon": "#geo+lon",
+    "geo_precision": "#geo+precision",
+    "place_id": "#loc+code",
+    "place_name": "#loc+name",
+    "place_type": "#loc+type",
+    "public_location": "#geo+method",
+    "perpetrator": "#group+perpetrator",
+    "victims": "#affected+abducted",
+    "children": "#affected+children",
+    "source": "#meta+source",
+    "notes": "#description+notes",
+    "synthetic": "#meta+synthetic",
+}
+#: Columns that never leave the tool in a public export, whatever the privacy module returns.
+PRIVATE_COLUMNS: tuple[str, ...] = ("location_text", "notes", "source", "geometry")
+_LAYER = "incidents"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """An export ready to save or download."""
+
+    #: The file's bytes.
+    data: bytes
+    #: What the file holds (see :func:`manifest`).
+    manifest: dict[str, object]
+    #: Suggested file name.
+    filename: str
+    #: MIME type of :attr:`data`.
+    media_type: str
+
+    @property
+    def manifest_filename(self) -> str:
+        """Return the suggested name of the manifest file."""
+        return f"{Path(self.filename).stem}.manifest.json"
+
+    def manifest_json(self) -> bytes:
+        """Return the manifest as indented UTF-8 JSON."""
+        return json.dumps(self.manifest, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+
+    def to_zip(self) -> bytes:
+        """Return a zip archive of the data, its manifest and the data dictionary."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(self.filename, self.data)
+            archive.writestr(self.manifest_filename, self.manifest_json())
+            if DATA_DICTIONARY.exists():
+                archive.write(DATA_DICTIONARY, DATA_DICTIONARY.name)
+        return buffer.getvalue()
+
+
+def export(
+    incidents: pd.DataFrame,
+    *,
+    filters: Filters,
+    fmt: str,
+    public: bool = True,
+    places: pd.DataFrame,
+    settings: Settings | None = None,
+    hxl: bool = False,
+    generated_at: dt.datetime | None = None,
+) -> ExportResult:
+    """Select, protect and write incidents in one format, with a manifest.
+
+    Parameters
+    ----------
+    incidents
+        The whole store (canonical columns).
+    filters
+        The selection, applied here with :func:`riskmap.filters.apply`.
+    fmt
+        ``"csv"``, ``"geojson"`` or ``"gpkg"``.
+    public
+        Write the public view (the default); ``False`` writes every column, for those who may
+        see the restricted data.
+    places
+        The gazetteer, for public site points and place names.
+    settings
+        H3 resolutions of the public view.
+    hxl
+        Add the HXL hashtag row (CSV only).
+    generated_at
+        Time stamp of the manifest (default: now).
+
+    Returns
+    -------
+    ExportResult
+        The bytes, the manifest and a file name.
+
+    Raises
+    ------
+    SchemaError
+        If the format is unknown or HXL is asked for a format other than CSV.
+    """
+    if fmt not in FORMATS:
+        msg = f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}"
+        raise SchemaError(msg)
+    if hxl and fmt != "csv":
+        msg = "HXL hashtags can be added to CSV exports only; use --format csv with --hxl"
+        raise SchemaError(msg)
+    selected = apply(incidents, filters)
+    table = (
+        public_table(selected, places=places, settings=settings)
+        if public
+        else (restricted_table(selected, places=places))
+    )
+    synthetic = bool(table["synthetic"].fillna(False).astype(bool).any())
+    if fmt == "csv":
+        data = to_csv(table, hxl=hxl)
+    elif fmt == "geojson":
+        data = to_geojson(table)
+    else:
+        data = _gpkg_bytes(table)
+    when = generated_at or dt.datetime.now(dt.UTC)
+    info = manifest(table, filters=filters, synthetic=synthetic, generated_at=when)
+    info.update(view="public" if public else "restricted", format=fmt, hxl=hxl)
+    media_type, suffix = FORMATS[fmt]
+    name = "riskmap-incidents" + ("" if public else "-restricted")
+    name += ("-synthetic" if synthetic else "") + f"-{when:%Y%m%d}{suffix}"
+    return ExportResult(data=data, manifest=info, filename=name, media_type=media_type)
+
+
+def public_table(
+    incidents: pd.DataFrame, *, places: pd.DataFrame, settings: Settings | None = None
+) -> pd.DataFrame:
+    """Return the public view of ``incidents``, without any restricted column."""
+    from riskmap.privacy import public_view
+
+    view = public_view(incidents, places=places, settings=settings)
+    return view.drop(columns=[c for c in PRIVATE_COLUMNS if c in view.columns])
+
+
+def restricted_table(incidents: pd.DataFrame, *, places: pd.DataFrame) -> pd.DataFrame:
+    """Return every canonical column, with the gazetteer's ``place_name`` after ``place_id``."""
+    table = conform(pd.DataFrame(incidents).drop(columns="geometry", errors="ignore"))
+    names = places.drop_duplicates("place_id").set_index("place_id")["name"]
+    table.insert(
+        list(table.columns).index("place_id") + 1,
+        "place_name",
+        table["place_id"].map(names).astype("string"),
+    )
+    return table
+
+
+def to_csv(frame: pd.DataFrame, *, hxl: bool = False) -> bytes:
+    """Write incidents as CSV: UTF-8 with BOM, ISO dates, formula-neutralised text.
+
+    Parameters
+    ----------
+    frame
+        Incidents (a geometry column is left out; ``lat``/``lon`` carry the point).
+    hxl
+        Add a row of HXL hashtags under the header.
+    """
+    table = _cells(frame)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(table.columns)
+    if hxl:
+        writer.writerow([HXL_TAGS.get(c, "") for c in table.columns])
+    text_columns = {c for c in frame.columns if _is_text(frame[c])}
+    guards = [c in text_columns for c in table.columns]
+    for row in table.itertuples(index=False, name=None):
+        writer.writerow([guard_formula(v) if g else v for v, g in zip(row, guards, strict=True)])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_geojson(frame: pd.DataFrame) -> bytes:
+    """Write incidents as an RFC 7946 GeoJSON FeatureCollection of points (WGS84).
+
+    Incidents without coordinates become features with a ``null`` geometry, so that they are
+    still counted.
+    """
+    table = pd.DataFrame(frame).drop(columns="geometry", errors="ignore")
+    features = []
+    for record in table.to_dict("records"):
+        props = {str(k): _json_value(v) for k, v in record.items()}
+        lat, lon = props.get("lat"), props.get("lon")
+        geometry = None
+        if isinstance(lat, float | int) and isinstance(lon, float | int):
+            geometry = {"type": "Point", "coordinates": [lon, lat]}
+        features.append({"type": "Feature", "properties": props, "geometry": geometry})
+    doc = {"type": "FeatureCollection", "features": features}
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def to_gpkg(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write incidents as a GeoPackage layer ``incidents`` of points, atomically.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    path = Path(path)
+    table = pd.DataFrame(frame).drop(columns="geometry", errors="ignore").reset_index(drop=True)
+    lat = pd.to_numeric(table["lat"], errors="coerce").to_numpy(dtype=float)
+    lon = pd.to_numeric(table["lon"], errors="coerce").to_numpy(dtype=float)
+    points = shapely.points(lon, lat)
+    points[np.isnan(lat) | np.isnan(lon)] = None
+    if "date" in table:
+        table["date"] = pd.to_datetime(table["date"]).dt.strftime("%Y-%m-%d")
+    gdf = gpd.GeoDataFrame(table, geometry=points, crs=WGS84)
+    replace_atomically(
+        path,
+        lambda tmp: pyogrio.write_dataframe(gdf, tmp, layer=_LAYER, driver="GPKG"),
+        what="the export",
+    )
+    return path
+
+
+def manifest(
+    frame: pd.DataFrame,
+    *,
+    filters: Filters,
+    synthetic: bool,
+    generated_at: dt.datetime | None = None,
+) -> dict[str, object]:
+    """Describe an export: what was selected, how many rows, when, and what each column means.
+
+    Parameters
+    ----------
+    frame
+        The exported table.
+    filters
+        The selection it came from.
+    synthetic
+        Whether any exported row is synthetic (invented) data.
+    generated_at
+        Time stamp (default: now, UTC).
+    """
+    when = generated_at or dt.datetime.now(dt.UTC)
+    dictionary = data_dictionary()
+    columns = [c for c in frame.columns if c != "geometry"]
+    info: dict[str, object] = {
+        "title": "riskmap incidents",
+        "generated_at": when.isoformat(timespec="seconds"),
+        "generator": f"riskmap {__version__}",
+        "rows": len(frame),
+        "filters": describe(filters),
+        "synthetic": synthetic,
+        "data_dictionary": f"data/{DATA_DICTIONARY.name}",
+        "columns": [
+            {"name": c, **dictionary.get(c, {}), "hxl": HXL_TAGS.get(c, "")} for c in columns
+        ],
+    }
+    if synthetic:
+        info["warning"] = (
+            "SYNTHETIC DATA: some or all rows are invented demonstration records (see the "
+            "'synthetic' column); they describe no real event or person."
+        )
+    return info
+
+
+def data_dictionary(path: str | os.PathLike[str] = DATA_DICTIONARY) -> dict[str, dict[str, str]]:
+    """Read the English column table of the data dictionary: column -> type and meaning.
+
+    Returns an empty mapping if the file is missing.
+    """
+    path = Path(path)
+    if not path.exists():
+        return {}
+    text = path.read_text(encoding="utf-8").split("\n## ", 2)
+    english = next((s for s in text if s.startswith("English")), text[0])
+    out: dict[str, dict[str, str]] = {}
+    for line in english.splitlines():
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+        if len(cells) < 3 or not cells[0].startswith("`"):
+            continue
+        for name in re.findall(r"`([a-z_]+)`", cells[0]):
+            out[name] = {"type": cells[1].replace("\\|", "|"), "description": cells[2]}
+    return out
+
+
+def _gpkg_bytes(frame: pd.DataFrame) -> bytes:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="riskmap-export-") as folder:
+        path = to_gpkg(frame, Path(folder) / "incidents.gpkg")
+        return path.read_bytes()
+
+
+def _is_text(series: pd.Series) -> bool:
+    return bool(
+        pd.api.types.is_string_dtype(series.dtype) or pd.api.types.is_object_dtype(series.dtype)
+    )
+
+
+def _cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` as text cells: ISO dates, ``true``/``false``, integers without ``.0``."""
+    table = pd.DataFrame(frame).drop(columns="geometry", errors="ignore")
+    out = pd.DataFrame(index=table.index)
+    for col in table.columns:
+        out[col] = [_text(v) for v in table[col].to_numpy(dtype=object)]
+    return out
+
+
+def _text(value: object) -> str:
+    value = _json_value(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return MULTI_SEP.join(map(str, value))
+    return str(value)
+
+
+def _json_value(value: object) -> object:
+    """Return a cell as a JSON-native value (``None`` for every kind of missing)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    return value
+
+
+__all__ = [
+    "FORMATS",
+    "HXL_TAGS",
+    "ExportResult",
+    "data_dictionary",
+    "export",
+    "manifest",
+    "public_table",
+    "restricted_table",
+    "to_csv",
+    "to_geojson",
+    "to_gpkg",
+]

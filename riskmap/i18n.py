@@ -1,0 +1,298 @@
+"""Spanish and English text for everything the dashboard shows.
+
+Every label, legend, message and chart title is looked up here with :func:`t`, so a missing
+translation is a test failure rather than a half-English page.
+"""
+
+from __future__ import annotations
+
+LANGUAGES: tuple[str, ...] = ("es", "en")
+DEFAULT_LANGUAGE = "es"
+
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        # incident types
+        "kidnapping": "Kidnapping",
+        "attempted_kidnapping": "Attempted kidnapping",
+        "express_kidnapping": "Express kidnapping",
+        "extortion": "Extortion",
+        "sexual_assault": "Sexual assault",
+        "robbery": "Robbery",
+        "assault": "Assault",
+        "threat": "Threat",
+        # perpetrators
+        "criminal_group": "Criminal group",
+        "police": "Police",
+        "immigration_agent": "Immigration agent",
+        "military": "Military",
+        "unknown": "Unknown",
+        "other": "Other",
+        # place types
+        "port_of_entry": "International bridge",
+        "bus_terminal": "Bus terminal",
+        "immigration_office": "INM office",
+        "shelter": "Shelter",
+        "camp": "Camp",
+        "plaza": "Plaza",
+        "neighborhood": "Neighbourhood",
+        "city": "City",
+        # precision
+        "site": "Site",
+        "unresolved": "Unresolved",
+        "hex": "Area (~0.7 km² cell)",
+        "none": "Not shown",
+    },
+    "es": {
+        "kidnapping": "Secuestro",
+        "attempted_kidnapping": "Intento de secuestro",
+        "express_kidnapping": "Secuestro exprés",
+        "extortion": "Extorsión",
+        "sexual_assault": "Agresión sexual",
+        "robbery": "Robo",
+        "assault": "Agresión",
+        "threat": "Amenaza",
+        "criminal_group": "Grupo criminal",
+        "police": "Policía",
+        "immigration_agent": "Agente de migración",
+        "military": "Militares",
+        "unknown": "Desconocido",
+        "other": "Otro",
+        "port_of_entry": "Puente internacional",
+        "bus_terminal": "Central de autobuses",
+        "immigration_office": "Oficina del INM",
+        "shelter": "Albergue",
+        "camp": "Campamento",
+        "plaza": "Plaza",
+        "neighborhood": "Colonia",
+        "city": "Ciudad",
+        "site": "Sitio",
+        "unresolved": "Sin ubicar",
+        "hex": "Zona (celda de ~0.7 km²)",
+        "none": "No se muestra",
+    },
+}
+
+STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "riskmap: violence against asylum seekers on the Tamaulipas border",
+        "subtitle": "Reported incidents against people returned to Mexico under the US "
+        "'Remain in Mexico' program (MPP).",
+        "synthetic_banner": "SYNTHETIC DATA: every incident shown here is invented for "
+        "demonstration. The totals match published figures, but no record is a real event.",
+        "language": "Language",
+        "filters": "Filters",
+        "period": "Period",
+        "preset_all": "All dates",
+        "preset_30": "Last 30 days of the data",
+        "preset_90": "Last 90 days of the data",
+        "preset_custom": "Custom range",
+        "date_range": "Date range",
+        "incident_types": "Incident types",
+        "city": "City",
+        "perpetrator": "Perpetrator",
+        "place_type": "Place type",
+        "children_only": "Involving children",
+        "reset": "Reset filters",
+        "share_link": "Share this view: copy the page address; it holds every filter.",
+        "tab_map": "Map",
+        "tab_trends": "Trends",
+        "tab_hotspots": "Hotspots",
+        "tab_data": "Data",
+        "tab_about": "About",
+        "m_incidents": "Incidents",
+        "m_people_affected": "People affected",
+        "m_children": "Children",
+        "m_kidnapping_or_attempt": "Kidnappings and attempts",
+        "m_people_kidnapped": "People kidnapped",
+        "m_people_in_attempts": "People in attempts",
+        "m_sexual_assault": "Incidents with sexual assault reported",
+        "m_express_by_police": "Express kidnappings by police",
+        "published": "Published: {value}",
+        "published_note": "Published figures (at least): {source}",
+        "unresolved_note": "{n} incident(s) in this selection could not be placed and are "
+        "counted but not drawn.",
+        "no_incidents": "No incident matches these filters.",
+        "layer_heatmap": "Heatmap",
+        "layer_incidents": "Incidents",
+        "layer_areas": "Incidents placed by area",
+        "layer_cities": "Incidents known by city only",
+        "legend_title": "Legend",
+        "legend_site": "Incidents at a public site (count)",
+        "legend_area": "Incidents placed within an area (circle = uncertainty)",
+        "legend_city": "Incidents known only by city",
+        "popup_date": "Date",
+        "popup_types": "Types",
+        "popup_place": "Place",
+        "popup_victims": "People",
+        "popup_perpetrator": "Perpetrator",
+        "popup_incidents": "Incidents",
+        "popup_location": "Location",
+        "chart_by_type": "Incidents per {period} by type",
+        "chart_by_place": "Incidents per {period} by place type",
+        "chart_by_perpetrator": "Incidents per {period} by perpetrator",
+        "period_week": "week",
+        "period_month": "month",
+        "chart_period": "Group by",
+        "axis_incidents": "Incidents",
+        "axis_period": "Period",
+        "hotspots_title": "Where is it dangerous now?",
+        "hotspots_help": "Sites ranked by incidents within {radius} m in the {days} days up to "
+        "{end}, compared with the {days} days before. The interval is an exact 95% Poisson "
+        "interval: with so few incidents, ranks are uncertain.",
+        "hotspots_radius": "Radius (m)",
+        "hotspots_period": "Period (days)",
+        "col_site": "Site",
+        "col_type": "Type",
+        "col_city": "City",
+        "col_incidents": "Incidents",
+        "col_previous": "Previous period",
+        "col_change": "Change",
+        "col_interval": "95% interval",
+        "col_people": "People",
+        "col_rank": "Rank",
+        "col_note": "Note",
+        "gi_title": "Statistical hotspots (Getis-Ord Gi*)",
+        "gi_refused": "Not computed: {reason}",
+        "gi_result": "{n} hex cell(s) are significant hotspots at a false-discovery rate of "
+        "{alpha}.",
+        "gi_none": "No hex cell is a significant hotspot at a false-discovery rate of {alpha}.",
+        "data_table": "Filtered incidents (public columns)",
+        "download_csv": "Download CSV",
+        "download_geojson": "Download GeoJSON",
+        "download_manifest": "Download manifest (JSON)",
+        "data_dictionary": "Data dictionary",
+        "rows": "{n} rows",
+        "error_store": "The incident store could not be read: {error}",
+        "restricted": "Restricted view",
+        "public_view": "Public view",
+        "login": "Log in (staff)",
+        "logout": "Log out",
+        "not_allowed": "{email} is not on the list of people allowed into the restricted view.",
+        "restricted_note": "Restricted view: exact locations and free text are shown. Do not "
+        "share screenshots or downloads from this view.",
+    },
+    "es": {
+        "title": "riskmap: violencia contra solicitantes de asilo en la frontera de Tamaulipas",
+        "subtitle": "Incidentes reportados contra personas devueltas a México por el programa "
+        "estadounidense 'Quédate en México' (MPP).",
+        "synthetic_banner": "DATOS SINTÉTICOS: todos los incidentes que se muestran aquí son "
+        "inventados para demostración. Los totales coinciden con cifras publicadas, pero "
+        "ningún registro es un hecho real.",
+        "language": "Idioma",
+        "filters": "Filtros",
+        "period": "Periodo",
+        "preset_all": "Todas las fechas",
+        "preset_30": "Últimos 30 días de los datos",
+        "preset_90": "Últimos 90 días de los datos",
+        "preset_custom": "Rango personalizado",
+        "date_range": "Rango de fechas",
+        "incident_types": "Tipos de incidente",
+        "city": "Ciudad",
+        "perpetrator": "Responsable",
+        "place_type": "Tipo de lugar",
+        "children_only": "Con menores afectados",
+        "reset": "Quitar filtros",
+        "share_link": "Para compartir esta vista, copie la dirección de la página: incluye "
+        "todos los filtros.",
+        "tab_map": "Mapa",
+        "tab_trends": "Tendencias",
+        "tab_hotspots": "Puntos de riesgo",
+        "tab_data": "Datos",
+        "tab_about": "Acerca de",
+        "m_incidents": "Incidentes",
+        "m_people_affected": "Personas afectadas",
+        "m_children": "Menores",
+        "m_kidnapping_or_attempt": "Secuestros e intentos",
+        "m_people_kidnapped": "Personas secuestradas",
+        "m_people_in_attempts": "Personas en intentos",
+        "m_sexual_assault": "Incidentes con agresión sexual reportada",
+        "m_express_by_police": "Secuestros exprés por policías",
+        "published": "Publicado: {value}",
+        "published_note": "Cifras publicadas (al menos): {source}",
+        "unresolved_note": "{n} incidente(s) de esta selección no se pudieron ubicar: se "
+        "cuentan, pero no se dibujan.",
+        "no_incidents": "Ningún incidente coincide con estos filtros.",
+        "layer_heatmap": "Mapa de calor",
+        "layer_incidents": "Incidentes",
+        "layer_areas": "Incidentes ubicados por zona",
+        "layer_cities": "Incidentes ubicados solo por ciudad",
+        "legend_title": "Leyenda",
+        "legend_site": "Incidentes en un sitio público (número)",
+        "legend_area": "Incidentes ubicados dentro de una zona (círculo = incertidumbre)",
+        "legend_city": "Incidentes conocidos solo por ciudad",
+        "popup_date": "Fecha",
+        "popup_types": "Tipos",
+        "popup_place": "Lugar",
+        "popup_victims": "Personas",
+        "popup_perpetrator": "Responsable",
+        "popup_incidents": "Incidentes",
+        "popup_location": "Ubicación",
+        "chart_by_type": "Incidentes por {period} según tipo",
+        "chart_by_place": "Incidentes por {period} según tipo de lugar",
+        "chart_by_perpetrator": "Incidentes por {period} según responsable",
+        "period_week": "semana",
+        "period_month": "mes",
+        "chart_period": "Agrupar por",
+        "axis_incidents": "Incidentes",
+        "axis_period": "Periodo",
+        "hotspots_title": "¿Dónde es peligroso ahora?",
+        "hotspots_help": "Sitios ordenados por incidentes a menos de {radius} m en los {days} "
+        "días hasta el {end}, comparados con los {days} días anteriores. El intervalo es un "
+        "intervalo de Poisson exacto al 95%: con tan pocos incidentes, el orden es incierto.",
+        "hotspots_radius": "Radio (m)",
+        "hotspots_period": "Periodo (días)",
+        "col_site": "Sitio",
+        "col_type": "Tipo",
+        "col_city": "Ciudad",
+        "col_incidents": "Incidentes",
+        "col_previous": "Periodo anterior",
+        "col_change": "Cambio",
+        "col_interval": "Intervalo 95%",
+        "col_people": "Personas",
+        "col_rank": "Lugar",
+        "col_note": "Nota",
+        "gi_title": "Puntos calientes estadísticos (Getis-Ord Gi*)",
+        "gi_refused": "No calculado: {reason}",
+        "gi_result": "{n} celda(s) hexagonal(es) son puntos calientes significativos con una "
+        "tasa de falsos descubrimientos de {alpha}.",
+        "gi_none": "Ninguna celda es un punto caliente significativo con una tasa de falsos "
+        "descubrimientos de {alpha}.",
+        "data_table": "Incidentes filtrados (columnas públicas)",
+        "download_csv": "Descargar CSV",
+        "download_geojson": "Descargar GeoJSON",
+        "download_manifest": "Descargar manifiesto (JSON)",
+        "data_dictionary": "Diccionario de datos",
+        "rows": "{n} filas",
+        "error_store": "No se pudo leer el almacén de incidentes: {error}",
+        "restricted": "Vista restringida",
+        "public_view": "Vista pública",
+        "login": "Iniciar sesión (personal)",
+        "logout": "Cerrar sesión",
+        "not_allowed": "{email} no está en la lista de personas autorizadas para la vista "
+        "restringida.",
+        "restricted_note": "Vista restringida: se muestran ubicaciones exactas y texto libre. "
+        "No comparta capturas ni descargas de esta vista.",
+    },
+}
+
+
+def t(key: str, lang: str, **values: object) -> str:
+    """Return the text for ``key`` in ``lang``, formatted with ``values``.
+
+    Raises
+    ------
+    KeyError
+        If ``key`` has no text in ``lang`` (a bug: every key exists in both languages).
+    """
+    return STRINGS[lang][key].format(**values) if values else STRINGS[lang][key]
+
+
+def label(value: object, lang: str) -> str:
+    """Return the display label of a vocabulary value (the value itself if it has none)."""
+    return VALUE_LABELS[lang].get(str(value), str(value))
+
+
+def normalize_language(value: object) -> str:
+    """Return a supported language code, defaulting to Spanish."""
+    text = str(value or "").strip().lower()[:2]
+    return text if text in LANGUAGES else DEFAULT_LANGUAGE

@@ -1,0 +1,476 @@
+"""Import researchers' incident spreadsheets into the store, losing nothing.
+
+Each row of the input ends in exactly one of three places: the store (imported), the quarantine
+CSV beside the store with its original cells, its line number and the reason (quarantined), or
+nowhere because the store already holds it (a duplicate). ``read == imported + quarantined +
+duplicates`` always holds.
+
+Headers and values are matched to the incident model through Spanish and English synonyms
+(:mod:`riskmap._ingest_maps`) or a mapping file; dates through :mod:`riskmap._dates`; each row
+is checked by :mod:`riskmap._ingest_rows`. Rows without coordinates are placed by
+:func:`riskmap.geocoder.geocode_frame`; those it cannot place are stored with
+``geo_precision = "unresolved"``. A row with an ``incident_id`` the store already has is a
+duplicate when its content is the same and a conflict (quarantined, never overwritten) when it is
+not; a row without an id gets one derived from its content, so re-importing a file adds nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from riskmap._dates import guess_dayfirst, is_ambiguous
+from riskmap._ingest_maps import COORDINATES, HEADER_SYNONYMS, SPANISH_HEADERS, key
+from riskmap._ingest_read import RawTable, read_raw
+from riskmap._ingest_rows import CONTENT_COLUMNS, RowRules, clean_row, content_id, signature
+from riskmap.errors import InputFileError
+from riskmap.schema import COLUMNS, VOCABULARIES, conform, empty_frame
+from riskmap.store import (
+    merge_incidents,
+    quarantine_path,
+    read_or_empty,
+    remove_stale_temporaries,
+    store_lock,
+    write_bytes_atomically,
+    write_incidents,
+)
+
+#: Columns a file must have (under any synonym) to be imported at all.
+NEEDED_COLUMNS: tuple[str, ...] = ("date", "incident_types")
+#: Leading columns of a quarantine file; the input's own columns follow.
+QUARANTINE_COLUMNS: tuple[str, ...] = ("quarantine_line", "quarantine_reason")
+#: Characters that make a spreadsheet cell run as a formula (OWASP CSV injection).
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+#: Rows between two progress reports.
+PROGRESS_EVERY = 500
+
+Progress = Callable[[int, int], None]
+_TARGETS = frozenset(COLUMNS) | {COORDINATES}
+_GEOMETRY = ("__geometry_lat__", "__geometry_lon__")
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """A user's mapping of headers and values to the incident model (``--mapping`` file)."""
+
+    #: Normalised header -> canonical column, or ``None`` to ignore the column quietly.
+    columns: Mapping[str, str | None] = field(default_factory=dict)
+    #: Column -> normalised value -> canonical value (incident_types, perpetrator, city).
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: Read numeric dates day-first (``True``), month-first (``False``) or guess (``None``).
+    dayfirst: bool | None = None
+
+
+@dataclass
+class ImportReport:
+    """What an import did with each row of the file."""
+
+    source: Path
+    store: Path
+    #: Data rows in the file (blank rows are not rows).
+    read: int = 0
+    imported: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    quarantine_file: Path | None = None
+    #: ``"line"``, ``"row"`` or ``"feature"``: what the numbers in :attr:`rejected` count.
+    unit: str = "line"
+    #: (line, reason) of each quarantined row.
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    #: Input header -> canonical column, as used.
+    columns: dict[str, str] = field(default_factory=dict)
+    dayfirst: bool = True
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, object]:
+        """Return the counts as the one-line JSON summary of ``riskmap import --json``."""
+        return {
+            "read": self.read,
+            "imported": self.imported,
+            "quarantined": self.quarantined,
+            "duplicates": self.duplicates,
+            "quarantine_file": None if self.quarantine_file is None else str(self.quarantine_file),
+        }
+
+
+def load_mapping(path: str | os.PathLike[str]) -> ColumnMapping:
+    """Read a mapping file.
+
+    The file is JSON: ``{"columns": {"Fecha del hecho": "date", "Nombre": null}, "values":
+    {"incident_types": {"levantón": "kidnapping"}}, "dayfirst": true}``. A flat object of
+    header -> column is read as ``columns``. ``null`` ignores a column without a warning.
+
+    Raises
+    ------
+    InputFileError
+        If the file is not such JSON or names a column or value the model does not have.
+    """
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        msg = f"{path}: not a readable JSON mapping file ({e})"
+        raise InputFileError(msg) from e
+    if not isinstance(doc, dict):
+        msg = f"{path}: a mapping file must be a JSON object"
+        raise InputFileError(msg)
+    if not ({"columns", "values", "dayfirst"} & doc.keys()):
+        doc = {"columns": doc}
+    columns: dict[str, str | None] = {}
+    for header, target in (doc.get("columns") or {}).items():
+        if target is not None and target not in _TARGETS:
+            msg = (
+                f"{path}: column {header!r} maps to {target!r}, which is not a column of the "
+                f"incident model ({', '.join(sorted(_TARGETS))}) or null"
+            )
+            raise InputFileError(msg)
+        columns[key(header)] = target
+    values: dict[str, dict[str, str]] = {}
+    for col, table in (doc.get("values") or {}).items():
+        allowed = VOCABULARIES.get(col)
+        if col != "city" and allowed is None or not isinstance(table, dict):
+            msg = f"{path}: values can be mapped for incident_types, perpetrator, city; not {col!r}"
+            raise InputFileError(msg)
+        for raw, target in table.items():
+            if allowed is not None and target not in allowed:
+                msg = (
+                    f"{path}: {col} value {raw!r} maps to {target!r}, which is not one of "
+                    f"{', '.join(allowed)}"
+                )
+                raise InputFileError(msg)
+        values[col] = {key(raw): target for raw, target in table.items()}
+    dayfirst = doc.get("dayfirst")
+    if dayfirst is not None and not isinstance(dayfirst, bool):
+        msg = f"{path}: dayfirst must be true, false or null"
+        raise InputFileError(msg)
+    return ColumnMapping(columns=columns, values=values, dayfirst=dayfirst)
+
+
+def read_table(
+    path: str | os.PathLike[str], *, mapping: ColumnMapping | None = None
+) -> tuple[RawTable, dict[str, str]]:
+    """Read a CSV, XLSX or GeoJSON file and match its headers to the incident model.
+
+    Parameters
+    ----------
+    path
+        The file.
+    mapping
+        Header and value mapping that wins over the built-in synonyms.
+
+    Returns
+    -------
+    tuple
+        The raw table (cells as written, a line number per row, warnings) and the header ->
+        canonical column assignment. Unknown headers are left out of the assignment and named
+        in a warning.
+
+    Raises
+    ------
+    InputFileError
+        If the file is unusable: unreadable, empty, binary, or without a date or type column.
+    """
+    mapping = mapping or ColumnMapping()
+    path = Path(path)
+
+    def recognise(header: str) -> str | None:
+        k = key(header)
+        return mapping.columns[k] if k in mapping.columns else HEADER_SYNONYMS.get(k)
+
+    table = read_raw(path, recognise=recognise)
+    frame = table.frame
+    if all(c in frame for c in _GEOMETRY) and (frame[list(_GEOMETRY)] == "").all().all():
+        # A GeoJSON without geometries: coordinates may still be in the properties.
+        table.frame = frame = frame.drop(columns=list(_GEOMETRY))
+        table.forced = {}
+    assigned: dict[str, str] = {}
+    used: dict[str, str] = {}
+    unknown: list[str] = []
+    forced_first = sorted(frame.columns, key=lambda c: c not in table.forced)
+    for header in forced_first:
+        if header == "__geometry__" or key(header) in {key(c) for c in QUARANTINE_COLUMNS}:
+            continue
+        target = table.forced.get(header) or recognise(header)
+        if target is None:
+            if key(header) not in mapping.columns:
+                unknown.append(header)
+        elif target in used:
+            table.warnings.append(
+                f"column {header!r} also looks like {target}; {used[target]!r} is used instead"
+                " (map one of them to null in a --mapping file to silence this)"
+            )
+        else:
+            assigned[header], used[target] = target, header
+    if unknown:
+        shown = ", ".join(repr(h) for h in unknown)
+        table.warnings.append(
+            f"ignored column(s) not in the incident model: {shown} "
+            "(name them in a --mapping file to import them)"
+        )
+    missing = [c for c in NEEDED_COLUMNS if c not in used]
+    if missing:
+        headers = ", ".join(repr(h) for h in frame.columns if not h.startswith("__")) or "none"
+        names = {"date": "a date (fecha, date)", "incident_types": "a type (tipo, type)"}
+        msg = (
+            f"{path}: no column for {' or '.join(names[c] for c in missing)}; headers found: "
+            f"{headers}; rename the header or map it with --mapping"
+        )
+        raise InputFileError(msg)
+    return table, dict(sorted(assigned.items(), key=lambda kv: list(frame.columns).index(kv[0])))
+
+
+def import_file(
+    path: str | os.PathLike[str],
+    *,
+    store: str | os.PathLike[str],
+    mapping: ColumnMapping | str | os.PathLike[str] | None = None,
+    dayfirst: bool | None = None,
+    places: pd.DataFrame | None = None,
+    today: dt.date | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import one spreadsheet into the store; quarantine the rows that cannot be imported.
+
+    Parameters
+    ----------
+    path
+        CSV (``,`` ``;`` or tab; UTF-8, UTF-16 or Windows-1252), XLSX or GeoJSON.
+    store
+        The GeoPackage store, created if absent and replaced atomically.
+    mapping
+        A :class:`ColumnMapping` or the path of a mapping file (see :func:`load_mapping`).
+    dayfirst
+        Read ``03/04/2020`` as 3 April (``True``) or March 4 (``False``); ``None`` decides from
+        the dates themselves, then from the language of the headers (Spanish: day-first).
+    places
+        The gazetteer for geocoding; defaults to :func:`riskmap.gazetteer.load_places`.
+    today
+        Latest date accepted (default: today).
+    progress
+        Called as ``progress(rows_done, rows_total)`` while rows are checked.
+
+    Returns
+    -------
+    ImportReport
+        Counts, the quarantine file and the reason for each quarantined row.
+
+    Raises
+    ------
+    InputFileError
+        If the file (or the mapping file) is unusable as a whole.
+    StoreError
+        If the store cannot be read or written; the previous store is then left as it was.
+    """
+    source, store = Path(path), Path(store)
+    if mapping is not None and not isinstance(mapping, ColumnMapping):
+        mapping = load_mapping(mapping)
+    mapping = mapping or ColumnMapping()
+    table, assigned = read_table(source, mapping=mapping)
+    frame = table.frame
+    report = ImportReport(
+        source=source, store=store, read=len(frame), unit=table.unit, columns=assigned
+    )
+    report.warnings += table.warnings
+    report.dayfirst = _dayfirst(table, assigned, choice=dayfirst, mapping=mapping, report=report)
+    rules = RowRules(
+        dayfirst=report.dayfirst, today=today or dt.date.today(), values=mapping.values
+    )
+
+    good: list[dict[str, object]] = []
+    rejected: dict[int, str] = {}
+    canonical = {target: frame.columns.get_loc(header) for header, target in assigned.items()}
+    records = frame.to_numpy(dtype=object)
+    for i in range(len(frame)):
+        if progress is not None and i % PROGRESS_EVERY == 0:
+            progress(i, len(frame))
+        if i in table.problems:
+            rejected[i] = table.problems[i]
+            continue
+        cells = {target: records[i, j] for target, j in canonical.items()}
+        values, problems = clean_row(cells, rules)
+        if problems:
+            rejected[i] = "; ".join(problems)
+            continue
+        if values["incident_id"] is None:
+            values["incident_id"] = content_id(values, lat=values["lat"], lon=values["lon"])
+        values["_pos"] = i
+        good.append(values)
+    if progress is not None:
+        progress(len(frame), len(frame))
+
+    with store_lock(store):
+        remove_stale_temporaries(store)
+        existing = read_or_empty(store)
+        new = _deduplicate(good, existing, rejected, report)
+        added = _geocode(new, places=places)
+        report.imported = len(added)
+        report.quarantined = len(rejected)
+        report.rejected = [(table.lines[i], reason) for i, reason in sorted(rejected.items())]
+        _write_quarantine(table, rejected, report)
+        if len(added) or not store.exists():
+            write_incidents(merge_incidents(existing, added), store)
+    return report
+
+
+def _dayfirst(
+    table: RawTable,
+    assigned: Mapping[str, str],
+    *,
+    choice: bool | None,
+    mapping: ColumnMapping,
+    report: ImportReport,
+) -> bool:
+    if choice is not None:
+        return choice
+    if mapping.dayfirst is not None:
+        return mapping.dayfirst
+    date_header = next(h for h, t in assigned.items() if t == "date")
+    guessed = guess_dayfirst(table.frame[date_header])
+    if guessed is not None:
+        return guessed
+    spanish = sum(key(h) in SPANISH_HEADERS for h in assigned)
+    english = len(assigned) - spanish
+    dayfirst = spanish >= english
+    ambiguous = [v for v in table.frame[date_header] if is_ambiguous(v)]
+    if ambiguous:
+        order, other = ("day/month", "--monthfirst") if dayfirst else ("month/day", "--dayfirst")
+        language = "Spanish" if dayfirst else "English"
+        report.warnings.append(
+            f"read {len(ambiguous)} date(s) such as {ambiguous[0]!r} as {order}/year because "
+            f"the headers are {language}; import with {other} if that is wrong"
+        )
+    return dayfirst
+
+
+def _deduplicate(
+    good: list[dict[str, object]],
+    existing: pd.DataFrame,
+    rejected: dict[int, str],
+    report: ImportReport,
+) -> list[dict[str, object]]:
+    """Drop rows the store already holds; quarantine ids that clash with different content."""
+    known: dict[str, dict[str, object]] = {}
+    if len(existing):
+        stored = pd.DataFrame(existing).drop(columns="geometry", errors="ignore")
+        for record in stored.to_dict("records"):
+            known[str(record["incident_id"])] = {str(k): v for k, v in record.items()}
+    new: list[dict[str, object]] = []
+    for row in good:
+        ref = known.get(str(row["incident_id"]))
+        if ref is None:
+            known[str(row["incident_id"])] = row
+            new.append(row)
+            continue
+        differs = _differences(ref, row)
+        if not differs:
+            report.duplicates += 1
+        else:
+            where = "in the store" if "_pos" not in ref else "earlier in this file"
+            rejected[_position(row)] = (
+                f"conflict: incident_id {row['incident_id']!r} is already {where} with a "
+                f"different {', '.join(differs)}; not overwritten: give this incident a new "
+                "id, or correct the stored one"
+            )
+    return new
+
+
+def _differences(ref: Mapping[str, object], row: Mapping[str, object]) -> list[str]:
+    old, new = signature(ref), signature(row)
+    differs = [c for c, a, b in zip(CONTENT_COLUMNS, old, new, strict=True) if a != b]
+    if row.get("coords_given"):
+        for col in ("lat", "lon"):
+            a, b = _float(ref.get(col)), _float(row.get(col))
+            if a is None or b is None or abs(a - b) > 1e-5:
+                differs.append(col)
+    return differs
+
+
+def _float(value: object) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
+        return float(value)
+    return None
+
+
+def _position(row: Mapping[str, object]) -> int:
+    pos = row["_pos"]
+    if not isinstance(pos, int):  # pragma: no cover - set by import_file
+        raise TypeError(pos)
+    return pos
+
+
+def _geocode(rows: list[dict[str, object]], *, places: pd.DataFrame | None) -> pd.DataFrame:
+    """Place the new rows; keep the place a canonical input gave with its coordinates."""
+    if not rows:
+        return empty_frame()
+    frame = pd.DataFrame(rows)
+    from riskmap.geocoder import geocode_frame
+
+    if places is None:
+        from riskmap.gazetteer import load_places
+
+        places = load_places()
+    coded = geocode_frame(
+        conform(frame),
+        text_column="location_text",
+        city_column="city",
+        places=places,
+    )
+    coded.index = frame.index
+    keep = frame["coords_given"].astype(bool) & frame["geo_precision"].notna()
+    for col in ("lat", "lon", "geo_precision", "place_id", "place_type"):
+        frame[col] = frame[col].where(keep, coded[col])
+    located = frame["lat"].notna() & frame["lon"].notna()
+    frame["geo_precision"] = frame["geo_precision"].where(located, "unresolved")
+    return conform(frame)
+
+
+def _write_quarantine(table: RawTable, rejected: Mapping[int, str], report: ImportReport) -> None:
+    target = quarantine_path(report.store, report.source)
+    if not rejected:
+        if target.exists():
+            # The file described the last import of this source; it no longer applies.
+            target.unlink()
+        return
+    original = [
+        c for c in table.frame.columns if c not in _GEOMETRY and c not in QUARANTINE_COLUMNS
+    ]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    shown = ["geometry" if c == "__geometry__" else c for c in original]
+    writer.writerow([*QUARANTINE_COLUMNS, *shown])
+    cells = table.frame[original].to_numpy(dtype=object)
+    for i, reason in sorted(rejected.items()):
+        writer.writerow(
+            [guard_formula(str(x)) for x in (table.lines[i], reason, *map(_plain, cells[i]))]
+        )
+    write_bytes_atomically(target, buffer.getvalue().encode("utf-8-sig"))
+    report.quarantine_file = target
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def guard_formula(text: str) -> str:
+    """Prefix ``'`` to text a spreadsheet would run as a formula (``=`` ``+`` ``-`` ``@`` …)."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+__all__ = [
+    "ColumnMapping",
+    "ImportReport",
+    "guard_formula",
+    "import_file",
+    "load_mapping",
+    "read_table",
+]

@@ -1,0 +1,488 @@
+"""The folium map: heatmap, incidents by precision, reference places, legend.
+
+Everything drawn comes from the frame it is given; in public mode that is the output of
+:func:`riskmap.privacy.public_view`, so no raw victim coordinate can reach the page. Incidents
+are aggregated by drawn location before anything reaches folium: the page grows with the number
+of distinct places, not with the number of incidents (folium writes every marker into the page,
+which is what makes naive maps unusable past ~10k points).
+
+Precision decides the symbol: a site gets a numbered marker at the site; an area (an H3 cell or a
+neighbourhood) a circle whose radius shows the uncertainty; a city-level count a badge at the city
+point; unresolved incidents are not drawn (the app counts them beside the map). All text from the
+data is HTML-escaped before it is placed in a popup or tooltip.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable
+
+import folium
+import folium.plugins
+import pandas as pd
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from riskmap.i18n import label, t
+from riskmap.schema import split_types
+
+#: Reference layers: place type -> (colour, one-letter symbol).
+REFERENCE_STYLE: dict[str, tuple[str, str]] = {
+    "port_of_entry": ("#1f4e79", "P"),
+    "bus_terminal": ("#6a3d9a", "B"),
+    "immigration_office": ("#b15928", "I"),
+    "shelter": ("#33a02c", "S"),
+    "camp": ("#e6550d", "C"),
+}
+#: Radius (m) drawn around an area-level incident: about the edge of an H3 resolution-8 cell.
+AREA_RADIUS_M = 500
+TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+TILES_ATTRIBUTION = (
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+)
+#: Leaflet files the app serves from ./static/vendor (see .streamlit/config.toml), keyed by the
+#: file name of folium's CDN link (jQuery is needed by folium's popups). Links to anything else
+#: (Bootstrap, awesome-markers: unused here) are dropped, so the page loads nothing from a CDN.
+VENDOR_FILES = {
+    "leaflet.js": "leaflet.js",
+    "jquery-3.7.1.min.js": "jquery-3.7.1.min.js",
+    "leaflet.css": "leaflet.css",
+    "leaflet.markercluster.js": "leaflet.markercluster.js",
+    "markercluster.css": "MarkerCluster.css",
+    "markercluster.default.css": "MarkerCluster.Default.css",
+    "leaflet_heat.min.js": "leaflet_heat.min.js",
+    "control.fullscreen.min.js": "Control.FullScreen.js",
+    "control.fullscreen.js": "Control.FullScreen.js",
+    "control.fullscreen.css": "Control.FullScreen.css",
+}
+_DEFAULT_CENTRE = (26.69, -98.5)
+# A cluster shows the incidents it holds, not the number of markers. A suppressed child ("<k")
+# adds at least one, so the total reads "n+" and gives no small count away.
+_CLUSTER_ICON_JS = """
+function (cluster) {
+  var total = 0, hidden = false;
+  cluster.getAllChildMarkers().forEach(function (m) {
+    var text = (m.options.icon.options.html || '').replace(/<[^>]*>/g, '');
+    if (text.indexOf('&lt;') === 0 || text.indexOf('<') === 0) { hidden = true; }
+    else { total += parseInt(text, 10) || 0; }
+  });
+  var label = hidden ? (total > 0 ? total + '+' : '1+') : String(total);
+  return L.divIcon({html: '<div class="rm-count">' + label + '</div>', className: 'rm-cluster',
+                    iconSize: L.point(34, 34), iconAnchor: L.point(17, 17)});
+}
+"""  # between Matamoros and Nuevo Laredo
+
+_CSS = """
+<style>
+.rm-ref{width:22px;height:22px;border-radius:4px;color:#fff;font:bold 13px/22px sans-serif;
+ text-align:center;border:2px solid #fff;box-shadow:0 0 3px rgba(0,0,0,.6)}
+.rm-count{border-radius:50%;color:#fff;font:bold 12px/28px sans-serif;text-align:center;
+ min-width:28px;height:28px;background:#c0392b;border:2px solid #fff;box-shadow:0 0 4px #000;
+ padding:0 3px;box-sizing:border-box}
+.rm-city{border-radius:6px;color:#222;font:bold 12px/24px sans-serif;text-align:center;
+ min-width:34px;height:24px;background:#fff3cd;border:2px dashed #8a6d3b;padding:0 4px}
+.rm-legend{background:#fff;padding:8px 10px;border-radius:6px;font:12px/1.5 sans-serif;
+ box-shadow:0 0 6px rgba(0,0,0,.4);min-width:230px;max-width:300px}
+.rm-legend .sw{display:inline-block;width:14px;height:14px;margin-right:6px;vertical-align:middle}
+</style>
+"""
+
+
+class _Legend(MacroElement):
+    """A fixed legend in the map's corner (the HTML is built from escaped strings)."""
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}{{ this.body }}{% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function(){
+          var legend = L.control({position: 'bottomleft'});
+          legend.onAdd = function () {
+            var div = L.DomUtil.create('div', 'rm-legend');
+            div.innerHTML = {{ this.body_js }};
+            L.DomEvent.disableClickPropagation(div);
+            return div;
+          };
+          legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, body: str):
+        super().__init__()
+        self._name = "Legend"
+        self.body = ""
+        # Serialised as a JS string literal; the body holds only escaped text.
+        import json
+
+        self.body_js = json.dumps(body)
+
+
+def _esc(value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def _use_local_assets(element: folium.MacroElement, asset_base: str) -> None:
+    """Point an element's JS/CSS at the app's vendored copies instead of a CDN."""
+    base = "/" + asset_base.strip("/")
+    for attr in ("default_js", "default_css"):
+        links = getattr(element, attr, None)
+        if links is None:
+            continue
+        local = []
+        for name, url in links:
+            vendored = VENDOR_FILES.get(url.rsplit("/", 1)[-1].lower())
+            if vendored:
+                local.append((name, f"{base}/{vendored}"))
+        setattr(element, attr, local)
+
+
+def aggregate_locations(view: pd.DataFrame) -> pd.DataFrame:
+    """Group incidents by drawn location.
+
+    Parameters
+    ----------
+    view
+        Incidents with ``lat``, ``lon``, ``geo_precision`` (and, in public views,
+        ``public_location``), ``victims``, ``date``, ``incident_types``, ``place_name``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (lat, lon, kind) with ``incidents``, ``people``, ``first``, ``last``,
+        ``types`` (counts per type as text) and ``place_name``; ``kind`` is site, area or city.
+    """
+    drawn = view[view["lat"].notna() & view["lon"].notna()]
+    if "public_location" in drawn.columns:
+        kind = drawn["public_location"].map({"site": "site", "hex": "area", "city": "city"})
+    else:
+        kind = drawn["geo_precision"].map({"site": "site", "neighborhood": "area", "city": "city"})
+    drawn = drawn.assign(
+        kind=kind.fillna("area"),
+        people=pd.to_numeric(drawn["victims"]).fillna(0),
+        place_name=drawn["place_name"] if "place_name" in drawn.columns else pd.NA,
+    )
+    if drawn.empty:
+        return pd.DataFrame(
+            columns=["lat", "lon", "kind", "incidents", "people", "first", "last", "types"]
+        )
+    keys = ["lat", "lon", "kind"]
+    grouped = drawn.groupby(keys, sort=True, dropna=False)
+    out = grouped.agg(
+        incidents=("incident_types", "size"),
+        people=("people", "sum"),
+        first=("date", "min"),
+        last=("date", "max"),
+        place_name=("place_name", "first"),
+    ).reset_index()
+    # Type counts per location, exploded once over the whole selection (vectorised).
+    types = drawn[keys + ["incident_types"]].copy()
+    types["incident_types"] = types["incident_types"].astype(str).str.split("|")
+    types = types.explode("incident_types")
+    counts = types.groupby(keys + ["incident_types"], sort=True).size().rename("n").reset_index()
+    summary = counts.groupby(keys, sort=True).apply(
+        lambda g: dict(zip(g["incident_types"], g["n"], strict=True)), include_groups=False
+    )
+    out["types"] = summary.reindex(pd.MultiIndex.from_frame(out[keys])).to_list()
+    return out
+
+
+def base_map(
+    places: pd.DataFrame,
+    *,
+    lang: str = "en",
+    asset_base: str | None = None,
+    height: int = 560,
+) -> folium.Map:
+    """Build the part of the map that does not depend on the selection.
+
+    Tiles (with attribution), reference layers, legend and fullscreen control. The app keeps
+    this part stable and sends the incident layers separately, so changing a filter updates the
+    layers without reloading the map.
+
+    Parameters
+    ----------
+    places
+        The gazetteer, for the reference layers.
+    lang
+        ``"en"`` or ``"es"``.
+    asset_base
+        URL path of the app's vendored Leaflet files; ``None`` keeps folium's CDN links (for a
+        stand-alone HTML file).
+    height
+        Map height in pixels.
+    """
+    m = folium.Map(
+        location=_DEFAULT_CENTRE,
+        zoom_start=7,
+        tiles=None,
+        control_scale=True,
+        height=height,
+        prefer_canvas=True,
+    )
+    folium.TileLayer(
+        TILES_URL, attr=TILES_ATTRIBUTION, name="OpenStreetMap", max_zoom=19, control=False
+    ).add_to(m)
+    m.get_root().header.add_child(Element(_CSS), name="riskmap_css")
+    # The incident layers may arrive later, apart from the map: load their plugins up front.
+    m.default_js = [
+        *m.default_js,
+        *folium.plugins.HeatMap.default_js,
+        *folium.plugins.MarkerCluster.default_js,
+    ]
+    m.default_css = [*m.default_css, *folium.plugins.MarkerCluster.default_css]
+    _add_references(m, places, lang=lang)
+    _Legend(_legend_html(lang)).add_to(m)
+    folium.plugins.Fullscreen(position="topright").add_to(m)
+    bounds = _bounds(places)
+    if bounds:
+        m.fit_bounds(bounds, padding=(20, 20))
+    if asset_base is not None:
+        for element in _walk(m):
+            _use_local_assets(element, asset_base)
+    return m
+
+
+def incident_layers(
+    view: pd.DataFrame,
+    *,
+    lang: str = "en",
+    marker_limit: int = 2000,
+    min_cell: int = 0,
+    asset_base: str | None = None,
+) -> list[folium.FeatureGroup]:
+    """Build the layers that show the selected incidents.
+
+    Parameters
+    ----------
+    view
+        Incidents to draw (a public view in public mode).
+    lang
+        ``"en"`` or ``"es"``.
+    marker_limit
+        Most incidents with per-location popups; above it only per-location totals are shown.
+    min_cell
+        Counts below it are shown as ``"<min_cell"`` (small-cell suppression); 0 shows all.
+    asset_base
+        URL path of the vendored Leaflet files (see :func:`base_map`).
+
+    Returns
+    -------
+    list of folium.FeatureGroup
+        Heatmap, incidents at sites (clustered), incidents placed by area, city-level counts.
+    """
+    located = aggregate_locations(view)
+    heat = _heatmap_layer(located, lang=lang)
+    detailed = len(view) <= marker_limit
+    groups = [heat, *_incident_groups(located, lang=lang, min_cell=min_cell, detailed=detailed)]
+    if asset_base is not None:
+        for group in groups:
+            for element in _walk(group):
+                _use_local_assets(element, asset_base)
+    return groups
+
+
+def build_map(
+    view: pd.DataFrame,
+    *,
+    places: pd.DataFrame,
+    lang: str = "en",
+    asset_base: str | None = None,
+    marker_limit: int = 2000,
+    min_cell: int = 0,
+    height: int = 560,
+) -> folium.Map:
+    """Build the whole incident map as one folium object (for files, tests and benchmarks).
+
+    Parameters are those of :func:`base_map` and :func:`incident_layers`.
+
+    Returns
+    -------
+    folium.Map
+    """
+    m = base_map(places, lang=lang, asset_base=None, height=height)
+    for layer in incident_layers(view, lang=lang, marker_limit=marker_limit, min_cell=min_cell):
+        layer.add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    bounds = selection_bounds(view)
+    if bounds:
+        m.fit_bounds(bounds, padding=(20, 20), max_zoom=14)
+    if asset_base is not None:
+        for element in _walk(m):
+            _use_local_assets(element, asset_base)
+    return m
+
+
+def selection_bounds(view: pd.DataFrame) -> list[list[float]] | None:
+    """Return ``[[south, west], [north, east]]`` of the drawn incidents, or ``None``."""
+    pts = view.loc[view["lat"].notna() & view["lon"].notna(), ["lat", "lon"]]
+    if pts.empty:
+        return None
+    return [
+        [float(pts["lat"].min()), float(pts["lon"].min())],
+        [float(pts["lat"].max()), float(pts["lon"].max())],
+    ]
+
+
+def centre_and_zoom(bounds: list[list[float]] | None) -> tuple[tuple[float, float], int]:
+    """Return a centre and a Leaflet zoom level that show ``bounds`` on a ~700 px map."""
+    if not bounds:
+        return _DEFAULT_CENTRE, 7
+    (south, west), (north, east) = bounds
+    span = max(north - south, east - west, 0.005)
+    # Each zoom level halves the span shown; 360 degrees fit in 256 px at zoom 0.
+    zoom = int(max(4, min(15, math.floor(math.log2(360 * 700 / 256 / (span * 1.4))))))
+    return ((south + north) / 2, (west + east) / 2), zoom
+
+
+def _walk(element: object) -> Iterable[folium.MacroElement]:
+    if isinstance(element, MacroElement):
+        yield element
+    for child in getattr(element, "_children", {}).values():
+        yield from _walk(child)
+
+
+def _count_text(n: int, min_cell: int) -> str:
+    return f"<{min_cell}" if 0 < n < min_cell else str(n)
+
+
+def _heatmap_layer(located: pd.DataFrame, *, lang: str) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=t("layer_heatmap", lang), show=True)
+    points = located[located["kind"] != "city"]
+    if not points.empty:
+        peak = float(points["incidents"].max())
+        data = [
+            [float(r.lat), float(r.lon), float(r.incidents) / peak]
+            for r in points.itertuples(index=False)
+        ]
+        folium.plugins.HeatMap(data, radius=28, blur=22, min_opacity=0.35, max_zoom=13).add_to(
+            group
+        )
+    return group
+
+
+def _popup(row: dict[str, object], *, lang: str, min_cell: int) -> str:
+    types: dict[str, int] = row.get("types") or {}  # type: ignore[assignment]
+    type_text = ", ".join(
+        f"{_esc(label(k, lang))} ({_count_text(int(types[k]), min_cell)})"
+        for k in split_types(list(types))
+    )
+    first, last = row["first"], row["last"]
+    dates = (
+        f"{pd.Timestamp(first):%Y-%m-%d} – {pd.Timestamp(last):%Y-%m-%d}"  # type: ignore[arg-type]
+        if pd.notna(first)  # type: ignore[arg-type]
+        else ""
+    )
+    name = _esc(row.get("place_name")) or _esc(t("popup_location", lang))
+    lines = [
+        f"<b>{name}</b>",
+        f"{_esc(t('popup_incidents', lang))}: {_count_text(int(row['incidents']), min_cell)}",  # type: ignore[call-overload]
+        f"{_esc(t('popup_victims', lang))}: {_count_text(int(row['people']), min_cell)}",  # type: ignore[call-overload]
+        f"{_esc(t('popup_types', lang))}: {type_text}",
+        f"{_esc(t('popup_date', lang))}: {_esc(dates)}",
+    ]
+    return "<br>".join(lines)
+
+
+def _incident_groups(
+    located: pd.DataFrame, *, lang: str, min_cell: int, detailed: bool
+) -> list[folium.FeatureGroup]:
+    site_group = folium.FeatureGroup(name=t("layer_incidents", lang))
+    sites = folium.plugins.MarkerCluster(
+        control=False,
+        options={"showCoverageOnHover": False, "maxClusterRadius": 40},
+        icon_create_function=_CLUSTER_ICON_JS,
+    ).add_to(site_group)
+    areas = folium.FeatureGroup(name=t("layer_areas", lang))
+    cities = folium.FeatureGroup(name=t("layer_cities", lang))
+    for row in located.itertuples(index=False):
+        n_text = _esc(_count_text(int(row.incidents), min_cell))
+        tooltip = f"{_esc(t('popup_incidents', lang))}: {n_text}"
+        popup = (
+            folium.Popup(_popup(row._asdict(), lang=lang, min_cell=min_cell), max_width=320)
+            if detailed
+            else None
+        )
+        if row.kind == "site":
+            folium.Marker(
+                (row.lat, row.lon),
+                icon=folium.DivIcon(
+                    html=f'<div class="rm-count">{n_text}</div>',
+                    icon_size=(28, 28),
+                    icon_anchor=(14, 14),
+                ),
+                tooltip=tooltip,
+                popup=popup,
+            ).add_to(sites)
+        elif row.kind == "city":
+            folium.Marker(
+                (row.lat, row.lon),
+                icon=folium.DivIcon(
+                    html=f'<div class="rm-city">{n_text}</div>',
+                    icon_size=(40, 24),
+                    icon_anchor=(20, 12),
+                ),
+                tooltip=tooltip,
+                popup=popup,
+            ).add_to(cities)
+        else:
+            folium.Circle(
+                (row.lat, row.lon),
+                radius=AREA_RADIUS_M,
+                color="#c0392b",
+                weight=2,
+                fill=True,
+                fill_opacity=0.25,
+                dash_array="4",
+                tooltip=tooltip,
+                popup=popup,
+            ).add_to(areas)
+    return [site_group, areas, cities]
+
+
+def _add_references(m: folium.Map, places: pd.DataFrame, *, lang: str) -> None:
+    for place_type, (colour, letter) in REFERENCE_STYLE.items():
+        group = folium.FeatureGroup(name=_esc(label(place_type, lang)), show=True)
+        for row in places[places["place_type"] == place_type].itertuples(index=False):
+            conf = _esc(getattr(row, "confidence", ""))
+            folium.Marker(
+                (float(row.lat), float(row.lon)),
+                icon=folium.DivIcon(
+                    html=f'<div class="rm-ref" style="background:{colour}">{letter}</div>',
+                    icon_size=(22, 22),
+                    icon_anchor=(11, 11),
+                ),
+                tooltip=f"{_esc(row.name)} ({_esc(label(place_type, lang))}; {conf})",
+            ).add_to(group)
+        group.add_to(m)
+
+
+def _legend_html(lang: str) -> str:
+    rows = [f"<b>{_esc(t('legend_title', lang))}</b>"]
+    rows.append(
+        '<span class="sw" style="background:#c0392b;border-radius:50%"></span>'
+        + _esc(t("legend_site", lang))
+    )
+    rows.append(
+        '<span class="sw" style="border:2px dashed #c0392b;border-radius:50%"></span>'
+        + _esc(t("legend_area", lang))
+    )
+    rows.append(
+        '<span class="sw" style="background:#fff3cd;border:2px dashed #8a6d3b"></span>'
+        + _esc(t("legend_city", lang))
+    )
+    for place_type, (colour, letter) in REFERENCE_STYLE.items():
+        rows.append(
+            f'<span class="sw" style="background:{colour};color:#fff;font-size:10px;'
+            f'text-align:center;line-height:14px">{letter}</span>{_esc(label(place_type, lang))}'
+        )
+    return "<br>".join(rows)
+
+
+def _bounds(places: pd.DataFrame) -> list[list[float]] | None:
+    ref = places[places["place_type"].isin(list(REFERENCE_STYLE))]
+    return selection_bounds(ref)

@@ -1,0 +1,88 @@
+"""Headline counts, counted the way the published reports count.
+
+An incident is counted once whatever its types; "people kidnapped" are the victims of
+kidnappings and express kidnappings, and "people in attempts" those of attempted kidnappings
+only; children are counted among the people kidnapped or targeted. The published figures
+(``data/published_figures.csv``, Human Rights Watch 2020) are shown beside the data when the
+selection covers their whole period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from riskmap.schema import KIDNAPPING_TYPES, has_type
+from riskmap.settings import DATA_DIR
+
+#: Headline keys, in display order.
+HEADLINES: tuple[str, ...] = (
+    "incidents",
+    "people_affected",
+    "children",
+    "kidnapping_or_attempt",
+    "people_kidnapped",
+    "people_in_attempts",
+    "sexual_assault",
+    "express_by_police",
+)
+
+
+def headline_counts(incidents: pd.DataFrame) -> dict[str, int]:
+    """Count the selected incidents and people.
+
+    Parameters
+    ----------
+    incidents
+        An incident table (any selection of the store).
+
+    Returns
+    -------
+    dict
+        One integer per key of :data:`HEADLINES`.
+    """
+    kid = has_type(incidents, KIDNAPPING_TYPES)
+    attempt_only = has_type(incidents, {"attempted_kidnapping"}) & ~has_type(
+        incidents, {"kidnapping", "express_kidnapping"}
+    )
+    victims = pd.to_numeric(incidents["victims"]).fillna(0)
+    children = pd.to_numeric(incidents["children"]).fillna(0)
+    express_police = has_type(incidents, {"express_kidnapping"}) & (
+        incidents["perpetrator"] == "police"
+    ).fillna(False)
+    return {
+        "incidents": len(incidents),
+        "people_affected": int(victims.sum()),
+        "children": int(children.sum()),
+        "kidnapping_or_attempt": int(kid.sum()),
+        "people_kidnapped": int(victims[kid & ~attempt_only].sum()),
+        "people_in_attempts": int(victims[attempt_only].sum()),
+        "sexual_assault": int(has_type(incidents, {"sexual_assault"}).sum()),
+        "express_by_police": int(express_police.sum()),
+    }
+
+
+def load_published(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Load the published figures (metric, value, period_start, period_end, area, source)."""
+    frame = pd.read_csv(Path(path) if path else DATA_DIR / "published_figures.csv")
+    for col in ("period_start", "period_end"):
+        frame[col] = pd.to_datetime(frame[col]).dt.date
+    return frame
+
+
+def published_for(
+    published: pd.DataFrame, *, start: dt.date | None, end: dt.date | None
+) -> dict[str, int]:
+    """Return the published figures whose whole period lies inside ``[start, end]``.
+
+    ``None`` bounds are open. A selection that covers only part of a period gets nothing: a
+    partial comparison would mislead.
+    """
+    out: dict[str, int] = {}
+    for row in published.itertuples(index=False):
+        if (start is None or start <= row.period_start) and (end is None or row.period_end <= end):
+            out[str(row.metric)] = int(row.value)
+    return out

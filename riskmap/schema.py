@@ -1,0 +1,253 @@
+"""The incident model: canonical columns, their types and their allowed values.
+
+Every other module imports its column names and vocabularies from here. The precision
+vocabulary follows ACLED's ``geo_precision`` codes (1 = exact site, 2 = near a named place or
+neighbourhood, 3 = only the city or region is known), spelled out as words; ``unresolved`` marks
+a place description the geocoder could not place at all.
+
+A single incident may carry several types (a kidnapping with extortion and sexual assault), so
+``incident_types`` is a set, written in files as values joined by ``|``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from riskmap.errors import SchemaError
+
+WGS84 = "EPSG:4326"
+#: Metric CRS for distances: UTM zone 14N covers both Matamoros and Nuevo Laredo.
+METRIC_CRS = "EPSG:32614"
+#: Separator of multi-valued cells (``incident_types``) in CSV and GeoPackage files.
+MULTI_SEP = "|"
+
+INCIDENT_TYPES: tuple[str, ...] = (
+    "kidnapping",
+    "attempted_kidnapping",
+    "express_kidnapping",
+    "extortion",
+    "sexual_assault",
+    "robbery",
+    "assault",
+    "threat",
+    "other",
+)
+#: Types that count as "a kidnapping or attempted kidnapping" in published reports.
+KIDNAPPING_TYPES: frozenset[str] = frozenset(
+    {"kidnapping", "attempted_kidnapping", "express_kidnapping"}
+)
+DATE_PRECISIONS: tuple[str, ...] = ("day", "month")
+GEO_PRECISIONS: tuple[str, ...] = ("site", "neighborhood", "city", "unresolved")
+PLACE_TYPES: tuple[str, ...] = (
+    "port_of_entry",
+    "bus_terminal",
+    "immigration_office",
+    "shelter",
+    "camp",
+    "plaza",
+    "neighborhood",
+    "city",
+    "other",
+)
+#: Public sites: an incident there may be shown at the site's point in public views. Shelters
+#: and the camp are left out on purpose: pinning an incident to a shelter points at its residents.
+PUBLIC_SITE_TYPES: frozenset[str] = frozenset(
+    {"port_of_entry", "bus_terminal", "immigration_office", "plaza"}
+)
+#: Place types the hotspot ranking treats as sites.
+SITE_TYPES: frozenset[str] = frozenset(
+    {"port_of_entry", "bus_terminal", "immigration_office", "shelter", "camp", "plaza"}
+)
+PERPETRATORS: tuple[str, ...] = (
+    "criminal_group",
+    "police",
+    "immigration_agent",
+    "military",
+    "unknown",
+    "other",
+)
+#: Cities the gazetteer and the sample data know, with their canonical spelling.
+CITIES: tuple[str, ...] = (
+    "Matamoros",
+    "Nuevo Laredo",
+    "Reynosa",
+    "Colombia",
+    "Brownsville",
+    "Laredo",
+)
+
+#: Canonical columns in order, with their pandas dtype.
+COLUMNS: dict[str, str] = {
+    "incident_id": "string",
+    "date": "datetime64[ns]",
+    "date_precision": "string",
+    "incident_types": "string",
+    "city": "string",
+    "location_text": "string",
+    "lat": "float64",
+    "lon": "float64",
+    "geo_precision": "string",
+    "place_id": "string",
+    "place_type": "string",
+    "perpetrator": "string",
+    "victims": "Int64",
+    "children": "Int64",
+    "source": "string",
+    "notes": "string",
+    "synthetic": "boolean",
+}
+REQUIRED_COLUMNS: tuple[str, ...] = ("incident_id", "date", "incident_types")
+
+#: Allowed values of the enumerated columns (``incident_types`` is checked value by value).
+VOCABULARIES: dict[str, tuple[str, ...]] = {
+    "date_precision": DATE_PRECISIONS,
+    "incident_types": INCIDENT_TYPES,
+    "geo_precision": GEO_PRECISIONS,
+    "place_type": PLACE_TYPES,
+    "perpetrator": PERPETRATORS,
+}
+
+
+def split_types(value: object) -> list[str]:
+    """Split a ``|``-joined ``incident_types`` cell into its types, in canonical order.
+
+    Parameters
+    ----------
+    value
+        A cell: a string such as ``"kidnapping|extortion"``, a list of types, or a missing value.
+
+    Returns
+    -------
+    list of str
+        The distinct types, ordered as :data:`INCIDENT_TYPES` orders them (unknown ones last).
+    """
+    if value is None or (not isinstance(value, (str, list, tuple, set)) and pd.isna(value)):
+        return []
+    parts: Iterable[str] = value.split(MULTI_SEP) if isinstance(value, str) else value
+    found = {p.strip() for p in parts if p and p.strip()}
+    order = {t: i for i, t in enumerate(INCIDENT_TYPES)}
+    return sorted(found, key=lambda t: (order.get(t, len(order)), t))
+
+
+def join_types(types: Iterable[str]) -> str:
+    """Join incident types into one canonical ``|``-separated cell."""
+    return MULTI_SEP.join(split_types(list(types)))
+
+
+def empty_frame() -> pd.DataFrame:
+    """Return an empty incident table with every canonical column and dtype."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in COLUMNS.items()})
+
+
+def conform(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with exactly the canonical columns, in order, with canonical dtypes.
+
+    Missing optional columns are added empty; extra columns are dropped; the index is kept.
+
+    Raises
+    ------
+    SchemaError
+        If a required column is missing or a column cannot take its canonical type.
+    """
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        msg = f"incident table lacks required column(s) {', '.join(missing)}"
+        raise SchemaError(msg)
+    out = pd.DataFrame(index=frame.index)
+    for col, dtype in COLUMNS.items():
+        series = (
+            frame[col]
+            if col in frame.columns
+            else pd.Series([None] * len(frame), index=frame.index, dtype=object)
+        )
+        try:
+            if dtype.startswith("datetime"):
+                out[col] = pd.to_datetime(series, errors="raise").astype(dtype)
+            elif dtype == "boolean":
+                out[col] = series.map(_to_bool).astype("boolean")
+            else:
+                out[col] = series.astype(dtype)
+        except (ValueError, TypeError) as e:
+            msg = f"column {col!r} cannot be read as {dtype}: {e}"
+            raise SchemaError(msg) from e
+    return out
+
+
+def _to_bool(value: object) -> object:
+    if isinstance(value, bool):
+        return value
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return pd.NA
+    text = str(value).strip().lower()
+    if text in {"true", "1", "yes", "si", "sí", "t", "y"}:
+        return True
+    if text in {"false", "0", "no", "f", "n", ""}:
+        return False
+    msg = f"not a boolean: {value!r}"
+    raise ValueError(msg)
+
+
+def check_values(frame: pd.DataFrame) -> list[str]:
+    """List every value of an enumerated column that the model does not allow.
+
+    Parameters
+    ----------
+    frame
+        A conformed incident table.
+
+    Returns
+    -------
+    list of str
+        One message per offending row and column, naming the row (0-based) and the column.
+    """
+    problems: list[str] = []
+    for col, allowed in VOCABULARIES.items():
+        if col not in frame.columns:
+            continue
+        for i, value in frame[col].items():
+            if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+                continue
+            values = split_types(value) if col == "incident_types" else [value]
+            bad = [v for v in values if v not in allowed]
+            if bad:
+                problems.append(
+                    f"row {i}, column {col}: {', '.join(map(repr, bad))} not one of "
+                    f"{', '.join(allowed)}"
+                )
+    return problems
+
+
+def validate(frame: pd.DataFrame) -> pd.DataFrame:
+    """Conform ``frame`` and check its vocabularies and counts.
+
+    Raises
+    ------
+    SchemaError
+        Naming the first offending rows and columns.
+    """
+    out = conform(frame)
+    problems = check_values(out)
+    counts = out[["victims", "children"]]
+    for col in ("victims", "children"):
+        neg = out.index[counts[col].fillna(0) < 0]
+        problems += [f"row {i}, column {col}: negative count" for i in neg]
+    over = out.index[(counts["children"].fillna(0) > counts["victims"].fillna(0))]
+    problems += [f"row {i}, column children: more children than victims" for i in over]
+    if problems:
+        shown = "; ".join(problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        msg = f"invalid incident data: {shown}{more}"
+        raise SchemaError(msg)
+    return out
+
+
+def has_type(frame: pd.DataFrame, types: Iterable[str]) -> pd.Series:
+    """Return a boolean mask of rows whose ``incident_types`` include any of ``types``."""
+    wanted = set(types)
+    if not wanted:
+        return pd.Series(False, index=frame.index)
+    # Vectorised: a regex over the joined cell is far faster than splitting each row.
+    pattern = r"(?:^|\|)(?:" + "|".join(sorted(wanted)) + r")(?:\||$)"
+    return frame["incident_types"].fillna("").str.contains(pattern, regex=True)

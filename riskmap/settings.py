@@ -1,0 +1,89 @@
+"""Settings: one frozen dataclass, built from the environment and passed explicitly.
+
+A Streamlit server runs every visitor's session in one process, so nothing here is a mutable
+module global: the app builds one :class:`Settings` and hands it to the functions that need it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from riskmap.errors import SettingsError
+
+#: The repository's data folder (the package lives beside it in a source checkout).
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything riskmap can be configured with.
+
+    Each field can be set by an environment variable named ``RISKMAP_`` + the field name in
+    upper case (for example ``RISKMAP_STORE=/srv/incidents.gpkg``).
+    """
+
+    #: GeoPackage file of incidents (env ``RISKMAP_STORE``).
+    store: Path = DATA_DIR / "incidents.gpkg"
+    #: Extra gazetteer CSV merged over the shipped one by ``place_id`` (env ``RISKMAP_PLACES``).
+    places: Path | None = None
+    #: Small-cell threshold: public counts below it are shown as "<k" (env ``RISKMAP_MIN_CELL``).
+    min_cell: int = 3
+    #: H3 resolution of the public hex grid and hotspot statistics (env ``RISKMAP_H3_RESOLUTION``).
+    h3_resolution: int = 8
+    #: Coarser H3 resolution for sexual-assault incidents in public views
+    #: (env ``RISKMAP_H3_RESOLUTION_SENSITIVE``).
+    h3_resolution_sensitive: int = 7
+    #: Radius in metres around a site for the hotspot ranking (env ``RISKMAP_RADIUS_M``).
+    radius_m: float = 500.0
+    #: Most incidents drawn as individual markers; above it the map shows aggregates only
+    #: (env ``RISKMAP_MARKER_LIMIT``).
+    marker_limit: int = 2000
+    #: E-mail addresses allowed into the restricted view after login, comma-separated
+    #: (env ``RISKMAP_ALLOWED_EMAILS``). Empty: nobody.
+    allowed_emails: frozenset[str] = field(default_factory=frozenset)
+    #: URL path under which the app serves Leaflet's files (env ``RISKMAP_ASSET_BASE``).
+    asset_base: str = "app/static/vendor"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Build settings from ``RISKMAP_*`` environment variables.
+
+        Raises
+        ------
+        SettingsError
+            If a variable does not parse as its field's type.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(f"RISKMAP_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            try:
+                values[f.name] = _parse(f.name, raw)
+            except ValueError as e:
+                msg = f"environment variable RISKMAP_{f.name.upper()}={raw!r}: {e}"
+                raise SettingsError(msg) from e
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _parse(name: str, raw: str) -> object:
+    if name in {"store", "places"}:
+        return Path(raw)
+    if name in {"min_cell", "h3_resolution", "h3_resolution_sensitive", "marker_limit"}:
+        value = int(raw)
+        if value < 0:
+            msg = "must not be negative"
+            raise ValueError(msg)
+        return value
+    if name == "radius_m":
+        radius = float(raw)
+        if radius <= 0:
+            msg = "must be positive"
+            raise ValueError(msg)
+        return radius
+    if name == "allowed_emails":
+        return frozenset(e.strip().lower() for e in raw.split(",") if e.strip())
+    return raw

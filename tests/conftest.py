@@ -1,0 +1,142 @@
+"""Shared fixtures: the shipped gazetteer, the generated sample, a real GeoPackage store, and a
+real ``streamlit run`` server with Debian's chromium for the browser tests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from riskmap.gazetteer import load_places
+from riskmap.sample import generate
+from riskmap.store import write_incidents
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def places() -> pd.DataFrame:
+    return load_places()
+
+
+@pytest.fixture(scope="session")
+def sample(places: pd.DataFrame) -> pd.DataFrame:
+    return generate(places=places)
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory: pytest.TempPathFactory, sample: pd.DataFrame) -> Path:
+    """A real GeoPackage store holding the sample (do not modify it in a test)."""
+    return write_incidents(sample, tmp_path_factory.mktemp("store") / "incidents.gpkg")
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def require_browser() -> None:
+    """Fail under CI, skip elsewhere, when Debian's chromium is missing."""
+    if CHROMIUM.exists():
+        return
+    message = (
+        f"{CHROMIUM} not found: install Debian's chromium (`apt-get install chromium`) to run "
+        "the browser tests; never `playwright install`"
+    )
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def server(sample_store: Path) -> Iterator[str]:
+    """Run ``streamlit run app.py`` on a free port against the sample store."""
+    require_browser()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "RISKMAP_STORE": str(sample_store),
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    }
+    streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
+    log = (sample_store.parent / "streamlit.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            streamlit,
+            "run",
+            "app.py",
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                text = (sample_store.parent / "streamlit.log").read_text(errors="replace")
+                pytest.fail(f"streamlit did not start:\n{text[-3000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture
+def browser_page(server: str) -> Iterator[object]:
+    """A playwright page in Debian's headless chromium."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        context = browser.new_context(
+            viewport={"width": 1400, "height": 1000}, accept_downloads=True
+        )
+        page = context.new_page()
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()

@@ -1,0 +1,211 @@
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from riskmap import store
+from riskmap.errors import StoreError
+from riskmap.schema import conform, empty_frame
+from riskmap.store import (
+    append_incidents,
+    merge_incidents,
+    quarantine_path,
+    read_incidents,
+    read_or_empty,
+    remove_stale_temporaries,
+    write_bytes_atomically,
+    write_incidents,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _rows(n: int, *, start: int = 0) -> pd.DataFrame:
+    return conform(
+        pd.DataFrame(
+            {
+                "incident_id": [f"T-{i}" for i in range(start, start + n)],
+                "date": pd.date_range("2019-11-01", periods=n, freq="D"),
+                "date_precision": "day",
+                "incident_types": "kidnapping|extortion",
+                "city": "Matamoros",
+                "lat": [25.88 + i * 1e-3 for i in range(n)],
+                "lon": -97.5,
+                "geo_precision": "site",
+                "victims": 2,
+                "children": 1,
+                "synthetic": True,
+            }
+        )
+    )
+
+
+def test_write_and_read_round_trip(tmp_path, sample):
+    path = write_incidents(sample, tmp_path / "s.gpkg")
+    back = read_incidents(path)
+    assert len(back) == len(sample)
+    pd.testing.assert_frame_equal(back.drop(columns="geometry"), conform(sample))
+    unresolved = back["lat"].isna()
+    assert back.geometry[unresolved].isna().all()
+    assert not back.geometry[~unresolved].isna().any()
+
+
+def test_empty_store_round_trips(tmp_path):
+    path = write_incidents(empty_frame(), tmp_path / "e.gpkg")
+    assert read_incidents(path).empty
+    assert read_or_empty(tmp_path / "absent.gpkg").empty
+
+
+def test_missing_or_foreign_store_is_a_store_error(tmp_path):
+    with pytest.raises(StoreError, match="riskmap import"):
+        read_incidents(tmp_path / "nothing.gpkg")
+    junk = tmp_path / "junk.gpkg"
+    junk.write_text("not a geopackage", encoding="utf-8")
+    with pytest.raises(StoreError, match="junk.gpkg"):
+        read_incidents(junk)
+
+
+def test_repeated_ids_are_refused(tmp_path):
+    rows = pd.concat([_rows(2), _rows(1)], ignore_index=True)
+    with pytest.raises(StoreError, match="T-0"):
+        write_incidents(rows, tmp_path / "s.gpkg")
+    assert not (tmp_path / "s.gpkg").exists()
+
+
+def test_append_and_merge(tmp_path):
+    path = tmp_path / "s.gpkg"
+    assert append_incidents(_rows(3), path) == 3
+    assert append_incidents(_rows(2, start=3), path) == 5
+    assert list(read_incidents(path)["incident_id"]) == [f"T-{i}" for i in range(5)]
+    with pytest.raises(StoreError, match="already in the store: T-1"):
+        append_incidents(_rows(2, start=1), path)
+    assert len(read_incidents(path)) == 5
+    merged = merge_incidents(_rows(1), empty_frame())
+    assert list(merged["incident_id"]) == ["T-0"]
+
+
+def test_write_interrupted_by_an_exception_keeps_the_old_store(tmp_path, monkeypatch):
+    path = write_incidents(_rows(3), tmp_path / "s.gpkg")
+    before = _digest(path)
+
+    def boom(tmp: Path) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "_add_indexes", boom)
+    with pytest.raises(StoreError, match="disk full"):
+        write_incidents(_rows(5), path)
+    assert _digest(path) == before
+    assert len(read_incidents(path)) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.gpkg"]
+
+
+def test_a_bug_mid_write_also_leaves_no_partial_file(tmp_path, monkeypatch):
+    path = write_incidents(_rows(3), tmp_path / "s.gpkg")
+    before = _digest(path)
+    monkeypatch.setattr(store, "_add_indexes", lambda tmp: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        write_incidents(_rows(5), path)
+    assert _digest(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.gpkg"]
+
+
+KILLED_IMPORT = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from riskmap import store
+    from riskmap.cli import main
+
+    marker = Path(sys.argv[1])
+    real = store._add_indexes
+
+    def slow(tmp):
+        real(tmp)  # the new store is complete in its temporary file ...
+        marker.write_text(str(tmp))
+        time.sleep(60)  # ... and the process is killed before it is moved into place
+
+    store._add_indexes = slow
+    sys.exit(main(["import", sys.argv[2], "--store", sys.argv[3]]))
+    """
+)
+
+
+def test_import_killed_mid_write_leaves_the_old_store_readable_and_unchanged(tmp_path):
+    path = write_incidents(_rows(3), tmp_path / "s.gpkg")
+    before = _digest(path)
+    source = tmp_path / "new.csv"
+    source.write_text(
+        "incident_id,date,incident_types,city,lat,lon\n"
+        "N-1,2019-12-01,kidnapping,Matamoros,25.88,-97.5\n"
+        "N-2,2019-12-02,extortion,Matamoros,25.89,-97.5\n",
+        encoding="utf-8",
+    )
+    marker = tmp_path / "writing"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_IMPORT, str(marker), str(source), str(path)], cwd=ROOT
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert proc.poll() is None, "the import ended before it was killed"
+            assert time.monotonic() < deadline, "the import never reached the write"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert _digest(path) == before
+    assert list(read_incidents(path)["incident_id"]) == ["T-0", "T-1", "T-2"]
+    leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".s.gpkg.")]
+    assert leftovers, "the killed writer's temporary file should still be there"
+    # The next writer clears what the killed one left, then the import goes through.
+    assert remove_stale_temporaries(path) == leftovers
+    assert append_incidents(_rows(1, start=10), path) == 4
+
+
+def test_concurrent_imports_lose_nothing(tmp_path):
+    path = tmp_path / "s.gpkg"
+    sources = []
+    for k in range(3):
+        src = tmp_path / f"in{k}.csv"
+        lines = ["incident_id,date,incident_types,city,lat,lon"]
+        lines += [f"C{k}-{i},2019-12-0{i + 1},kidnapping,Matamoros,25.88,-97.5" for i in range(5)]
+        src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        sources.append(src)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "riskmap.cli", "import", str(src), "--store", str(path)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        for src in sources
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+    assert len(read_incidents(path)) == 15
+
+
+def test_quarantine_path_sits_beside_the_store(tmp_path):
+    target = quarantine_path(tmp_path / "incidents.gpkg", Path("logs/Matamoros 2019 (v2).xlsx"))
+    assert target == tmp_path / "incidents.matamoros-2019-v2.quarantine.csv"
+    assert quarantine_path(tmp_path / "incidents.gpkg") == tmp_path / "incidents.quarantine.csv"
+
+
+def test_unwritable_folder_is_a_store_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(StoreError, match="cannot write"):
+        write_bytes_atomically(blocker / "out.csv", b"data")
+    with pytest.raises(StoreError, match="cannot write"):
+        write_incidents(_rows(1), blocker / "s.gpkg")
