@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from riskmap import about, charts, dashboard, export, hotspots, i18n, maps, privacy
+from riskmap import about, access, charts, dashboard, export, hotspots, i18n, maps, privacy
 from riskmap.errors import RiskmapError
 from riskmap.filters import Filters
 from riskmap.gazetteer import load_places
@@ -30,11 +30,18 @@ st.set_page_config(page_title="riskmap", page_icon="🗺️", layout="wide")
 
 @st.cache_data(show_spinner=False, max_entries=2)
 def _load(store: str, mtime: float, places_file: str | None, _settings: Settings):
-    """Read the store once per file version; build the public view once too."""
+    """Read the store once per file version; build both views once too."""
     places = load_places(places_file)
     raw = read_incidents(store)
     public = privacy.public_view(raw, places=places, settings=_settings)
-    return places, pd.DataFrame(raw.drop(columns="geometry")), public
+    return places, privacy.restricted_view(raw, places=places), public
+
+
+def _secrets() -> dict:
+    try:
+        return st.secrets.to_dict()
+    except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
+        return {}
 
 
 @st.cache_data(show_spinner=False)
@@ -75,6 +82,27 @@ with st.sidebar:
         horizontal=True,
     )
 
+secrets = _secrets()
+restricted = False
+if access.auth_configured(secrets):
+    with st.sidebar:
+        user = st.user.to_dict()
+        if not user.get("is_logged_in"):
+            st.button(
+                t("login", lang),
+                key="login",
+                on_click=st.login,
+                args=(access.provider_name(secrets),) if access.provider_name(secrets) else (),
+            )
+        else:
+            email = str(user.get("email") or "")
+            st.caption(email)
+            st.button(t("logout", lang), key="logout", on_click=st.logout)
+            if access.restricted_allowed(user, secrets=secrets, settings=settings):
+                restricted = st.toggle(t("restricted", lang), key="restricted")
+            else:
+                st.warning(t("not_allowed", lang, email=email))
+
 try:
     places, raw, public = _load(
         str(settings.store),
@@ -91,8 +119,11 @@ st.caption(t("subtitle", lang))
 if bool(public["synthetic"].fillna(False).any()):
     st.warning(t("synthetic_banner", lang), icon="⚠️")
 
-bounds = dashboard.date_bounds(public)
-cities = sorted({str(c) for c in public["city"].dropna()} | set(state.cities))
+if restricted:
+    st.error(t("restricted_note", lang), icon="🔒")
+data = raw if restricted else public
+bounds = dashboard.date_bounds(data)
+cities = sorted({str(c) for c in data["city"].dropna()} | set(state.cities))
 
 # --- filters ----------------------------------------------------------------------------------
 with st.sidebar:
@@ -155,8 +186,8 @@ current = {k: st.query_params.get_all(k) for k in st.query_params}
 if {k: v if isinstance(v, list) else [v] for k, v in wanted.items()} != current:
     st.query_params.from_dict(wanted)
 
-selection = dashboard.select(public, filters, published=_published())
-k = settings.min_cell
+selection = dashboard.select(data, filters, published=_published())
+k = 0 if restricted else settings.min_cell
 
 # --- headline counts --------------------------------------------------------------------------
 shown = [h for h in HEADLINES if h not in {"people_kidnapped", "people_in_attempts"}]
@@ -238,7 +269,7 @@ with tab_hot:
     )
     end_day = filters.end or (bounds[1] if bounds else dt.date.today())
     days = (end_day - filters.start).days + 1 if filters.start else 90
-    rows = raw.loc[dashboard.select(public, filters.with_(start=None, end=None)).incidents.index]
+    rows = raw.loc[dashboard.select(data, filters.with_(start=None, end=None)).incidents.index]
     ranking = hotspots.rank_sites(
         rows, places=places, end=end_day, period_days=days, radius_m=float(radius)
     )
@@ -270,14 +301,16 @@ with tab_data:
     c1.download_button(
         t("download_csv", lang),
         export.to_csv(selection.incidents),
-        file_name="riskmap_incidents.csv",
+        file_name="riskmap_incidents_RESTRICTED.csv" if restricted else "riskmap_incidents.csv",
         mime="text/csv",
         key="download_csv",
     )
     c2.download_button(
         t("download_geojson", lang),
         export.to_geojson(selection.incidents),
-        file_name="riskmap_incidents.geojson",
+        file_name=(
+            "riskmap_incidents_RESTRICTED.geojson" if restricted else "riskmap_incidents.geojson"
+        ),
         mime="application/geo+json",
         key="download_geojson",
     )

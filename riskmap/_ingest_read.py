@@ -170,7 +170,7 @@ def _read_csv(path: Path, text: str, *, encoding: str, recognise: Recognise) -> 
             records.append((start, reader.line_num, row))
             start = reader.line_num + 1
     except csv.Error as e:
-        msg = f"{path}, line {reader.line_num}: not readable as CSV ({e})"
+        msg = f"{path}, line {reader.line_num}: not readable as CSV ({one_line(e)})"
         raise InputFileError(msg) from e
     table, _ = _tabulate(
         path,
@@ -194,33 +194,40 @@ def _read_csv(path: Path, text: str, *, encoding: str, recognise: Recognise) -> 
 
 def _read_xlsx(path: Path, *, recognise: Recognise) -> RawTable:
     _check_zip(path)
-    import openpyxl  # defusedxml is installed, so openpyxl parses the XML safely
+    import openpyxl
+    import openpyxl.xml
 
+    if not openpyxl.xml.DEFUSEDXML:  # pragma: no cover - defusedxml is a dependency
+        msg = f"{path}: refusing to read a workbook without defusedxml installed"
+        raise InputFileError(msg)
+    tables: list[tuple[RawTable, bool]] = []
     try:
         with warnings.catch_warnings():
             # openpyxl warns about styles and extensions it ignores; the cells are unaffected.
             warnings.simplefilter("ignore", UserWarning)
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many types for a broken workbook
-        msg = f"{path}: not a readable Excel workbook ({type(e).__name__}: {e}); save it again"
+            try:
+                for sheet in book.worksheets:
+                    rows = [
+                        (i, [_cell(v) for v in values])
+                        for i, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+                    ]
+                    if any(any(_text(c) for c in r) for _, r in rows):
+                        table, recognised = _tabulate(
+                            path, rows, recognise=recognise, unit="row", fmt="xlsx"
+                        )
+                        table.sheet = sheet.title
+                        tables.append((table, recognised))
+            finally:
+                book.close()
+    except InputFileError:
+        raise
+    except Exception as e:  # openpyxl and defusedxml raise many types for a broken workbook
+        msg = (
+            f"{path}: not a readable Excel workbook ({type(e).__name__}: {one_line(e)}); "
+            "save it again"
+        )
         raise InputFileError(msg) from e
-    tables: list[tuple[RawTable, bool]] = []
-    try:
-        for sheet in book.worksheets:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                rows = [
-                    (i, [_cell(v) for v in values])
-                    for i, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-                ]
-            if any(any(_text(c) for c in r) for _, r in rows):
-                table, recognised = _tabulate(
-                    path, rows, recognise=recognise, unit="row", fmt="xlsx"
-                )
-                table.sheet = sheet.title
-                tables.append((table, recognised))
-    finally:
-        book.close()
     if not tables:
         msg = f"{path}: the workbook has no rows; export the spreadsheet again with its rows"
         raise InputFileError(msg)
@@ -240,7 +247,7 @@ def _check_zip(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, OSError) as e:
-        msg = f"{path}: a damaged workbook ({e}); save it again from Excel"
+        msg = f"{path}: a damaged workbook ({one_line(e)}); save it again from Excel"
         raise InputFileError(msg) from e
     total = sum(i.file_size for i in infos)
     worst = max((i.file_size / max(i.compress_size, 1) for i in infos), default=0)
@@ -280,6 +287,14 @@ def _read_geojson(path: Path, text: str) -> RawTable:
         features = [doc]
     else:
         msg = f"{path}: not a GeoJSON FeatureCollection (type is {kind!r})"
+        raise InputFileError(msg)
+    crs = doc.get("crs")
+    name = str((crs.get("properties") or {}).get("name", "")) if isinstance(crs, dict) else ""
+    if name and not name.upper().endswith(("CRS84", ":4326", "::4326")):
+        msg = (
+            f"{path}: coordinates are in {name}, not longitude/latitude (WGS84); "
+            "reproject the file to EPSG:4326 first"
+        )
         raise InputFileError(msg)
     records: list[dict[str, object]] = []
     problems: dict[int, str] = {}
@@ -397,6 +412,11 @@ def _unique_headers(raw: list[str]) -> list[str]:
             candidate, n = f"{base} ({n})", n + 1
         names.append(candidate)
     return names
+
+
+def one_line(error: BaseException) -> str:
+    """Return an exception's message on one line (the CLI prints errors as one line)."""
+    return " ".join(str(error).split())
 
 
 def _text(value: object) -> str:

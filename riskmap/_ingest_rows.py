@@ -49,6 +49,8 @@ TEXT_LIMITS: dict[str, int] = {
     "notes": 5000,
     "place_id": 100,
 }
+#: Most people one incident may count (more is a typing error, or a total row).
+MAX_COUNT = 10_000
 #: Columns whose content identifies a record for duplicate detection (coordinates apart).
 CONTENT_COLUMNS: tuple[str, ...] = (
     "date",
@@ -242,7 +244,7 @@ def _perpetrator(
 
 
 def _count(value: object) -> int | None:
-    """Return a non-negative-or-negative whole number, ``None`` if empty; raise if not a count."""
+    """Return a cell as a whole number (``None`` if empty); raise ``ValueError`` if it is not."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         number = float(value)
     else:
@@ -253,7 +255,7 @@ def _count(value: object) -> int | None:
         if k in NUMBER_WORDS:
             return NUMBER_WORDS[k]
         try:
-            number = float(text.replace(",", "."))
+            number = float(text)
         except ValueError:
             raise ValueError(f"{text!r} is not a number") from None
     if not number.is_integer():
@@ -271,6 +273,9 @@ def _counts(raw: Mapping[str, object], out: dict[str, object], problems: list[st
             continue
         if n is not None and n < 0:
             problems.append(f"{col} is {n}; a count cannot be negative")
+            continue
+        if n is not None and n > MAX_COUNT:
+            problems.append(f"{col} is {n}, more than {MAX_COUNT} people in one incident; check it")
             continue
         out[col] = n
     victims, children = out["victims"], out["children"]

@@ -37,9 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_sample)
 
     # --- subcommands: geodata (geocode, places) ---
-    p = sub.add_parser(
-        "geocode", help="place the location descriptions of a CSV on the map (adds lat/lon...)"
-    )
+    p = sub.add_parser("geocode", help="add coordinates, place and precision to each row of a CSV")
     p.add_argument("input", type=Path, metavar="INPUT.csv", help="CSV with place descriptions")
     p.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
     p.add_argument(

@@ -288,7 +288,7 @@ def normalize(text: object) -> str:
 
 def _is_missing(value: object) -> bool:
     try:
-        return bool(pd.isna(value))  # type: ignore[call-overload]
+        return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
 

@@ -1,4 +1,4 @@
-"""Hexagonal grids of incidents: H3 cell counts and the study area of the hotspot statistics.
+"""Hexagonal grids of incidents: H3 cell counts, and Getis-Ord Gi* hotspots on them.
 
 Incidents are binned into Uber's H3 cells (Brodsky, *H3: Uber's Hexagonal Hierarchical Spatial
 Index*, 2018); resolution 8, the default, has cells of about 0.74 km². Only incidents located at
@@ -15,13 +15,24 @@ spread incidents looks "hot". (In simulations of 600 uniform incidents over a 6 
 resolution 8, one ring gave a false hotspot in 4 of 20 runs and two rings in 15 of 20; the hull
 in none.) Neighbours are H3 grid neighbours: each hexagon's six adjacent cells.
 
+Hotspots (:func:`gi_star`) are cells whose neighbourhood holds significantly many incidents by the
+local Getis-Ord Gi* statistic (Getis & Ord, *The analysis of spatial association by use of
+distance statistics*, Geographical Analysis 24, 1992; Ord & Getis, Geographical Analysis 27,
+1995), computed by esda with binary weights (a cell and its six neighbours, the cell included),
+conditional permutation inference (Anselin, Geographical Analysis 27, 1995) and the
+Benjamini-Hochberg false-discovery-rate procedure over all cells (Benjamini & Hochberg, JRSS B
+57, 1995; :func:`fdr_qvalues`). The statistic is refused below 30 incidents located at a site or
+in a neighbourhood, and on study areas of fewer than :data:`MIN_CELLS` cells.
+
 Hex counts are aggregates and may be shown publicly only after small-cell suppression
 (:func:`riskmap.privacy.suppress`), which the callers apply; counts here stay exact integers.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 import h3
 import numpy as np
@@ -43,6 +54,22 @@ EXCLUSIONS: tuple[str, ...] = ("city", "unresolved", "unknown", "missing_coordin
 #: Incident cells closer than this (metres, centre to centre) share one study area.
 LINK_M = 5000.0
 
+#: Columns of :attr:`GiStarResult.cells`, in order.
+GI_COLUMNS: tuple[str, ...] = (
+    "cell",
+    "lat",
+    "lon",
+    "incidents",
+    "gi",
+    "z",
+    "p_sim",
+    "q",
+    "significant",
+    "label",
+)
+#: Fewest cells in a study area for Gi*: with fewer, a cell's neighbourhood of seven is most of
+#: the area and "more than the area's average" says little.
+MIN_CELLS = 10
 _TO_METRIC = pyproj.Transformer.from_crs(WGS84, METRIC_CRS, always_xy=True)
 
 
@@ -224,12 +251,282 @@ def neighbours(cells: Sequence[str]) -> dict[str, list[str]]:
     return {c: sorted(n for n in h3.grid_disk(c, 1) if n != c and n in members) for c in cells}
 
 
+def fdr_qvalues(p_values: Iterable[float]) -> np.ndarray:
+    """Return Benjamini-Hochberg adjusted p-values (q-values).
+
+    A test is a discovery at false-discovery rate ``alpha`` when its q-value is at most
+    ``alpha``; this rejects exactly the hypotheses the step-up procedure of Benjamini & Hochberg
+    (1995) rejects, and controls the FDR for independent or positively dependent tests.
+
+    Parameters
+    ----------
+    p_values
+        One p-value per test.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``q_i = min over j with p_j >= p_i of (m p_j / rank_j)``, capped at 1, in input order.
+    """
+    p = np.asarray(list(p_values), dtype=float)
+    m = len(p)
+    if m == 0:
+        return p
+    order = np.argsort(p, kind="stable")
+    scaled = p[order] * m / np.arange(1, m + 1)
+    q_sorted = np.minimum.accumulate(scaled[::-1])[::-1]
+    q = np.empty(m)
+    q[order] = np.minimum(q_sorted, 1.0)
+    return q
+
+
+@dataclass(frozen=True)
+class GiStarResult:
+    """The outcome of :func:`gi_star`: statistics per cell, or the reason there are none."""
+
+    #: Whether the statistic was computed.
+    ran: bool
+    #: Why it was not computed (``None`` when it ran).
+    reason: str | None
+    #: Incidents analysed: located at a site or in a neighbourhood (and, when the statistic
+    #: ran, not in an isolated cell).
+    incidents: int
+    #: Incidents left out of the statistics, by reason (see :data:`riskmap.hexgrid.EXCLUSIONS`).
+    excluded: dict[str, int]
+    #: One row per cell of the study area, columns :data:`GI_COLUMNS` (empty when not run).
+    cells: pd.DataFrame
+    resolution: int
+    permutations: int
+    seed: int
+    #: False-discovery rate at which cells are called significant.
+    alpha: float
+    #: Caveats in words (for example the smallest p-value the permutations can give).
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def significant_hot(self) -> int:
+        """Number of cells that are significant hotspots."""
+        return int((self.cells["label"] == "hot").sum()) if self.ran else 0
+
+    @property
+    def significant_cold(self) -> int:
+        """Number of cells that are significant cold spots."""
+        return int((self.cells["label"] == "cold").sum()) if self.ran else 0
+
+    @property
+    def hotspots(self) -> pd.DataFrame:
+        """The significant hotspot cells, most incidents first."""
+        if not self.ran:
+            return self.cells
+        hot = self.cells[self.cells["label"] == "hot"]
+        return hot.sort_values(["incidents", "cell"], ascending=[False, True]).reset_index(
+            drop=True
+        )
+
+    def summary(self) -> str:
+        """Describe the result in one or two sentences."""
+        left_out = describe_exclusions(self.excluded)
+        if not self.ran:
+            return f"Getis-Ord Gi* not computed: {self.reason}"
+        return (
+            f"Getis-Ord Gi* on {len(self.cells)} H3 cells (resolution {self.resolution}), "
+            f"{self.incidents} incidents, {self.permutations} permutations (seed {self.seed}): "
+            f"{self.significant_hot} hotspot cell(s) and {self.significant_cold} cold-spot "
+            f"cell(s) at a false-discovery rate of {self.alpha:g}. Left out: {left_out}."
+        )
+
+
+def gi_star(
+    incidents: pd.DataFrame,
+    *,
+    resolution: int = 8,
+    permutations: int = 9999,
+    seed: int = 2020,
+    alpha: float = 0.05,
+    min_incidents: int = 30,
+) -> GiStarResult:
+    """Find hex cells whose neighbourhood holds significantly many (or few) incidents.
+
+    The variable is the incident count per H3 cell over the study area of
+    :func:`riskmap.hexgrid.study_area`; weights are binary, a cell and its six neighbours
+    (Gi*, the cell itself included). Inference is by conditional permutation (esda): the cell's
+    own count is held and the others are shuffled, so a single busy cell amid empty ones is not a
+    cluster; the site ranking is the tool for single places. The p-value is two-sided,
+    ``min(1, 2 min(P(G >= g), P(G <= g)))`` counted over the permutations with ``+1`` in
+    numerator and denominator, and cells are significant when their Benjamini-Hochberg q-value
+    is at most ``alpha``. A hot cell has a high neighbourhood count, a cold cell a low one.
+
+    Parameters
+    ----------
+    incidents
+        Incidents in the canonical columns (the current selection).
+    resolution
+        H3 resolution of the grid.
+    permutations
+        Number of permutations. The smallest p-value they can give is
+        ``2 / (permutations + 1)``; with ``m`` cells a lone cell passes the FDR only when
+        ``p <= alpha / m``, so too few permutations make hotspots undetectable (the result's
+        ``notes`` say so).
+    seed
+        Seed of the permutations: the same data and seed give the same result.
+    alpha
+        False-discovery rate.
+    min_incidents
+        Fewest incidents with site or neighbourhood precision for which the statistic is
+        computed; below it the result says why not.
+
+    Returns
+    -------
+    GiStarResult
+        With ``ran=False`` and a ``reason`` when there are too few incidents or cells.
+
+    Raises
+    ------
+    SettingsError
+        If an option is out of range.
+    """
+    check_resolution(resolution)
+    if not 0 < alpha < 1:
+        msg = f"alpha must be between 0 and 1, not {alpha}"
+        raise SettingsError(msg)
+    if permutations < 99:
+        msg = f"permutations must be at least 99 (9999 recommended), not {permutations}"
+        raise SettingsError(msg)
+    if min_incidents < 1:
+        msg = f"min_incidents must be at least 1, not {min_incidents}"
+        raise SettingsError(msg)
+    used, excluded = spatial_incidents(incidents)
+    n = len(used)
+    left_out = describe_exclusions(excluded)
+
+    def refuse(reason: str) -> GiStarResult:
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in GI_COLUMNS})
+        return GiStarResult(
+            False, reason, n, excluded, empty, resolution, permutations, seed, alpha
+        )
+
+    if n < min_incidents:
+        return refuse(
+            f"only {n} incident(s) located at a site or in a neighbourhood are selected, and "
+            f"the statistic needs at least {min_incidents}: with fewer, one or two incidents "
+            f"would make a 'hotspot'. Left out of spatial statistics: {left_out}."
+        )
+    counts = incident_cells(used, resolution=resolution).value_counts()
+    area = study_area(counts.index)
+    adjacency = neighbours(area)
+    grid = [c for c in area if adjacency[c]]
+    lone = [c for c in area if not adjacency[c]]
+    if len(grid) < MIN_CELLS:
+        return refuse(
+            f"the {n} incidents fall in a study area of only {len(grid)} connected H3 cell(s) "
+            f"(resolution {resolution}); at least {MIN_CELLS} are needed to tell a cluster from "
+            "the area's average. The incidents sit on too few places for a spatial statistic; "
+            "use the site ranking."
+        )
+    adjacency = {c: adjacency[c] for c in grid}
+    y = counts.reindex(grid, fill_value=0).to_numpy(dtype=float)
+    if y.sum() < min_incidents:
+        return refuse(
+            f"only {int(y.sum())} of the {n} incidents lie in cells with a neighbouring cell in "
+            f"their study area, and the statistic needs at least {min_incidents}; the others "
+            "are isolated places. Left out of spatial statistics: "
+            f"{left_out}."
+        )
+    gi, z, p, hot = _run_gi(y, adjacency, grid, permutations=permutations, seed=seed)
+    q = fdr_qvalues(p)
+    significant = q <= alpha
+    label = np.where(significant, np.where(hot, "hot", "cold"), "none")
+    centres = np.array([h3.cell_to_latlng(c) for c in grid])
+    cells = pd.DataFrame(
+        {
+            "cell": pd.array(grid, dtype="string"),
+            "lat": centres[:, 0],
+            "lon": centres[:, 1],
+            "incidents": y.astype("int64"),
+            "gi": gi,
+            "z": z,
+            "p_sim": p,
+            "q": q,
+            "significant": significant,
+            "label": pd.array(label, dtype="string"),
+        }
+    )
+    notes = []
+    floor = 2 / (permutations + 1)
+    if floor > alpha / len(grid):
+        notes.append(
+            f"with {permutations} permutations the smallest p-value is {floor:.2g}, above "
+            f"alpha/cells = {alpha / len(grid):.2g}: a hotspot of a single cell cannot reach "
+            "significance; use more permutations"
+        )
+    if lone:
+        in_lone = int(counts.reindex(lone, fill_value=0).sum())
+        notes.append(
+            f"{len(lone)} isolated cell(s) with {in_lone} incident(s) have no neighbouring cell "
+            "in a study area and were left out"
+        )
+    used_n = int(y.sum())
+    return GiStarResult(
+        True, None, used_n, excluded, cells, resolution, permutations, seed, alpha, tuple(notes)
+    )
+
+
+def _run_gi(
+    y: np.ndarray,
+    adjacency: dict[str, list[str]],
+    order: list[str],
+    *,
+    permutations: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Run esda's local G*; return G*, its z-score, two-sided p-values and whether hot."""
+    import esda
+    from libpysal.weights import W
+
+    # Each cell is its own neighbour (weight 1): Gi* includes the focal cell, and a W built with
+    # its diagonal keeps esda from rebuilding it. Two cities are two disconnected components of
+    # the grid: expected, so libpysal is told not to warn about it.
+    w = W(
+        {c: [c, *adjacency[c]] for c in order},
+        id_order=order,
+        silence_warnings=True,
+    )
+    with warnings.catch_warnings():
+        # esda asks for an `alternative` that G_Local cannot pass on; the p-values are
+        # recomputed two-sided below from the kept permutations, so its default does not matter.
+        warnings.filterwarnings(
+            "ignore", message=".*alternative hypothesis for conditional randomization.*"
+        )
+        g = esda.G_Local(
+            y,
+            w,
+            transform="B",
+            star=True,
+            permutations=permutations,
+            keep_simulations=True,
+            n_jobs=1,
+            seed=seed,
+        )
+    sims = np.asarray(g.rGs)
+    observed = np.asarray(g.Gs)[:, None]
+    # Counts are discrete: ties with the observed value count on both sides (conservative).
+    upper = ((sims >= observed).sum(axis=1) + 1) / (permutations + 1)
+    lower = ((sims <= observed).sum(axis=1) + 1) / (permutations + 1)
+    p = np.minimum(1.0, 2 * np.minimum(upper, lower))
+    return np.asarray(g.Gs), np.asarray(g.Zs), p, upper < lower
+
+
 __all__ = [
     "EXCLUSIONS",
+    "GI_COLUMNS",
     "LINK_M",
+    "MIN_CELLS",
     "SPATIAL_PRECISIONS",
+    "GiStarResult",
     "check_resolution",
     "describe_exclusions",
+    "fdr_qvalues",
+    "gi_star",
     "hex_counts",
     "incident_cells",
     "neighbours",

@@ -1,6 +1,7 @@
 """Where it is dangerous now: ranked sites with honest intervals, and statistical hotspots.
 
-Three analyses, each careful not to claim more than a few dozen incidents can support:
+The hotspot analysis the app, the ``riskmap hotspots`` command and the notebook use. Three
+analyses, each careful not to claim more than a few dozen incidents can support:
 
 **Site ranking** (:func:`rank_sites`). For each gazetteer site (bridges, bus terminals, INM
 offices, shelters, the camp, plazas) the incidents recorded within a radius (default 500 m,
@@ -11,13 +12,11 @@ confidence interval (Garwood, *Fiducial limits for the Poisson distribution*, Bi
 equal rates: given ``n`` incidents over both periods, the current count is Binomial(``n``, 1/2)
 when the rate has not changed (Przyborowski & Wilenski, Biometrika 31, 1940).
 
-**Statistical hotspots** (:func:`gi_star`). The local Getis-Ord Gi* statistic (Getis & Ord,
-*The analysis of spatial association by use of distance statistics*, Geographical Analysis 24,
-1992; Ord & Getis, Geographical Analysis 27, 1995), computed by esda on the H3 grid of
-:mod:`riskmap.hexgrid` with binary weights (a cell and its six neighbours), with conditional
-permutation inference and the Benjamini-Hochberg false-discovery-rate procedure (Benjamini &
-Hochberg, JRSS B 57, 1995; :func:`fdr_qvalues`). It runs only on at least ``min_incidents``
-(default 30) incidents located at a site or in a neighbourhood; otherwise it says why not.
+**Statistical hotspots** (:func:`gi_star`, implemented in :mod:`riskmap.hexgrid` with the hex
+counts :func:`hex_counts`). The local Getis-Ord Gi* statistic (Getis & Ord, Geographical
+Analysis 24, 1992) on the H3 grid, with permutation inference and the Benjamini-Hochberg
+false-discovery rate. It runs only on at least 30 incidents located at a site or in a
+neighbourhood; otherwise it says why not.
 
 **Exposure** (:func:`exposure_rates`). Incidents per 1,000 people returned through a city's ports
 of entry, per month, with the same exact interval scaled by the number returned.
@@ -35,11 +34,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
-import h3
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -47,14 +43,15 @@ from scipy.spatial import cKDTree
 
 from riskmap.errors import InputFileError, SettingsError
 from riskmap.hexgrid import (
-    check_resolution,
+    GI_COLUMNS,
+    MIN_CELLS,
+    GiStarResult,
     describe_exclusions,
+    fdr_qvalues,
+    gi_star,
     hex_counts,
-    incident_cells,
-    neighbours,
     project,
     spatial_incidents,
-    study_area,
 )
 from riskmap.schema import SITE_TYPES
 
@@ -75,24 +72,21 @@ RANKING_COLUMNS: tuple[str, ...] = (
     "previous_people",
     "change",
     "change_p",
+    "tie_reason",
+    "tied_with",
     "tie_note",
 )
-#: Columns of :attr:`GiStarResult.cells`, in order.
-GI_COLUMNS: tuple[str, ...] = (
-    "cell",
-    "lat",
-    "lon",
-    "incidents",
-    "gi",
-    "z",
-    "p_sim",
-    "q",
-    "significant",
-    "label",
+#: Codes of ``tie_reason`` (for translation): tied sites on one gazetteer point; tied sites
+#: apart that count the very same incidents; tied on counts with different incidents; not tied
+#: but level on incidents and ordered by people; no incident in the period; nothing to explain.
+TIE_REASONS: tuple[str, ...] = (
+    "same_point",
+    "same_incidents",
+    "equal_counts",
+    "ordered_by_people",
+    "no_incidents",
+    "",
 )
-#: Fewest cells in a study area for Gi*: with fewer, a cell's neighbourhood of seven is most of
-#: the area and "more than the area's average" says little.
-MIN_CELLS = 10
 #: Columns of :func:`exposure_rates`, in order.
 EXPOSURE_COLUMNS: tuple[str, ...] = (
     "city",
@@ -153,35 +147,6 @@ def _poisson_limits(counts: np.ndarray, level: float) -> tuple[np.ndarray, np.nd
         low = np.where(k > 0, stats.chi2.ppf(alpha / 2, 2 * k) / 2, 0.0)
     high = stats.chi2.ppf(1 - alpha / 2, 2 * k + 2) / 2
     return low.astype(float), np.asarray(high, dtype=float)
-
-
-def fdr_qvalues(p_values: Iterable[float]) -> np.ndarray:
-    """Return Benjamini-Hochberg adjusted p-values (q-values).
-
-    A test is a discovery at false-discovery rate ``alpha`` when its q-value is at most
-    ``alpha``; this rejects exactly the hypotheses the step-up procedure of Benjamini & Hochberg
-    (1995) rejects, and controls the FDR for independent or positively dependent tests.
-
-    Parameters
-    ----------
-    p_values
-        One p-value per test.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``q_i = min over j with p_j >= p_i of (m p_j / rank_j)``, capped at 1, in input order.
-    """
-    p = np.asarray(list(p_values), dtype=float)
-    m = len(p)
-    if m == 0:
-        return p
-    order = np.argsort(p, kind="stable")
-    scaled = p[order] * m / np.arange(1, m + 1)
-    q_sorted = np.minimum.accumulate(scaled[::-1])[::-1]
-    q = np.empty(m)
-    q[order] = np.minimum(q_sorted, 1.0)
-    return q
 
 
 def _end_day(incidents: pd.DataFrame, end: dt.date | str | None) -> pd.Timestamp:
@@ -249,9 +214,12 @@ def rank_sites(
         the previous period, ``change`` = incidents - previous incidents, ``change_p`` the
         two-sided exact p-value of "the rate did not change" (``NaN`` when the data start
         after the previous period does), ``rank`` (sites equal on incidents
-        and people share the lowest rank; ranked by incidents, then people) and ``tie_note``
-        explaining ties. Sorted by rank, then ``place_id``. ``attrs`` holds ``start``, ``end``,
-        ``previous_start``, ``previous_end`` (dates), ``period_days``, ``radius_m``,
+        and people share the lowest rank; ranked by incidents, then people), ``tie_reason`` (a
+        code of :data:`TIE_REASONS`), ``tied_with`` (the ``place_id`` of the sites sharing the
+        rank, ``|``-joined) and ``tie_note``, which explains ties and the incidents a site shares
+        with sites of other ranks, in English. Sorted by rank, then ``place_id``. ``attrs``
+        holds ``start``, ``end``, ``previous_start``, ``previous_end`` (dates), ``period_days``,
+        ``radius_m``,
         ``excluded`` (incidents left out, by reason) and ``notes`` (caveats in words, such as a
         previous period the data do not cover).
 
@@ -337,7 +305,9 @@ def rank_sites(
     out["rank"] = np.maximum.accumulate(np.where(starts, np.arange(1, len(out) + 1), 0))
     out["rank"] = out["rank"].astype("int64")
     in_order = [members[i] for i in out["_order"]]
-    out["tie_note"] = pd.array(_tie_notes(out, in_order, radius_m=radius_m), dtype="string")
+    explained = _tie_notes(out, in_order, radius_m=radius_m)
+    for k, col in enumerate(("tie_note", "tie_reason", "tied_with")):
+        out[col] = pd.array([e[k] for e in explained], dtype="string")
     out = out[list(RANKING_COLUMNS)]
 
     notes = []
@@ -414,29 +384,34 @@ def ranking_text(ranking: pd.DataFrame, *, top: int | None = None) -> str:
 
 def _tie_notes(
     ranked: pd.DataFrame, members: list[frozenset[int]], *, radius_m: float
-) -> list[str]:
-    """Explain each site's ties, and the incidents it shares with sites of another rank."""
+) -> list[tuple[str, str, str]]:
+    """Explain each site's ties and shared incidents: (note, reason code, tied place ids)."""
+    ids = ranked["place_id"].astype(str).tolist()
     names = ranked["name"].astype(str).tolist()
     points = list(zip(ranked["lat"], ranked["lon"], strict=True))
     incidents = ranked["incidents"].astype(int).tolist()
     ranks = ranked["rank"].astype(int).tolist()
-    notes = []
+    notes: list[tuple[str, str, str]] = []
     for i, n in enumerate(incidents):
+        tied = [j for j, r in enumerate(ranks) if r == ranks[i] and j != i]
+        tied_with = "|".join(ids[j] for j in tied)
         if n == 0:
-            notes.append(f"no incidents within {radius_m:g} m in the period")
+            notes.append((f"no incidents within {radius_m:g} m in the period", "no_incidents", ""))
             continue
         parts = []
-        tied = [j for j, r in enumerate(ranks) if r == ranks[i] and j != i]
+        reason = ""
         if tied:
             if all(points[j] == points[i] for j in tied):
-                why = "same gazetteer point, so the same incidents"
+                reason, why = "same_point", "same gazetteer point, so the same incidents"
             elif all(members[j] == members[i] for j in tied):
+                reason = "same_incidents"
                 why = f"sites within {radius_m:g} m of each other count the same incidents"
             else:
-                why = "equal incidents and people"
+                reason, why = "equal_counts", "equal incidents and people"
             parts.append(f"tied with {_list_names(names, tied)}: {why}")
         level = [j for j, k in enumerate(incidents) if k == n and ranks[j] != ranks[i]]
         if level:
+            reason = reason or "ordered_by_people"
             parts.append(
                 f"same number of incidents as {_list_names(names, level)}, ordered by people"
             )
@@ -452,7 +427,7 @@ def _tie_notes(
                 f"shares {most} of its {n} incidents with {_list_names(names, with_most)} "
                 f"(within {radius_m:g} m of both)"
             )
-        notes.append("; ".join(parts))
+        notes.append(("; ".join(parts), reason, tied_with))
     return notes
 
 
@@ -460,234 +435,6 @@ def _list_names(names: list[str], idx: list[int]) -> str:
     shown = [names[j] for j in idx[:_NAMES_SHOWN]]
     more = len(idx) - len(shown)
     return ", ".join(shown) + (f" and {more} more" if more else "")
-
-
-@dataclass(frozen=True)
-class GiStarResult:
-    """The outcome of :func:`gi_star`: statistics per cell, or the reason there are none."""
-
-    #: Whether the statistic was computed.
-    ran: bool
-    #: Why it was not computed (``None`` when it ran).
-    reason: str | None
-    #: Incidents with site or neighbourhood precision in the selection.
-    incidents: int
-    #: Incidents left out of the statistics, by reason (see :data:`riskmap.hexgrid.EXCLUSIONS`).
-    excluded: dict[str, int]
-    #: One row per cell of the study area, columns :data:`GI_COLUMNS` (empty when not run).
-    cells: pd.DataFrame
-    resolution: int
-    permutations: int
-    seed: int
-    #: False-discovery rate at which cells are called significant.
-    alpha: float
-    #: Caveats in words (for example the smallest p-value the permutations can give).
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def significant_hot(self) -> int:
-        """Number of cells that are significant hotspots."""
-        return int((self.cells["label"] == "hot").sum()) if self.ran else 0
-
-    @property
-    def significant_cold(self) -> int:
-        """Number of cells that are significant cold spots."""
-        return int((self.cells["label"] == "cold").sum()) if self.ran else 0
-
-    @property
-    def hotspots(self) -> pd.DataFrame:
-        """The significant hotspot cells, most incidents first."""
-        if not self.ran:
-            return self.cells
-        hot = self.cells[self.cells["label"] == "hot"]
-        return hot.sort_values(["incidents", "cell"], ascending=[False, True]).reset_index(
-            drop=True
-        )
-
-    def summary(self) -> str:
-        """Describe the result in one or two sentences."""
-        left_out = describe_exclusions(self.excluded)
-        if not self.ran:
-            return f"Getis-Ord Gi* not computed: {self.reason}"
-        return (
-            f"Getis-Ord Gi* on {len(self.cells)} H3 cells (resolution {self.resolution}), "
-            f"{self.incidents} incidents, {self.permutations} permutations (seed {self.seed}): "
-            f"{self.significant_hot} hotspot cell(s) and {self.significant_cold} cold-spot "
-            f"cell(s) at a false-discovery rate of {self.alpha:g}. Left out: {left_out}."
-        )
-
-
-def gi_star(
-    incidents: pd.DataFrame,
-    *,
-    resolution: int = 8,
-    permutations: int = 9999,
-    seed: int = 2020,
-    alpha: float = 0.05,
-    min_incidents: int = 30,
-) -> GiStarResult:
-    """Find hex cells whose neighbourhood holds significantly many (or few) incidents.
-
-    The variable is the incident count per H3 cell over the study area of
-    :func:`riskmap.hexgrid.study_area`; weights are binary, a cell and its six neighbours
-    (Gi*, the cell itself included). Inference is by conditional permutation (esda): the cell's
-    own count is held and the others are shuffled, so a single busy cell amid empty ones is not a
-    cluster; the site ranking is the tool for single places. The p-value is two-sided,
-    ``min(1, 2 min(P(G >= g), P(G <= g)))`` counted over the permutations with ``+1`` in
-    numerator and denominator, and cells are significant when their Benjamini-Hochberg q-value
-    is at most ``alpha``. A hot cell has a high neighbourhood count, a cold cell a low one.
-
-    Parameters
-    ----------
-    incidents
-        Incidents in the canonical columns (the current selection).
-    resolution
-        H3 resolution of the grid.
-    permutations
-        Number of permutations. The smallest p-value they can give is
-        ``2 / (permutations + 1)``; with ``m`` cells a lone cell passes the FDR only when
-        ``p <= alpha / m``, so too few permutations make hotspots undetectable (the result's
-        ``notes`` say so).
-    seed
-        Seed of the permutations: the same data and seed give the same result.
-    alpha
-        False-discovery rate.
-    min_incidents
-        Fewest incidents with site or neighbourhood precision for which the statistic is
-        computed; below it the result says why not.
-
-    Returns
-    -------
-    GiStarResult
-        With ``ran=False`` and a ``reason`` when there are too few incidents or cells.
-
-    Raises
-    ------
-    SettingsError
-        If an option is out of range.
-    """
-    check_resolution(resolution)
-    if not 0 < alpha < 1:
-        msg = f"alpha must be between 0 and 1, not {alpha}"
-        raise SettingsError(msg)
-    if permutations < 99:
-        msg = f"permutations must be at least 99 (9999 recommended), not {permutations}"
-        raise SettingsError(msg)
-    if min_incidents < 1:
-        msg = f"min_incidents must be at least 1, not {min_incidents}"
-        raise SettingsError(msg)
-    used, excluded = spatial_incidents(incidents)
-    n = len(used)
-    left_out = describe_exclusions(excluded)
-
-    def refuse(reason: str) -> GiStarResult:
-        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in GI_COLUMNS})
-        return GiStarResult(
-            False, reason, n, excluded, empty, resolution, permutations, seed, alpha
-        )
-
-    if n < min_incidents:
-        return refuse(
-            f"only {n} incident(s) located at a site or in a neighbourhood are selected, and "
-            f"the statistic needs at least {min_incidents}: with fewer, one or two incidents "
-            f"would make a 'hotspot'. Left out of spatial statistics: {left_out}."
-        )
-    counts = incident_cells(used, resolution=resolution).value_counts()
-    area = study_area(counts.index)
-    adjacency = neighbours(area)
-    grid = [c for c in area if adjacency[c]]
-    lone = [c for c in area if not adjacency[c]]
-    if len(grid) < MIN_CELLS:
-        return refuse(
-            f"the {n} incidents fall in a study area of only {len(grid)} connected H3 cell(s) "
-            f"(resolution {resolution}); at least {MIN_CELLS} are needed to tell a cluster from "
-            "the area's average. The incidents sit on too few places for a spatial statistic; "
-            "use the site ranking."
-        )
-    adjacency = {c: adjacency[c] for c in grid}
-    y = counts.reindex(grid, fill_value=0).to_numpy(dtype=float)
-    gi, z, p, hot = _run_gi(y, adjacency, grid, permutations=permutations, seed=seed)
-    q = fdr_qvalues(p)
-    significant = q <= alpha
-    label = np.where(significant, np.where(hot, "hot", "cold"), "none")
-    centres = np.array([h3.cell_to_latlng(c) for c in grid])
-    cells = pd.DataFrame(
-        {
-            "cell": pd.array(grid, dtype="string"),
-            "lat": centres[:, 0],
-            "lon": centres[:, 1],
-            "incidents": y.astype("int64"),
-            "gi": gi,
-            "z": z,
-            "p_sim": p,
-            "q": q,
-            "significant": significant,
-            "label": pd.array(label, dtype="string"),
-        }
-    )
-    notes = []
-    floor = 2 / (permutations + 1)
-    if floor > alpha / len(grid):
-        notes.append(
-            f"with {permutations} permutations the smallest p-value is {floor:.2g}, above "
-            f"alpha/cells = {alpha / len(grid):.2g}: a hotspot of a single cell cannot reach "
-            "significance; use more permutations"
-        )
-    if lone:
-        in_lone = int(counts.reindex(lone, fill_value=0).sum())
-        notes.append(
-            f"{len(lone)} isolated cell(s) with {in_lone} incident(s) have no neighbouring cell "
-            "in a study area and were left out"
-        )
-    used_n = int(y.sum())
-    return GiStarResult(
-        True, None, used_n, excluded, cells, resolution, permutations, seed, alpha, tuple(notes)
-    )
-
-
-def _run_gi(
-    y: np.ndarray,
-    adjacency: dict[str, list[str]],
-    order: list[str],
-    *,
-    permutations: int,
-    seed: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Run esda's local G*; return G*, its z-score, two-sided p-values and whether hot."""
-    import esda
-    from libpysal.weights import W
-
-    # Each cell is its own neighbour (weight 1): Gi* includes the focal cell, and a W built with
-    # its diagonal keeps esda from rebuilding it. Two cities are two disconnected components of
-    # the grid: expected, so libpysal is told not to warn about it.
-    w = W(
-        {c: [c, *adjacency[c]] for c in order},
-        id_order=order,
-        silence_warnings=True,
-    )
-    with warnings.catch_warnings():
-        # esda asks for an `alternative` that G_Local cannot pass on; the p-values are
-        # recomputed two-sided below from the kept permutations, so its default does not matter.
-        warnings.filterwarnings(
-            "ignore", message=".*alternative hypothesis for conditional randomization.*"
-        )
-        g = esda.G_Local(
-            y,
-            w,
-            transform="B",
-            star=True,
-            permutations=permutations,
-            keep_simulations=True,
-            n_jobs=1,
-            seed=seed,
-        )
-    sims = np.asarray(g.rGs)
-    observed = np.asarray(g.Gs)[:, None]
-    # Counts are discrete: ties with the observed value count on both sides (conservative).
-    upper = ((sims >= observed).sum(axis=1) + 1) / (permutations + 1)
-    lower = ((sims <= observed).sum(axis=1) + 1) / (permutations + 1)
-    p = np.minimum(1.0, 2 * np.minimum(upper, lower))
-    return np.asarray(g.Gs), np.asarray(g.Zs), p, upper < lower
 
 
 def read_returns(source: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFrame:
@@ -883,6 +630,7 @@ __all__ = [
     "GI_COLUMNS",
     "MIN_CELLS",
     "RANKING_COLUMNS",
+    "TIE_REASONS",
     "GiStarResult",
     "exposure_rates",
     "fdr_qvalues",

@@ -16,6 +16,7 @@ not; a row without an id gets one derived from its content, so re-importing a fi
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -117,7 +118,7 @@ def load_mapping(path: str | os.PathLike[str]) -> ColumnMapping:
     try:
         doc = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        msg = f"{path}: not a readable JSON mapping file ({e})"
+        msg = f"{path}: not a readable JSON mapping file ({' '.join(str(e).split())})"
         raise InputFileError(msg) from e
     if not isinstance(doc, dict):
         msg = f"{path}: a mapping file must be a JSON object"
@@ -308,6 +309,7 @@ def import_file(
 
     with store_lock(store):
         remove_stale_temporaries(store)
+        remove_stale_temporaries(quarantine_path(store, source))
         existing = read_or_empty(store)
         new = _deduplicate(good, existing, rejected, report)
         added = _geocode(new, places=places)
@@ -435,8 +437,8 @@ def _geocode(rows: list[dict[str, object]], *, places: pd.DataFrame | None) -> p
 def _write_quarantine(table: RawTable, rejected: Mapping[int, str], report: ImportReport) -> None:
     target = quarantine_path(report.store, report.source)
     if not rejected:
-        if target.exists():
-            # The file described the last import of this source; it no longer applies.
+        # The file described the last import of this source; it no longer applies.
+        with contextlib.suppress(FileNotFoundError):
             target.unlink()
         return
     original = [

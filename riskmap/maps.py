@@ -227,7 +227,7 @@ def base_map(
     folium.TileLayer(
         TILES_URL, attr=TILES_ATTRIBUTION, name="OpenStreetMap", max_zoom=19, control=False
     ).add_to(m)
-    m.get_root().header.add_child(Element(_CSS), name="riskmap_css")
+    m.get_root().header.add_child(Element(_CSS), name="riskmap_css")  # type: ignore[attr-defined]
     # The incident layers may arrive later, apart from the map: load their plugins up front.
     m.default_js = [
         *m.default_js,
@@ -373,8 +373,8 @@ def _popup(row: dict[str, object], *, lang: str, min_cell: int) -> str:
     )
     first, last = row["first"], row["last"]
     dates = (
-        f"{pd.Timestamp(first):%Y-%m-%d} – {pd.Timestamp(last):%Y-%m-%d}"  # type: ignore[arg-type]
-        if pd.notna(first)  # type: ignore[arg-type]
+        f"{pd.Timestamp(first):%Y-%m-%d} – {pd.Timestamp(last):%Y-%m-%d}"
+        if pd.notna(first)
         else ""
     )
     name = _esc(row.get("place_name")) or _esc(t("popup_location", lang))

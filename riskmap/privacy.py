@@ -260,3 +260,16 @@ def suppress(
 def format_count(n: int, *, k: int = 3) -> str:
     """Show a public count: ``"<k"`` for 1 to k-1, the number otherwise."""
     return f"<{k}" if 0 < n < k else str(n)
+
+
+def restricted_view(incidents: pd.DataFrame, *, places: pd.DataFrame) -> pd.DataFrame:
+    """Return every canonical column plus ``place_name``: for logged-in, allowed staff only."""
+    df = conform(pd.DataFrame(incidents).drop(columns=["geometry"], errors="ignore"))
+    names = places.drop_duplicates("place_id").set_index("place_id")["name"]
+    df.insert(
+        df.columns.get_loc("place_id") + 1,
+        "place_name",
+        names.reindex(df["place_id"].to_numpy(dtype=object)).to_numpy(),
+    )
+    df["place_name"] = df["place_name"].astype("string")
+    return df

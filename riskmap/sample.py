@@ -75,7 +75,7 @@ _SETTINGS: dict[str, tuple[int, tuple[str, ...]]] = {
             "al bajar del {name}",
         ),
     ),
-    "shelter": (3, ("near the {name}", "cerca del albergue {name}")),
+    "shelter": (3, ("outside the {name}", "afuera del albergue {name}")),
     "camp": (3, ("at the {name}", "en el campamento ({name})")),
     "plaza": (2, ("in the {name}", "en la {name}")),
 }

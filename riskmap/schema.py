@@ -123,9 +123,12 @@ def split_types(value: object) -> list[str]:
     list of str
         The distinct types, ordered as :data:`INCIDENT_TYPES` orders them (unknown ones last).
     """
-    if value is None or (not isinstance(value, (str, list, tuple, set)) and pd.isna(value)):
-        return []
-    parts: Iterable[str] = value.split(MULTI_SEP) if isinstance(value, str) else value
+    if isinstance(value, str):
+        parts: Iterable[str] = value.split(MULTI_SEP)
+    elif isinstance(value, list | tuple | set):
+        parts = [str(v) for v in value]
+    else:
+        return []  # None, NaN, pd.NA: no types
     found = {p.strip() for p in parts if p and p.strip()}
     order = {t: i for i, t in enumerate(INCIDENT_TYPES)}
     return sorted(found, key=lambda t: (order.get(t, len(order)), t))

@@ -74,7 +74,7 @@ def read_incidents(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     try:
         raw = pyogrio.read_dataframe(path, layer=LAYER, use_arrow=_arrow_available())
     except Exception as e:  # pyogrio raises several error types for unreadable files
-        msg = f"{path}: cannot read the incident store ({e})"
+        msg = f"{path}: cannot read the incident store ({' '.join(str(e).split())})"
         raise StoreError(msg) from e
     if raw.empty:
         return to_geoframe(empty_frame())
@@ -82,7 +82,7 @@ def read_incidents(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     try:
         return to_geoframe(frame)
     except Exception as e:  # a GeoPackage that is not an incident store
-        msg = f"{path}: not an incident store ({e})"
+        msg = f"{path}: not an incident store ({' '.join(str(e).split())})"
         raise StoreError(msg) from e
 
 
@@ -198,13 +198,17 @@ def store_lock(path: str | os.PathLike[str]) -> Iterator[None]:
     On systems without ``fcntl`` it is a no-op. Not re-entrant: do not nest it.
     """
     folder = Path(path).parent
-    folder.mkdir(parents=True, exist_ok=True)
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
         yield
         return
-    fd = os.open(folder, os.O_RDONLY)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError as e:
+        msg = f"{path}: cannot use the store's folder ({e.strerror or e}); check the path"
+        raise StoreError(msg) from e
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

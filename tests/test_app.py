@@ -45,10 +45,6 @@ def metric(at: AppTest, label: str) -> str:
     raise AssertionError(f"no metric {label!r}: {[m.label for m in at.metric]}")
 
 
-def table(at: AppTest) -> pd.DataFrame:
-    return at.dataframe(key="table").value if hasattr(at, "dataframe") else None
-
-
 def csv_rows(downloads: dict[str, bytes]) -> pd.DataFrame:
     data = downloads["riskmap_incidents.csv"]
     assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel

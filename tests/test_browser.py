@@ -54,7 +54,7 @@ def test_filter_updates_counts_and_download_matches(server, browser_page):
     page.get_by_role("tab", name="Data").click()
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Download CSV").click()
-    data = open(info.value.path(), "rb").read()
+    data = Path(info.value.path()).read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     rows = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
     assert len(rows) > 0

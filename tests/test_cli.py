@@ -1,15 +1,16 @@
 import subprocess
 import sys
 
+import pytest
+
 from riskmap import __version__
 from riskmap.cli import main
 
 
 def test_version_and_help(capsys):
-    try:
+    with pytest.raises(SystemExit) as exit_info:
         main(["--version"])
-    except SystemExit as e:
-        assert e.code == 0
+    assert exit_info.value.code == 0
     assert __version__ in capsys.readouterr().out
     assert main([]) == 0
     assert "sample" in capsys.readouterr().out

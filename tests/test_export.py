@@ -237,3 +237,12 @@ def test_cli_export_user_errors(sample_store, tmp_path, capsys, args, message):
     assert message in err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_an_empty_selection_exports_an_empty_file(sample, places):
+    none = Filters(start=dt.date(2001, 1, 1), end=dt.date(2001, 1, 2))
+    for fmt in ("csv", "geojson", "gpkg"):
+        result = export(sample, filters=none, fmt=fmt, places=places)
+        assert result.manifest["rows"] == 0
+        assert result.manifest["synthetic"] is False
+    assert _read_csv(export(sample, filters=none, fmt="csv", places=places).data).empty

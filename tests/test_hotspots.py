@@ -15,7 +15,7 @@ from pyproj import Geod
 from riskmap import hotspots
 from riskmap.cli import main
 from riskmap.errors import InputFileError, SettingsError
-from riskmap.hexgrid import neighbours, spatial_incidents, study_area
+from riskmap.hexgrid import _run_gi, neighbours, spatial_incidents, study_area
 from riskmap.schema import INCIDENT_TYPES, conform
 
 GEOD = Geod(ellps="WGS84")
@@ -170,6 +170,7 @@ def test_ranking_by_hand_with_periods_change_and_intervals():
     assert_allclose(a["change_p"], 0.625)
     assert_allclose(c["change_p"], 1.0)
     assert c["tie_note"] == "no incidents within 500 m in the period"
+    assert c["tie_reason"] == "no_incidents"
     for col in ("incidents", "people", "previous_incidents", "previous_people", "change", "rank"):
         assert ranked[col].dtype == "int64", col
     # An explicit end date moves the window.
@@ -199,6 +200,13 @@ def test_ties_share_a_rank_and_are_explained():
     only_same_point = hotspots.rank_sites(frame, places=places, radius_m=100)
     notes = only_same_point.set_index("place_id")["tie_note"]
     assert notes["bridge"] == "tied with OFFICE: same gazetteer point, so the same incidents"
+    by_id = only_same_point.set_index("place_id")
+    assert by_id.loc["bridge", "tie_reason"] == "same_point"
+    assert by_id.loc["bridge", "tied_with"] == "office"
+    assert ranked.loc["bridge", "tie_reason"] == "same_incidents"
+    assert ranked.loc["bridge", "tied_with"] == "camp|office"
+    assert ranked.loc["plaza", "tie_reason"] == ""
+    assert set(ranked["tie_reason"]) <= set(hotspots.TIE_REASONS)
 
 
 def test_equal_incidents_are_ordered_by_people_and_say_so():
@@ -213,6 +221,7 @@ def test_equal_incidents_are_ordered_by_people_and_say_so():
     assert list(ranked["place_id"]) == ["b", "a"]
     assert list(ranked["rank"]) == [1, 2]
     assert "ordered by people" in ranked.loc[0, "tie_note"]
+    assert ranked.loc[0, "tie_reason"] == "ordered_by_people"
 
 
 def test_ranking_notes_a_previous_period_before_the_data():
@@ -391,7 +400,7 @@ def test_gi_star_values_by_hand():
     ring1 = sorted(h3.grid_ring(centre, 1))
     grid = sorted(h3.grid_disk(centre, 2))
     y = np.array([12.0 if c == centre else 3.0 if c in ring1 else 0.0 for c in grid])
-    gi, z, p, hot = hotspots._run_gi(y, neighbours(grid), grid, permutations=9999, seed=1)
+    gi, z, p, hot = _run_gi(y, neighbours(grid), grid, permutations=9999, seed=1)
     i_centre, i_ring = grid.index(centre), grid.index(ring1[0])
     # Getis & Ord (1992): G*_i = sum_j w_ij y_j / sum y; E = W_i / n;
     # Var = W_i (n - W_i) / (n^2 (n - 1)) * s^2 / ybar^2, with s^2 / ybar^2 = (198*19 - 900)/900.
@@ -431,6 +440,19 @@ def test_gi_star_refuses_below_thirty_and_reports_exclusions():
     assert result.cells.empty
     assert "not computed" in result.summary()
     assert hotspots.gi_star(pd.concat([frame, _uniform(rng, 1)], ignore_index=True)).ran
+
+
+def test_gi_star_leaves_out_isolated_cells_and_says_so():
+    rng = np.random.default_rng(8)
+    lone = _points(np.full(15, 25.70), np.full(15, -97.30))  # ~30 km from the rest
+    refused = hotspots.gi_star(pd.concat([_uniform(rng, 20), lone], ignore_index=True))
+    assert not refused.ran
+    assert "only 20 of the 35 incidents" in refused.reason
+    ran = hotspots.gi_star(pd.concat([_uniform(rng, 40), lone], ignore_index=True))
+    assert ran.ran
+    assert ran.incidents == 40
+    assert any("1 isolated cell(s) with 15 incident(s)" in n for n in ran.notes)
+    assert h3.latlng_to_cell(25.70, -97.30, 8) not in set(ran.cells["cell"])
 
 
 def test_gi_star_refuses_too_few_cells(sample):

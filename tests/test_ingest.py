@@ -265,6 +265,12 @@ def test_geojson_points_null_geometries_and_polygons(tmp_path, capsys):
         ("notype.csv", b"fecha,ciudad\n2019-11-20,Matamoros\n", "no column for a type"),
         ("bad.geojson", b'{"type": "FeatureCollection", "features": [', "not valid JSON"),
         ("list.geojson", b'{"type": "Polygon", "coordinates": []}', "not a GeoJSON"),
+        (
+            "utm.geojson",
+            b'{"type": "FeatureCollection", "features": [], "crs": {"type": "name", '
+            b'"properties": {"name": "urn:ogc:def:crs:EPSG::32614"}}}',
+            "reproject",
+        ),
     ],
 )
 def test_unusable_files_exit_2_with_one_line(tmp_path, capsys, name, content, expected):
@@ -660,3 +666,37 @@ def test_every_row_is_imported_quarantined_or_a_duplicate(tmp_path_factory, batc
 
 
 _CELLS_KEYS = ("id", "fecha", "tipo", "victimas", "menores", "notas")
+
+
+def test_xml_entity_bomb_in_a_workbook_is_refused(tmp_path, capsys):
+    good = _workbook(tmp_path / "ok.xlsx", [["fecha", "tipo"], ["2019-11-20", "robo"]])
+    bomb = tmp_path / "laughs.xlsx"
+    lol = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol2;</t></is></c></row>'
+        "</sheetData></worksheet>"
+    )
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bomb, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = lol.encode()
+            dst.writestr(info, data)
+    assert main(["import", str(bomb), "--store", str(tmp_path / "s.gpkg")]) == 2
+    err = capsys.readouterr().err
+    assert "laughs.xlsx: not a readable Excel workbook" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_absurd_counts_are_quarantined_not_fatal(tmp_path, capsys):
+    source = write(
+        tmp_path / "in.csv",
+        ["fecha,tipo,victimas", "20/11/2019,robo,99999999999999999999999", "21/11/2019,robo,1,000"],
+    )
+    code, summary, _ = run(tmp_path, source, capsys=capsys)
+    assert (code, summary["quarantined"], summary["imported"]) == (3, 2, 0)
+    reasons = list(quarantined(Path(summary["quarantine_file"]))["quarantine_reason"])
+    assert "more than 10000 people" in reasons[0]
+    assert "the line has 4 cells" in reasons[1]

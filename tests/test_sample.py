@@ -71,3 +71,12 @@ def test_committed_sample_is_what_the_generator_writes(tmp_path):
     assert fresh.read_text(encoding="utf-8") == COMMITTED.read_text(encoding="utf-8"), (
         "data/sample_incidents.csv is stale: run `make sample` and commit it"
     )
+
+
+def test_sample_descriptions_geocode_back_to_their_places(sample, places):
+    from riskmap.geocoder import geocode_frame
+
+    texts = sample.drop(columns=["lat", "lon", "place_id", "place_type", "geo_precision"])
+    found = geocode_frame(texts, places=places)
+    assert (found["geo_precision"] == sample["geo_precision"]).all()
+    assert (found["place_id"].fillna("") == sample["place_id"].fillna("")).all()

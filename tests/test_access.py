@@ -1,0 +1,106 @@
+"""Who may reach the restricted view: nobody without login configured, only allowed e-mails."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from riskmap.access import auth_configured, provider_name, restricted_allowed
+from riskmap.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+AUTH = {
+    "auth": {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "a-long-random-test-secret",
+        "client_id": "id",
+        "client_secret": "secret",
+        "server_metadata_url": "https://example.org/.well-known/openid-configuration",
+    }
+}
+STAFF = Settings(allowed_emails=frozenset({"staff@example.org"}))
+
+
+def test_no_auth_section_means_no_restricted_view():
+    assert not auth_configured({})
+    assert not auth_configured({"auth": {"redirect_uri": "x"}})
+    user = {"is_logged_in": True, "email": "staff@example.org"}
+    assert not restricted_allowed(user, secrets={}, settings=STAFF)
+
+
+def test_only_logged_in_allowed_emails():
+    assert auth_configured(AUTH)
+    ok = {"is_logged_in": True, "email": "Staff@Example.org"}
+    assert restricted_allowed(ok, secrets=AUTH, settings=STAFF)
+    assert not restricted_allowed({**ok, "is_logged_in": False}, secrets=AUTH, settings=STAFF)
+    assert not restricted_allowed(
+        {"is_logged_in": True, "email": "other@example.org"}, secrets=AUTH, settings=STAFF
+    )
+    assert not restricted_allowed(ok, secrets=AUTH, settings=Settings())  # empty allow-list
+
+
+def test_named_provider():
+    named = {"auth": {"redirect_uri": "r", "cookie_secret": "c", "google": AUTH["auth"]}}
+    assert auth_configured(named)
+    assert provider_name(named) == "google"
+    assert provider_name(AUTH) is None
+
+
+def _app(monkeypatch, store, *, emails=""):
+    monkeypatch.setenv("RISKMAP_STORE", str(store))
+    monkeypatch.setenv("RISKMAP_ALLOWED_EMAILS", emails)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "en"
+    return at
+
+
+def _table_columns(at):
+    tables = [d.value for d in at.dataframe if "incident_id" in d.value.columns]
+    assert len(tables) == 1
+    return list(tables[0].columns)
+
+
+def test_without_auth_there_is_no_toggle_and_no_private_column(monkeypatch, sample_store):
+    at = _app(monkeypatch, sample_store, emails="staff@example.org")
+    at.user = {"email": "staff@example.org", "is_logged_in": True}
+    at.run()
+    assert not at.exception
+    with pytest.raises(KeyError):
+        at.toggle(key="restricted")
+    assert "location_text" not in _table_columns(at)
+
+
+def test_logged_out_user_sees_login_not_restricted(monkeypatch, sample_store):
+    at = _app(monkeypatch, sample_store, emails="staff@example.org")
+    at.secrets.update(AUTH)
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert not at.exception
+    assert at.button(key="login").label == "Log in (staff)"
+    with pytest.raises(KeyError):
+        at.toggle(key="restricted")
+    assert "notes" not in _table_columns(at)
+
+
+def test_logged_in_but_not_allowed(monkeypatch, sample_store):
+    at = _app(monkeypatch, sample_store, emails="staff@example.org")
+    at.secrets.update(AUTH)
+    at.user = {"email": "visitor@example.org", "is_logged_in": True}
+    at.run()
+    assert not at.exception
+    assert any("visitor@example.org" in w.value for w in at.warning)
+    with pytest.raises(KeyError):
+        at.toggle(key="restricted")
+
+
+def test_allowed_staff_can_switch_to_restricted(monkeypatch, sample_store):
+    at = _app(monkeypatch, sample_store, emails="staff@example.org")
+    at.secrets.update(AUTH)
+    at.user = {"email": "staff@example.org", "is_logged_in": True}
+    at.run()
+    assert "location_text" not in _table_columns(at)
+    at.toggle(key="restricted").set_value(True).run()
+    assert not at.exception
+    columns = _table_columns(at)
+    assert {"location_text", "notes", "source"} <= set(columns)
+    assert any("Restricted view" in e.value for e in at.error)
