@@ -21,7 +21,13 @@ from riskmap.filters import Filters
 from riskmap.gazetteer import load_places
 from riskmap.i18n import label, t
 from riskmap.metrics import HEADLINES, load_published
-from riskmap.schema import INCIDENT_TYPES, PERPETRATORS, PLACE_TYPES
+from riskmap.schema import (
+    INCIDENT_TYPES,
+    PERPETRATORS,
+    PLACE_TYPES,
+    PUBLIC_SITE_TYPES,
+    SITE_TYPES,
+)
 from riskmap.settings import Settings
 from riskmap.store import read_incidents
 
@@ -267,11 +273,20 @@ with tab_hot:
         step=100,
         key="radius",
     )
-    end_day = filters.end or (bounds[1] if bounds else dt.date.today())
-    days = (end_day - filters.start).days + 1 if filters.start else 90
+    # Rank on the recorded rows of the selection (all dates: the previous period matters), so
+    # the ranking equals `riskmap hotspots` with the same end, period and radius. Public views
+    # rank public sites only: shelters and the camp are not singled out.
     rows = raw.loc[dashboard.select(data, filters.with_(start=None, end=None)).incidents.index]
+    latest = dashboard.date_bounds(rows)
+    end_day = filters.end or (latest[1] if latest else dt.date.today())
+    days = (end_day - filters.start).days + 1 if filters.start else 90
     ranking = hotspots.rank_sites(
-        rows, places=places, end=end_day, period_days=days, radius_m=float(radius)
+        rows,
+        places=places,
+        end=end_day,
+        period_days=days,
+        radius_m=float(radius),
+        site_types=SITE_TYPES if restricted else PUBLIC_SITE_TYPES,
     )
     st.caption(t("hotspots_help", lang, radius=int(radius), days=days, end=end_day))
     st.dataframe(
@@ -295,29 +310,31 @@ with tab_data:
     st.subheader(t("data_table", lang))
     st.caption(t("rows", lang, n=len(selection.incidents)))
     st.dataframe(selection.incidents, hide_index=True, width="stretch", key="table")
-    synthetic = bool(selection.incidents["synthetic"].fillna(False).any())
-    manifest = export.manifest(selection.incidents, filters=filters, synthetic=synthetic)
+    files = {
+        fmt: export.export_view(
+            selection.incidents, filters=filters, fmt=fmt, public=not restricted
+        )
+        for fmt in ("csv", "geojson")
+    }
     c1, c2, c3 = st.columns(3)
     c1.download_button(
         t("download_csv", lang),
-        export.to_csv(selection.incidents),
-        file_name="riskmap_incidents_RESTRICTED.csv" if restricted else "riskmap_incidents.csv",
+        files["csv"].data,
+        file_name=files["csv"].filename,
         mime="text/csv",
         key="download_csv",
     )
     c2.download_button(
         t("download_geojson", lang),
-        export.to_geojson(selection.incidents),
-        file_name=(
-            "riskmap_incidents_RESTRICTED.geojson" if restricted else "riskmap_incidents.geojson"
-        ),
+        files["geojson"].data,
+        file_name=files["geojson"].filename,
         mime="application/geo+json",
         key="download_geojson",
     )
     c3.download_button(
         t("download_manifest", lang),
-        json.dumps(manifest, ensure_ascii=False, indent=2, default=str),
-        file_name="riskmap_manifest.json",
+        files["csv"].manifest_json(),
+        file_name=files["csv"].manifest_filename,
         mime="application/json",
         key="download_manifest",
     )

@@ -180,6 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--places", type=Path, default=None, help="extra gazetteer CSV merged over the shipped one"
     )
+    p.add_argument(
+        "--all-sites",
+        action="store_true",
+        help="rank shelters and the camp too (as the app's restricted view does); by default only "
+        "public sites (bridges, bus terminals, INM offices, plazas), as the public dashboard",
+    )
     what = p.add_mutually_exclusive_group()
     what.add_argument(
         "--gi-star",
@@ -408,6 +414,7 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
     from riskmap.errors import StoreError
     from riskmap.filters import Filters, apply
     from riskmap.gazetteer import load_places
+    from riskmap.schema import PUBLIC_SITE_TYPES, SITE_TYPES
     from riskmap.store import read_incidents
 
     places = load_places(args.places or settings.places)
@@ -417,7 +424,12 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
         places = places[places["city"].isin(args.city)]
     radius = settings.radius_m if args.radius is None else args.radius
     ranking = hotspots.rank_sites(
-        incidents, places=places, end=args.end, period_days=args.period, radius_m=radius
+        incidents,
+        places=places,
+        end=args.end,
+        period_days=args.period,
+        radius_m=radius,
+        site_types=SITE_TYPES if args.all_sites else PUBLIC_SITE_TYPES,
     )
     meta = {k: str(v) if isinstance(v, dt.date) else v for k, v in ranking.attrs.items()}
     lines: list[str] = []

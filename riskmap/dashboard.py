@@ -107,12 +107,15 @@ def ranking_table(ranking: pd.DataFrame, *, lang: str, min_cell: int = 0) -> pd.
     from riskmap.privacy import format_count
 
     active = ranking[(ranking["incidents"] > 0) | (ranking["previous_incidents"] > 0)]
+    names = dict(zip(ranking["place_id"], ranking["name"], strict=True))
     rows = []
     for r in active.itertuples(index=False):
         hidden = any(0 < int(n) < min_cell for n in (r.incidents, r.previous_incidents, r.people))
-        note = str(r.tie_note) if isinstance(r.tie_note, str) and r.tie_note else ""
-        if note and lang == "es":
-            note = "Empate: mismo número de incidentes y de personas."
+        reason = str(r.tie_reason) if isinstance(r.tie_reason, str) else ""
+        others = ", ".join(
+            str(names.get(p, p)) for p in str(r.tied_with or "").split("|") if p and p in names
+        )
+        note = t(f"tie_{reason}", lang, others=others) if reason else ""
         rows.append(
             {
                 t("col_rank", lang): int(r.rank),

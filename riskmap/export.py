@@ -36,7 +36,8 @@ from riskmap import __version__
 from riskmap.errors import SchemaError
 from riskmap.filters import Filters, apply, describe
 from riskmap.ingest import guard_formula
-from riskmap.schema import MULTI_SEP, WGS84, conform
+from riskmap.privacy import restricted_view
+from riskmap.schema import MULTI_SEP, WGS84
 from riskmap.settings import DATA_DIR, Settings
 from riskmap.store import replace_atomically
 
@@ -151,18 +152,58 @@ def export(
     SchemaError
         If the format is unknown or HXL is asked for a format other than CSV.
     """
+    # Filter the view, not the store: in the public view the dates of sensitive incidents are
+    # already cut to the month, so a narrow date filter cannot reveal the true day.
+    view = (
+        public_table(incidents, places=places, settings=settings)
+        if public
+        else restricted_view(incidents, places=places)
+    )
+    return export_view(
+        apply(view, filters),
+        filters=filters,
+        fmt=fmt,
+        public=public,
+        hxl=hxl,
+        generated_at=generated_at,
+    )
+
+
+def export_view(
+    view: pd.DataFrame,
+    *,
+    filters: Filters,
+    fmt: str,
+    public: bool = True,
+    hxl: bool = False,
+    generated_at: dt.datetime | None = None,
+) -> ExportResult:
+    """Write an already selected public or restricted table, with its manifest.
+
+    The app calls this with the rows it shows; :func:`export` calls it after selecting.
+
+    Parameters
+    ----------
+    view
+        The selected rows of :func:`public_table` (``public=True``) or of
+        :func:`riskmap.privacy.restricted_view`.
+    filters
+        The selection, recorded in the manifest.
+    fmt, public, hxl, generated_at
+        As for :func:`export`.
+
+    Raises
+    ------
+    SchemaError
+        If the format is unknown or HXL is asked for a format other than CSV.
+    """
     if fmt not in FORMATS:
         msg = f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}"
         raise SchemaError(msg)
     if hxl and fmt != "csv":
         msg = "HXL hashtags can be added to CSV exports only; use --format csv with --hxl"
         raise SchemaError(msg)
-    selected = apply(incidents, filters)
-    table = (
-        public_table(selected, places=places, settings=settings)
-        if public
-        else (restricted_table(selected, places=places))
-    )
+    table = view.drop(columns=[c for c in PRIVATE_COLUMNS if c in view.columns]) if public else view
     synthetic = bool(table["synthetic"].fillna(False).astype(bool).any())
     if fmt == "csv":
         data = to_csv(table, hxl=hxl)
@@ -187,18 +228,6 @@ def public_table(
 
     view = public_view(incidents, places=places, settings=settings)
     return view.drop(columns=[c for c in PRIVATE_COLUMNS if c in view.columns])
-
-
-def restricted_table(incidents: pd.DataFrame, *, places: pd.DataFrame) -> pd.DataFrame:
-    """Return every canonical column, with the gazetteer's ``place_name`` after ``place_id``."""
-    table = conform(pd.DataFrame(incidents).drop(columns="geometry", errors="ignore"))
-    names = places.drop_duplicates("place_id").set_index("place_id")["name"]
-    table.insert(
-        list(table.columns).index("place_id") + 1,
-        "place_name",
-        table["place_id"].map(names).astype("string"),
-    )
-    return table
 
 
 def to_csv(frame: pd.DataFrame, *, hxl: bool = False) -> bytes:
@@ -388,7 +417,7 @@ __all__ = [
     "export",
     "manifest",
     "public_table",
-    "restricted_table",
+    "export_view",
     "to_csv",
     "to_geojson",
     "to_gpkg",

@@ -151,6 +151,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_people": "People",
         "col_rank": "Rank",
         "col_note": "Note",
+        "tie_same_point": "Same map point as {others}: the same incidents.",
+        "tie_same_incidents": "Counts the same incidents as {others} (within the radius).",
+        "tie_equal_counts": "Tied with {others} on incidents and people.",
+        "tie_ordered_by_people": "Same number of incidents as others; ordered by people.",
+        "tie_no_incidents": "",
         "gi_title": "Statistical hotspots (Getis-Ord Gi*)",
         "gi_refused": "Not computed: {reason}",
         "gi_result": "{n} hex cell(s) are significant hotspots at a false-discovery rate of "
@@ -251,6 +256,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_people": "Personas",
         "col_rank": "Lugar",
         "col_note": "Nota",
+        "tie_same_point": "Mismo punto del mapa que {others}: los mismos incidentes.",
+        "tie_same_incidents": "Cuenta los mismos incidentes que {others} (dentro del radio).",
+        "tie_equal_counts": "Empate con {others} en incidentes y personas.",
+        "tie_ordered_by_people": "Mismo número de incidentes que otros; ordenado por personas.",
+        "tie_no_incidents": "",
         "gi_title": "Puntos calientes estadísticos (Getis-Ord Gi*)",
         "gi_refused": "No calculado: {reason}",
         "gi_result": "{n} celda(s) hexagonal(es) son puntos calientes significativos con una "

@@ -46,7 +46,9 @@ def metric(at: AppTest, label: str) -> str:
 
 
 def csv_rows(downloads: dict[str, bytes]) -> pd.DataFrame:
-    data = downloads["riskmap_incidents.csv"]
+    names = [n for n in downloads if n.endswith(".csv")]
+    assert names, list(downloads)
+    data = downloads[names[-1]]
     assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
     return pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", comment=None)
 
@@ -166,3 +168,20 @@ def test_missing_store_is_a_clear_message(monkeypatch, tmp_path):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not at.exception
     assert any("nowhere.gpkg" in e.value for e in at.error)
+
+
+def test_hotspot_panel_gives_the_cli_ranking(app, sample_store, capsys):
+    import json
+
+    from riskmap.cli import main
+
+    at = app.run()
+    assert not at.exception
+    panel = next(d.value for d in at.dataframe if "Site" in d.value.columns)
+    assert main(["hotspots", "--store", str(sample_store), "--format", "json"]) == 0
+    cli = json.loads(capsys.readouterr().out)["sites"]
+    active = [s for s in cli if s["incidents"] or s["previous_incidents"]]
+    assert panel["Site"].tolist() == [s["name"] for s in active]
+    assert panel["Rank"].tolist() == [s["rank"] for s in active]
+    intervals = [f"{s['ci_low']:.1f}–{s['ci_high']:.1f}" for s in active if s["incidents"] >= 3]
+    assert [i for i in panel["95% interval"] if i != "–"] == intervals

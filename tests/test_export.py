@@ -15,12 +15,12 @@ from riskmap.export import (
     data_dictionary,
     export,
     manifest,
-    restricted_table,
     to_csv,
     to_geojson,
     to_gpkg,
 )
 from riskmap.filters import Filters, apply
+from riskmap.privacy import restricted_view
 from riskmap.schema import COLUMNS, conform
 from riskmap.settings import Settings
 
@@ -162,7 +162,7 @@ def test_restricted_export_keeps_everything(sample, places):
     assert "place_name" in back.columns
     assert set(back["incident_id"]) == set(sample["incident_id"])
     assert "restricted" in result.filename
-    table = restricted_table(sample, places=places)
+    table = restricted_view(sample, places=places)
     assert list(table.columns).index("place_name") == list(table.columns).index("place_id") + 1
 
 
@@ -246,3 +246,28 @@ def test_an_empty_selection_exports_an_empty_file(sample, places):
         assert result.manifest["rows"] == 0
         assert result.manifest["synthetic"] is False
     assert _read_csv(export(sample, filters=none, fmt="csv", places=places).data).empty
+
+
+def test_a_narrow_date_filter_cannot_reveal_a_hidden_day(sample, places):
+    """Public exports filter the public view, where sexual assaults are dated by month."""
+    import datetime as dt
+
+    from riskmap.export import export
+    from riskmap.filters import Filters
+    from riskmap.privacy import pseudonym
+
+    sa = sample[sample["incident_types"].str.contains("sexual_assault")]
+    hidden = sa[sa["date"].dt.day != 1].iloc[0]
+    day = hidden["date"].date()
+    result = export(
+        sample, filters=Filters(start=day, end=day), fmt="csv", public=True, places=places
+    )
+    assert pseudonym(hidden["incident_id"]).encode() not in result.data
+    month = export(
+        sample,
+        filters=Filters(start=day.replace(day=1), end=day.replace(day=1)),
+        fmt="csv",
+        places=places,
+    )
+    assert pseudonym(hidden["incident_id"]).encode() in month.data
+    assert dt.date(2019, 11, 1) <= day
