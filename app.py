@@ -7,7 +7,6 @@ counts, the charts, the table, the downloads and the URL, so a copied link reope
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 
 import folium
