@@ -25,8 +25,8 @@ run: setup
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
 
 lint: $(STAMP)
-	$(BIN)/ruff check riskmap tests app.py benchmarks
-	$(BIN)/ruff format --check riskmap tests app.py benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 test: setup lint

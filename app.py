@@ -163,8 +163,11 @@ with st.sidebar:
         INCIDENT_TYPES,
         key="types",
         format_func=lambda v: label(v, lang),
+        placeholder=t("choose", lang),
     )
-    chosen_cities = st.multiselect(t("city", lang), cities, key="cities")
+    chosen_cities = st.multiselect(
+        t("city", lang), cities, key="cities", placeholder=t("choose", lang)
+    )
     perpetrators = st.multiselect(
         t("perpetrator", lang),
         PERPETRATORS,
@@ -172,7 +175,11 @@ with st.sidebar:
         format_func=lambda v: label(v, lang),
     )
     place_types = st.multiselect(
-        t("place_type", lang), PLACE_TYPES, key="place_types", format_func=lambda v: label(v, lang)
+        t("place_type", lang),
+        PLACE_TYPES,
+        key="place_types",
+        format_func=lambda v: label(v, lang),
+        placeholder=t("choose", lang),
     )
     children_only = st.checkbox(t("children_only", lang), key="children_only")
     st.caption(t("share_link", lang))

@@ -373,9 +373,7 @@ def _popup(row: dict[str, object], *, lang: str, min_cell: int) -> str:
     )
     first, last = row["first"], row["last"]
     dates = (
-        f"{pd.Timestamp(first):%Y-%m-%d} – {pd.Timestamp(last):%Y-%m-%d}"
-        if pd.notna(first)
-        else ""
+        f"{pd.Timestamp(first):%Y-%m-%d} – {pd.Timestamp(last):%Y-%m-%d}" if pd.notna(first) else ""
     )
     name = _esc(row.get("place_name")) or _esc(t("popup_location", lang))
     lines = [
@@ -424,7 +422,8 @@ def _incident_groups(
                 icon=folium.DivIcon(
                     html=f'<div class="rm-city">{n_text}</div>',
                     icon_size=(40, 24),
-                    icon_anchor=(20, 12),
+                    # Above the city point, so it does not cover the sites clustered there.
+                    icon_anchor=(20, 40),
                 ),
                 tooltip=tooltip,
                 popup=popup,
