@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 
+import numpy as np
 import pandas as pd
 
 from riskmap.errors import SchemaError
@@ -133,13 +134,14 @@ def apply(incidents: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     filters
         The selection.
     """
-    mask = pd.Series(True, index=incidents.index)
+    # Plain numpy masks: no index alignment per condition, one selection at the end.
+    mask = np.ones(len(incidents), dtype=bool)
     if filters.start is not None:
-        mask &= incidents["date"] >= pd.Timestamp(filters.start)
+        mask &= _bools(incidents["date"] >= pd.Timestamp(filters.start))
     if filters.end is not None:
-        mask &= incidents["date"] < pd.Timestamp(filters.end) + pd.Timedelta(days=1)
+        mask &= _bools(incidents["date"] < pd.Timestamp(filters.end) + pd.Timedelta(days=1))
     if filters.types:
-        mask &= has_type(incidents, filters.types)
+        mask &= _bools(has_type(incidents, filters.types))
     for name, col in (
         ("cities", "city"),
         ("perpetrators", "perpetrator"),
@@ -147,10 +149,15 @@ def apply(incidents: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     ):
         chosen = getattr(filters, name)
         if chosen:
-            mask &= incidents[col].isin(chosen).fillna(False).astype(bool)
+            mask &= _bools(incidents[col].isin(chosen))
     if filters.children_only:
-        mask &= incidents["children"].fillna(0) > 0
-    return incidents.loc[mask.to_numpy(dtype=bool)]
+        mask &= _bools(incidents["children"].fillna(0) > 0)
+    return incidents.loc[mask]
+
+
+def _bools(condition: pd.Series) -> np.ndarray:
+    """Return a condition as a numpy mask, missing values as false."""
+    return condition.to_numpy(dtype=bool, na_value=False)
 
 
 def describe(filters: Filters) -> dict[str, object]:

@@ -15,17 +15,19 @@ data is HTML-escaped before it is placed in a popup or tooltip.
 from __future__ import annotations
 
 import html
+import json
 import math
 from collections.abc import Iterable
 
 import folium
 import folium.plugins
+import numpy as np
 import pandas as pd
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from riskmap.i18n import label, t
-from riskmap.schema import split_types
+from riskmap.schema import MULTI_SEP, split_types
 
 #: Reference layers: place type -> (colour, one-letter symbol).
 REFERENCE_STYLE: dict[str, tuple[str, str]] = {
@@ -37,6 +39,9 @@ REFERENCE_STYLE: dict[str, tuple[str, str]] = {
 }
 #: Radius (m) drawn around an area-level incident: about the edge of an H3 resolution-8 cell.
 AREA_RADIUS_M = 500
+#: Grid (degrees, about 550 m) that bins a restricted view's recorded points when the selection
+#: is past the marker limit.
+GRID_DEG = 0.005
 TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 TILES_ATTRIBUTION = (
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
@@ -115,9 +120,58 @@ class _Legend(MacroElement):
         self._name = "Legend"
         self.body = ""
         # Serialised as a JS string literal; the body holds only escaped text.
-        import json
-
         self.body_js = json.dumps(body)
+
+
+#: Leaflet options of an area circle (an H3 cell or a neighbourhood: the radius is uncertainty).
+_AREA_STYLE: dict[str, object] = {
+    "radius": AREA_RADIUS_M,
+    "color": "#c0392b",
+    "weight": 2,
+    "fill": True,
+    "fillColor": "#c0392b",
+    "fillOpacity": 0.25,
+    "dashArray": "4",
+}
+
+
+class _Circles(MacroElement):
+    """Many circles, each with a tooltip and an optional popup, drawn from one JSON array.
+
+    folium writes three script blocks (circle, tooltip, popup) of about 1 kB per circle and
+    renders each through its own template; hundreds of areas are the bulk of an incident map.
+    This element writes one row per circle (``[lat, lon, tooltip_html, popup_html or null]``)
+    and a loop that draws them, which keeps the page and its rendering time small. The HTML in
+    the rows is built from escaped text (:func:`_esc`) and the JSON is safe inside a script.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function(){
+          var style = {{ this.style_js }};
+          {{ this.rows_js }}.forEach(function (r) {
+            var c = L.circle([r[0], r[1]], style).bindTooltip('<div>' + r[2] + '</div>',
+                                                              {sticky: true});
+            if (r[3]) { c.bindPopup('<div>' + r[3] + '</div>', {maxWidth: 320}); }
+            c.addTo({{ this._parent.get_name() }});
+          });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, rows: list[list[object]], *, style: dict[str, object]):
+        super().__init__()
+        self._name = "Circles"
+        self.rows_js = _script_json(rows)
+        self.style_js = _script_json(style)
+
+
+def _script_json(value: object) -> str:
+    """Serialise ``value`` as JSON that cannot close the script element it is written into."""
+    text = json.dumps(value, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _esc(value: object) -> str:
@@ -144,6 +198,9 @@ def _use_local_assets(element: folium.MacroElement, asset_base: str) -> None:
 def aggregate_locations(view: pd.DataFrame) -> pd.DataFrame:
     """Group incidents by drawn location.
 
+    One pass over the rows (factorised keys and bin counts, no per-row Python), so the cost
+    grows linearly with the selection and the result with the number of distinct locations.
+
     Parameters
     ----------
     view
@@ -153,42 +210,106 @@ def aggregate_locations(view: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per (lat, lon, kind) with ``incidents``, ``people``, ``first``, ``last``,
-        ``types`` (counts per type as text) and ``place_name``; ``kind`` is site, area or city.
+        One row per (lat, lon, kind), sorted by them, with ``incidents``, ``people``,
+        ``first``, ``last``, ``place_name`` and ``types`` (a dict of counts per type); ``kind``
+        is site, area or city.
     """
-    drawn = view[view["lat"].notna() & view["lon"].notna()]
-    if "public_location" in drawn.columns:
-        kind = drawn["public_location"].map({"site": "site", "hex": "area", "city": "city"})
-    else:
-        kind = drawn["geo_precision"].map({"site": "site", "neighborhood": "area", "city": "city"})
-    drawn = drawn.assign(
-        kind=kind.fillna("area"),
-        people=pd.to_numeric(drawn["victims"]).fillna(0),
-        place_name=drawn["place_name"] if "place_name" in drawn.columns else pd.NA,
-    )
-    if drawn.empty:
+    lat = pd.to_numeric(view["lat"], errors="coerce").to_numpy(dtype=float)
+    lon = pd.to_numeric(view["lon"], errors="coerce").to_numpy(dtype=float)
+    # Columns are coded whole and the codes subset: cheaper than selecting the drawn rows first.
+    rows = np.flatnonzero(~(np.isnan(lat) | np.isnan(lon)))
+    if len(rows) == 0:
         return pd.DataFrame(
             columns=["lat", "lon", "kind", "incidents", "people", "first", "last", "types"]
         )
-    keys = ["lat", "lon", "kind"]
-    grouped = drawn.groupby(keys, sort=True, dropna=False)
-    out = grouped.agg(
-        incidents=("incident_types", "size"),
-        people=("people", "sum"),
-        first=("date", "min"),
-        last=("date", "max"),
-        place_name=("place_name", "first"),
-    ).reset_index()
-    # Type counts per location, exploded once over the whole selection (vectorised).
-    types = drawn[keys + ["incident_types"]].copy()
-    types["incident_types"] = types["incident_types"].astype(str).str.split("|")
-    types = types.explode("incident_types")
-    counts = types.groupby(keys + ["incident_types"], sort=True).size().rename("n").reset_index()
-    summary = counts.groupby(keys, sort=True).apply(
-        lambda g: dict(zip(g["incident_types"], g["n"], strict=True)), include_groups=False
+    lat, lon = lat[rows], lon[rows]
+    if "public_location" in view.columns:
+        kind = _codes(view["public_location"], {"site": "site", "hex": "area", "city": "city"})
+    else:
+        kind = _codes(
+            view["geo_precision"], {"site": "site", "neighborhood": "area", "city": "city"}
+        )
+    kind = kind[rows]
+    point = pd.factorize(lat + 1j * lon)[0]
+    group, _ = pd.factorize(point * len(_KINDS) + kind)
+    n_groups = int(group.max()) + 1
+    # Codes are numbered in order of first appearance: a group's first row is where the
+    # running maximum steps up.
+    first_row = np.flatnonzero(np.diff(np.maximum.accumulate(group), prepend=-1) > 0)
+
+    people = pd.to_numeric(view["victims"]).astype("Float64").fillna(0).to_numpy(dtype=float)
+    if "place_name" in view.columns:
+        name_code, names = pd.factorize(view["place_name"])
+        name_code = name_code[rows]
+    else:
+        name_code, names = np.full(len(rows), -1), np.array([], dtype=object)
+    per_group = (
+        pd.DataFrame(
+            {
+                "date": pd.to_datetime(view["date"]).to_numpy()[rows],
+                "name": np.where(name_code >= 0, name_code, np.nan),
+                "group": group,
+            }
+        )
+        .groupby("group", sort=True)
+        .agg(first=("date", "min"), last=("date", "max"), name=("name", "first"))
     )
-    out["types"] = summary.reindex(pd.MultiIndex.from_frame(out[keys])).to_list()
-    return out
+    name_of_group = per_group["name"].to_numpy()
+    place_name = [None if np.isnan(c) else str(names[int(c)]) for c in name_of_group]
+    out = pd.DataFrame(
+        {
+            "lat": lat[first_row],
+            "lon": lon[first_row],
+            "kind": np.asarray(_KINDS, dtype=object)[kind[first_row]],
+            "incidents": np.bincount(group, minlength=n_groups).astype("int64"),
+            "people": np.rint(np.bincount(group, weights=people[rows], minlength=n_groups)).astype(
+                "int64"
+            ),
+            "first": per_group["first"].to_numpy(),
+            "last": per_group["last"].to_numpy(),
+            "place_name": pd.array(place_name, dtype="string"),
+            "types": _type_counts(view["incident_types"], rows, group, n_groups),
+        }
+    )
+    order = np.lexsort((kind[first_row], out["lon"].to_numpy(), out["lat"].to_numpy()))
+    return out.iloc[order].reset_index(drop=True)
+
+
+#: Kinds of drawn location, in the order the aggregate is sorted by.
+_KINDS: tuple[str, ...] = ("area", "city", "site")
+
+
+def _codes(column: pd.Series, kinds: dict[str, str]) -> np.ndarray:
+    """Return the :data:`_KINDS` index of each row's kind (unknown or missing: area)."""
+    code, distinct = pd.factorize(column)
+    lookup = [_KINDS.index(kinds.get(str(v), "area")) for v in distinct]
+    return np.array([*lookup, _KINDS.index("area")], dtype=np.int64)[code]
+
+
+def _type_counts(
+    cells: pd.Series, rows: np.ndarray, group: np.ndarray, n_groups: int
+) -> list[dict[str, int]]:
+    """Count the incidents of each type per group (``rows`` of ``cells``), from distinct cells."""
+    cell, distinct = pd.factorize(cells)
+    cell = cell[rows]
+    parts = [str(v).split(MULTI_SEP) for v in distinct]
+    names = sorted({p for ps in parts for p in ps})
+    if not names:
+        return [{} for _ in range(n_groups)]
+    # Incidents per (group, distinct cell), then per type: a cell adds one to each of its types.
+    has = np.zeros((len(distinct), len(names)), dtype=np.int64)
+    for i, ps in enumerate(parts):
+        has[i, [names.index(p) for p in set(ps)]] = 1
+    ok = cell >= 0
+    pair = group[ok].astype(np.int64) * len(distinct) + cell[ok]
+    if n_groups * len(distinct) <= 4_000_000:
+        per_cell = np.bincount(pair, minlength=n_groups * len(distinct)).reshape(n_groups, -1)
+        counts = per_cell @ has
+    else:  # many locations (an unaggregated restricted view): count only the pairs that occur
+        pairs, n = np.unique(pair, return_counts=True)
+        counts = np.zeros((n_groups, len(names)), dtype=np.int64)
+        np.add.at(counts, pairs // len(distinct), has[pairs % len(distinct)] * n[:, None])
+    return [{names[j]: int(row[j]) for j in np.flatnonzero(row)} for row in counts]
 
 
 def base_map(
@@ -274,16 +395,39 @@ def incident_layers(
     -------
     list of folium.FeatureGroup
         Heatmap, incidents at sites (clustered), incidents placed by area, city-level counts.
+
+    Notes
+    -----
+    Whatever the number of incidents, what reaches folium is one marker or circle per drawn
+    location: with at most ``marker_limit`` incidents each location has a popup with its
+    details; past it, only its count, and the recorded points of a restricted view are binned
+    to a grid of :data:`GRID_DEG` degrees first, so the page stays small at any size.
     """
-    located = aggregate_locations(view)
-    heat = _heatmap_layer(located, lang=lang)
     detailed = len(view) <= marker_limit
+    # A public view is drawn at coarsened points already (sites, H3 cells, cities); a restricted
+    # one holds the recorded points, so past the marker limit they are binned first.
+    drawn = view if detailed or "public_location" in view.columns else _binned(view)
+    located = aggregate_locations(drawn)
+    heat = _heatmap_layer(located, lang=lang)
     groups = [heat, *_incident_groups(located, lang=lang, min_cell=min_cell, detailed=detailed)]
     if asset_base is not None:
         for group in groups:
             for element in _walk(group):
                 _use_local_assets(element, asset_base)
     return groups
+
+
+def _binned(view: pd.DataFrame) -> pd.DataFrame:
+    """Move area-level points (not sites or cities) to the centre of their grid square."""
+    kind = view["geo_precision"].astype("string")
+    area = ~kind.isin(["site", "city"]).to_numpy(dtype=bool, na_value=False)
+    lat = pd.to_numeric(view["lat"], errors="coerce").to_numpy(dtype=float)
+    lon = pd.to_numeric(view["lon"], errors="coerce").to_numpy(dtype=float)
+    return view.assign(
+        lat=np.where(area, (np.floor(lat / GRID_DEG) + 0.5) * GRID_DEG, lat).round(6),
+        lon=np.where(area, (np.floor(lon / GRID_DEG) + 0.5) * GRID_DEG, lon).round(6),
+        geo_precision=kind.where(~area, "neighborhood"),
+    )
 
 
 def build_map(
@@ -354,11 +498,11 @@ def _heatmap_layer(located: pd.DataFrame, *, lang: str) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=t("layer_heatmap", lang), show=True)
     points = located[located["kind"] != "city"]
     if not points.empty:
-        peak = float(points["incidents"].max())
-        data = [
-            [float(r.lat), float(r.lon), float(r.incidents) / peak]
-            for r in points.itertuples(index=False)
-        ]
+        weight = points["incidents"].to_numpy(dtype=float)
+        data = np.column_stack(
+            [points["lat"].to_numpy(dtype=float), points["lon"].to_numpy(dtype=float)]
+            + [weight / weight.max()]
+        ).tolist()
         folium.plugins.HeatMap(data, radius=28, blur=22, min_opacity=0.35, max_zoom=13).add_to(
             group
         )
@@ -397,14 +541,16 @@ def _incident_groups(
     ).add_to(site_group)
     areas = folium.FeatureGroup(name=t("layer_areas", lang))
     cities = folium.FeatureGroup(name=t("layer_cities", lang))
+    circles: list[list[object]] = []
     for row in located.itertuples(index=False):
         n_text = _esc(_count_text(int(row.incidents), min_cell))
         tooltip = f"{_esc(t('popup_incidents', lang))}: {n_text}"
-        popup = (
-            folium.Popup(_popup(row._asdict(), lang=lang, min_cell=min_cell), max_width=320)
-            if detailed
-            else None
-        )
+        content = _popup(row._asdict(), lang=lang, min_cell=min_cell) if detailed else None
+        if row.kind == "area":
+            # Areas are the many: one compact element draws them all (see _Circles).
+            circles.append([float(row.lat), float(row.lon), tooltip, content])
+            continue
+        popup = folium.Popup(content, max_width=320) if content else None
         if row.kind == "site":
             folium.Marker(
                 (row.lat, row.lon),
@@ -416,30 +562,19 @@ def _incident_groups(
                 tooltip=tooltip,
                 popup=popup,
             ).add_to(sites)
-        elif row.kind == "city":
+        else:
             folium.Marker(
                 (row.lat, row.lon),
                 icon=folium.DivIcon(
                     html=f'<div class="rm-city">{n_text}</div>',
                     icon_size=(40, 24),
-                    # Above the city point, so it does not cover the sites clustered there.
-                    icon_anchor=(20, 40),
+                    icon_anchor=(20, 12),
                 ),
                 tooltip=tooltip,
                 popup=popup,
             ).add_to(cities)
-        else:
-            folium.Circle(
-                (row.lat, row.lon),
-                radius=AREA_RADIUS_M,
-                color="#c0392b",
-                weight=2,
-                fill=True,
-                fill_opacity=0.25,
-                dash_array="4",
-                tooltip=tooltip,
-                popup=popup,
-            ).add_to(areas)
+    if circles:
+        _Circles(circles, style=_AREA_STYLE).add_to(areas)
     return [site_group, areas, cities]
 
 

@@ -13,9 +13,10 @@ import datetime as dt
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from riskmap.schema import KIDNAPPING_TYPES, has_type
+from riskmap.schema import KIDNAPPING_TYPES, type_flags
 from riskmap.settings import DATA_DIR
 
 #: Headline keys, in display order.
@@ -44,15 +45,20 @@ def headline_counts(incidents: pd.DataFrame) -> dict[str, int]:
     dict
         One integer per key of :data:`HEADLINES`.
     """
-    kid = has_type(incidents, KIDNAPPING_TYPES)
-    attempt_only = has_type(incidents, {"attempted_kidnapping"}) & ~has_type(
-        incidents, {"kidnapping", "express_kidnapping"}
+    # One pass over the types for every count (a million rows hold a few dozen combinations).
+    flags = type_flags(
+        incidents, ("attempted_kidnapping", "sexual_assault", *sorted(KIDNAPPING_TYPES))
     )
-    victims = pd.to_numeric(incidents["victims"]).fillna(0)
-    children = pd.to_numeric(incidents["children"]).fillna(0)
-    express_police = has_type(incidents, {"express_kidnapping"}) & (
-        incidents["perpetrator"] == "police"
-    ).fillna(False)
+    kid = flags[sorted(KIDNAPPING_TYPES)].to_numpy().any(axis=1)
+    attempt_only = (
+        flags["attempted_kidnapping"].to_numpy()
+        & ~flags["kidnapping"].to_numpy()
+        & ~flags["express_kidnapping"].to_numpy()
+    )
+    victims = _counts(incidents["victims"])
+    children = _counts(incidents["children"])
+    police = (incidents["perpetrator"] == "police").fillna(False).to_numpy(dtype=bool)
+    express_police = flags["express_kidnapping"].to_numpy() & police
     return {
         "incidents": len(incidents),
         "people_affected": int(victims.sum()),
@@ -60,9 +66,14 @@ def headline_counts(incidents: pd.DataFrame) -> dict[str, int]:
         "kidnapping_or_attempt": int(kid.sum()),
         "people_kidnapped": int(victims[kid & ~attempt_only].sum()),
         "people_in_attempts": int(victims[attempt_only].sum()),
-        "sexual_assault": int(has_type(incidents, {"sexual_assault"}).sum()),
+        "sexual_assault": int(flags["sexual_assault"].sum()),
         "express_by_police": int(express_police.sum()),
     }
+
+
+def _counts(column: pd.Series) -> np.ndarray:
+    """Return a count column as floats, missing counts as 0."""
+    return pd.to_numeric(column).fillna(0).to_numpy(dtype=float)
 
 
 def load_published(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:

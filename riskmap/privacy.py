@@ -24,7 +24,7 @@ import h3
 import numpy as np
 import pandas as pd
 
-from riskmap.schema import PUBLIC_SITE_TYPES, conform, has_type
+from riskmap.schema import COLUMNS, PUBLIC_SITE_TYPES, conform, has_type
 from riskmap.settings import Settings
 
 #: Columns of a public incident table, in order.
@@ -80,21 +80,24 @@ def cell_centres(
     lon_a = np.asarray(lon, dtype=float)
     out_lat = np.full(lat_a.shape, np.nan)
     out_lon = np.full(lat_a.shape, np.nan)
-    cells: list[str | None] = [None] * len(lat_a)
-    # Many incidents share a point (a site, a neighbourhood): index each distinct point once.
+    cells = np.full(lat_a.shape, None, dtype=object)
     ok = ~(np.isnan(lat_a) | np.isnan(lon_a))
     if ok.any():
-        pts = np.column_stack([lat_a[ok], lon_a[ok]])
-        uniq, inverse = np.unique(pts, axis=0, return_inverse=True)
-        uniq_cells = [h3.latlng_to_cell(float(a), float(b), resolution) for a, b in uniq]
-        centres = np.array([h3.cell_to_latlng(c) for c in uniq_cells])
-        idx = np.flatnonzero(ok)
-        inverse = inverse.ravel()
-        out_lat[idx] = centres[inverse, 0]
-        out_lon[idx] = centres[inverse, 1]
-        for i, j in zip(idx, inverse, strict=True):
-            cells[i] = uniq_cells[j]
-    return out_lat, out_lon, cells
+        # Many incidents share a point (a site, a neighbourhood) and many points share a cell:
+        # index each distinct point once (hashed, not sorted) and find each cell's centre once.
+        point, points = pd.factorize(lat_a[ok] + 1j * lon_a[ok])
+        to_cell = h3.latlng_to_cell
+        point_cells = [
+            to_cell(a, b, resolution)
+            for a, b in zip(points.real.tolist(), points.imag.tolist(), strict=True)
+        ]
+        cell, distinct = pd.factorize(np.array(point_cells, dtype=object))
+        centres = np.array([h3.cell_to_latlng(c) for c in distinct], dtype=float).reshape(-1, 2)
+        row_cell = cell[point]
+        out_lat[ok] = centres[row_cell, 0]
+        out_lon[ok] = centres[row_cell, 1]
+        cells[ok] = np.asarray(distinct, dtype=object)[row_cell]
+    return out_lat, out_lon, cells.tolist()
 
 
 def public_view(
@@ -117,54 +120,50 @@ def public_view(
         :data:`PUBLIC_COLUMNS` only, one row per incident, in the same order.
     """
     settings = settings or Settings()
-    df = conform(pd.DataFrame(incidents).drop(columns=["geometry"], errors="ignore"))
+    df = _canonical(incidents)
     n = len(df)
     by_id = places.drop_duplicates("place_id").set_index("place_id")
     city_points = places[places["place_type"] == "city"].drop_duplicates("city").set_index("city")
 
+    # Column-wise tests on the Arrow-backed columns: a million rows never become Python objects.
     sensitive = has_type(df, SENSITIVE_TYPES).to_numpy(dtype=bool)
-    precision = df["geo_precision"].astype("string").fillna("unresolved").to_numpy(dtype=object)
+    precision = df["geo_precision"].astype("string").fillna("unresolved")
+    is_site, is_city, is_unresolved = (
+        _bools(precision == value) for value in ("site", "city", "unresolved")
+    )
     place_id = df["place_id"].astype("string")
     place_type = df["place_type"].astype("string")
-    known_place = place_id.isin(by_id.index).to_numpy(dtype=bool)
-    at_site = (
-        (precision == "site")
-        & known_place
-        & place_type.isin(PUBLIC_SITE_TYPES).fillna(False).to_numpy(dtype=bool)
-    )
+    known_place = _bools(place_id.isin(by_id.index))
+    at_site = is_site & known_place & _bools(place_type.isin(PUBLIC_SITE_TYPES))
     lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy(dtype=float)
     lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype=float)
-    located = ~(np.isnan(lat) | np.isnan(lon)) & (precision != "unresolved")
+    located = ~(np.isnan(lat) | np.isnan(lon)) & ~is_unresolved
 
     out_lat = np.full(n, np.nan)
     out_lon = np.full(n, np.nan)
-    how = np.full(n, "none", dtype=object)
+    how = np.full(n, PUBLIC_LOCATIONS.index("none"), dtype=np.int8)
 
     # 1. Located incidents that are not at a public site: their H3 cell centre.
+    use_hex = located & ~at_site & ~sensitive & ~is_city
     hex_lat, hex_lon, _ = cell_centres(
-        np.where(located, lat, np.nan), np.where(located, lon, np.nan), settings.h3_resolution
+        np.where(use_hex, lat, np.nan), np.where(use_hex, lon, np.nan), settings.h3_resolution
     )
-    use_hex = located & ~at_site & ~sensitive & (precision != "city")
     out_lat[use_hex], out_lon[use_hex] = hex_lat[use_hex], hex_lon[use_hex]
-    how[use_hex] = "hex"
+    how[use_hex] = PUBLIC_LOCATIONS.index("hex")
 
     # 2. Public sites: the gazetteer's point, whatever coordinate the record carried.
     site = at_site & ~sensitive
     if site.any():
-        ids = place_id[site].to_numpy(dtype=object)
-        out_lat[site] = by_id.loc[ids, "lat"].to_numpy(dtype=float)
-        out_lon[site] = by_id.loc[ids, "lon"].to_numpy(dtype=float)
-        how[site] = "site"
+        out_lat[site], out_lon[site] = _lookup(by_id, place_id[site])
+        how[site] = PUBLIC_LOCATIONS.index("site")
 
     # 3. City level, and every sensitive incident: the city point when the city is known.
     city = df["city"].astype("string")
-    has_city_point = city.isin(city_points.index).fillna(False).to_numpy(dtype=bool)
-    to_city = has_city_point & ((precision == "city") | (sensitive & (located | at_site)))
+    has_city_point = _bools(city.isin(city_points.index))
+    to_city = has_city_point & (is_city | (sensitive & (located | at_site)))
     if to_city.any():
-        names = city[to_city].to_numpy(dtype=object)
-        out_lat[to_city] = city_points.loc[names, "lat"].to_numpy(dtype=float)
-        out_lon[to_city] = city_points.loc[names, "lon"].to_numpy(dtype=float)
-        how[to_city] = "city"
+        out_lat[to_city], out_lon[to_city] = _lookup(city_points, city[to_city])
+        how[to_city] = PUBLIC_LOCATIONS.index("city")
 
     # 4. Sensitive incidents with no known city point: a coarse H3 cell.
     coarse = sensitive & located & ~has_city_point
@@ -175,42 +174,102 @@ def public_view(
             settings.h3_resolution_sensitive,
         )
         out_lat[coarse], out_lon[coarse] = c_lat[coarse], c_lon[coarse]
-        how[coarse] = "hex"
+        how[coarse] = PUBLIC_LOCATIONS.index("hex")
 
-    keep_place = how == "site"
-    dates = pd.to_datetime(df["date"])
-    month_only = sensitive | (df["date_precision"].astype("string") == "month").fillna(False)
-    month_only_a = month_only.to_numpy(dtype=bool)
-    public_dates = dates.where(~month_only_a, dates.dt.to_period("M").dt.start_time)
-    names_for_sites = by_id["name"].reindex(place_id.where(keep_place).to_numpy(dtype=object))
+    keep_place = how == PUBLIC_LOCATIONS.index("site")
+    dates = pd.to_datetime(df["date"]).to_numpy()
+    month_only = sensitive | _bools(df["date_precision"].astype("string") == "month")
+    month_start = dates.astype("datetime64[M]").astype(dates.dtype)
+    site_ids = place_id.where(keep_place)
+    geo_precision = precision.mask(how == PUBLIC_LOCATIONS.index("none"), "unresolved").mask(
+        keep_place, "site"
+    )
 
     out = pd.DataFrame(
         {
-            "incident_id": [pseudonym(i) for i in df["incident_id"]],
-            "date": public_dates.to_numpy(),
-            "date_precision": np.where(month_only_a, "month", "day"),
-            "incident_types": df["incident_types"].astype("string").to_numpy(),
-            "city": city.to_numpy(),
-            "place_id": place_id.where(keep_place).to_numpy(),
-            "place_name": names_for_sites.to_numpy(),
-            "place_type": place_type.where(keep_place | ~sensitive).to_numpy(),
+            "incident_id": pd.array(_pseudonyms(df["incident_id"]), dtype="string"),
+            "date": np.where(month_only, month_start, dates),
+            "date_precision": _labels(month_only.astype(np.int8), ("day", "month")),
+            "incident_types": _text(df["incident_types"]),
+            "city": _text(city),
+            "place_id": site_ids.array,
+            "place_name": _site_names(by_id, site_ids),
+            "place_type": _text(place_type.where(keep_place | ~sensitive)),
             "lat": out_lat.round(6),
             "lon": out_lon.round(6),
-            "geo_precision": np.where(
-                how == "site", "site", np.where(how == "none", "unresolved", precision)
-            ),
-            "public_location": how,
-            "perpetrator": df["perpetrator"].astype("string").to_numpy(),
+            "geo_precision": geo_precision.array,
+            "public_location": _labels(how, PUBLIC_LOCATIONS),
+            "perpetrator": _text(df["perpetrator"]),
             "victims": df["victims"].astype("Int64").to_numpy(),
             "children": df["children"].astype("Int64").to_numpy(),
             "synthetic": df["synthetic"].astype("boolean").to_numpy(),
         },
         index=df.index,
     )
-    for col in ("incident_id", "date_precision", "place_id", "place_name", "geo_precision"):
-        out[col] = out[col].astype("string")
-    out["public_location"] = out["public_location"].astype("string")
     return out[list(PUBLIC_COLUMNS)]
+
+
+def _canonical(incidents: pd.DataFrame) -> pd.DataFrame:
+    """Return the canonical table; one already canonical (a store read) is used as it is."""
+    frame = pd.DataFrame(incidents).drop(columns=["geometry"], errors="ignore")
+    if list(frame.columns) == list(COLUMNS) and all(
+        frame[col].dtype == pd.api.types.pandas_dtype(dtype) for col, dtype in COLUMNS.items()
+    ):
+        return frame
+    return conform(frame)
+
+
+def _bools(condition: pd.Series) -> np.ndarray:
+    return condition.to_numpy(dtype=bool, na_value=False)
+
+
+def _lookup(points: pd.DataFrame, keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Return the ``lat`` and ``lon`` of ``points`` for each key (one lookup per distinct key)."""
+    code, distinct = pd.factorize(keys)
+    found = points.loc[np.asarray(distinct, dtype=object), ["lat", "lon"]].to_numpy(dtype=float)
+    return found[code, 0], found[code, 1]
+
+
+def _site_names(by_id: pd.DataFrame, site_ids: pd.Series) -> pd.api.extensions.ExtensionArray:
+    code, distinct = pd.factorize(site_ids)
+    return _labels(code, by_id["name"].reindex(np.asarray(distinct, dtype=object)).tolist())
+
+
+def _labels(codes: np.ndarray, labels: Sequence[object]) -> pd.api.extensions.ExtensionArray:
+    """Return a ``string`` column of ``labels[code]`` (missing where the code is -1).
+
+    Built in Arrow from the codes: a million Python strings would cost a second.
+    """
+    codes = np.asarray(codes, dtype=np.int32)
+    labels = [None if pd.isna(v) else str(v) for v in labels]
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - pandas without pyarrow
+        return pd.array(np.asarray([*labels, None], dtype=object)[codes], dtype="string")
+    dictionary = pa.DictionaryArray.from_arrays(
+        pa.array(codes, mask=codes < 0), pa.array(labels, type=pa.string())
+    )
+    return pd.array(dictionary.cast(pa.string()), dtype="string")
+
+
+def _text(column: pd.Series) -> object:
+    """Return a text column as the public table has always typed it: ``str``, missing as NaN.
+
+    (A column with no text at all stays ``object``, as pandas infers it from the values.)
+    """
+    text = column.astype("string")
+    if text.notna().any():
+        return text.astype("str").array
+    return text.to_numpy()
+
+
+def _pseudonyms(ids: pd.Series) -> list[str]:
+    """Return :func:`pseudonym` of each id (inlined: this runs once per incident)."""
+    sha256 = hashlib.sha256
+    return [
+        "inc-" + sha256(str(i).encode("utf-8")).digest()[:6].hex()
+        for i in ids.to_numpy(dtype=object)
+    ]
 
 
 def suppress(

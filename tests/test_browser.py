@@ -70,6 +70,8 @@ def test_changing_a_filter_in_the_page_updates_the_counts(server, browser_page):
     _wait_for_app(page)
     metric = page.locator("[data-testid='stMetric']").filter(has_text="Incidentes").first
     before = metric.locator("[data-testid='stMetricValue']").inner_text()
+    _map_frame(page).locator(".leaflet-container").wait_for(timeout=60_000)
+    iframe = page.locator("iframe[title*='st_folium']").element_handle()
     page.locator("[data-testid='stSidebar']").get_by_text("Con menores afectados").click()
     page.wait_for_function(
         "(b) => { const m = [...document.querySelectorAll('[data-testid=stMetric]')]"
@@ -81,5 +83,7 @@ def test_changing_a_filter_in_the_page_updates_the_counts(server, browser_page):
     after = metric.locator("[data-testid='stMetricValue']").inner_text()
     assert int(after) < int(before)
     assert "children=1" in page.url
+    # The map's layers were swapped in place: the same iframe, never remounted (no blank flash).
+    assert iframe.evaluate("e => e.isConnected")
     _map_frame(page).locator(".leaflet-container").wait_for(timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / "app_es.png"))

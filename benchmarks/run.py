@@ -1,0 +1,455 @@
+"""Benchmark riskmap's load, filter and map against a naive folium map, at N incidents.
+
+``make bench`` (or ``python benchmarks/run.py``) prints one JSON line per N on stdout (progress
+and the machine go to stderr). Each N is measured in fresh subprocesses, so that peak memory
+(``ru_maxrss`` of the process, the resident set's high-water mark) belongs to that N alone:
+
+``riskmap``
+    ``load_s``: ``store.read_incidents`` + ``privacy.public_view`` (what the app caches per store
+    version), median of ``--load-runs``; ``load_cached_s``: the same through the GeoParquet cache
+    (``riskmap.cache``); ``app_load_s``: everything the app's ``_load`` does (adds the restricted
+    view). ``filter_ms``: ``dashboard.select`` (filters + headline counts). ``map_ms``: what a
+    filter change costs: ``dashboard.select`` + ``maps.build_map`` (aggregation, layers, base
+    map) + rendering the whole standalone page, whose size is ``map_bytes``. ``app_ms``: the
+    same change as the app makes it: select + ``maps.base_map`` + ``maps.incident_layers`` +
+    ``st_folium``'s own Python work (its component call captured), sending ``app_bytes``.
+    Medians over ``--runs`` runs of each filter scenario (:data:`SCENARIOS`) after one warm-up
+    run, as a long-running app server is warm; ``*_max`` fields are the worst scenario's median.
+``naive``
+    A map as typical demos draw it: one ``folium.Marker`` with a popup per incident plus a
+    ``HeatMap`` of every point, rendered with ``get_root().render()``; the filter is plain pandas
+    (a regular expression per type, no headline counts); the load is ``geopandas.read_file`` +
+    ``privacy.public_view``. Each scenario's build is stopped after ``--baseline-timeout``
+    seconds and then left out (``timed_out``), so ``speedup`` and ``smaller`` (naive / riskmap
+    medians) compare the scenarios the baseline finished, measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+SIZES = (1_000, 10_000, 100_000, 1_000_000)
+#: Filter states a user steps through: name -> Filters keyword arguments.
+SCENARIOS: dict[str, dict[str, object]] = {
+    "all": {},
+    "type": {"types": ("kidnapping",)},
+    "type+dates": {
+        "types": ("kidnapping", "express_kidnapping"),
+        "start": dt.date(2023, 1, 1),
+        "end": dt.date(2024, 6, 30),
+    },
+    "type+dates+city": {
+        "types": ("extortion",),
+        "start": dt.date(2021, 1, 1),
+        "end": dt.date(2022, 12, 31),
+        "cities": ("Matamoros",),
+    },
+    "city+last90": {
+        "cities": ("Nuevo Laredo",),
+        "start": dt.date(2024, 10, 3),
+        "end": dt.date(2024, 12, 31),
+    },
+}
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _median_ms(seconds: list[float]) -> float:
+    return round(statistics.median(seconds) * 1000, 1)
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is in KiB on Linux (bytes on macOS).
+    scale = 1 if sys.platform == "darwin" else 1024
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20, 1)
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def measure_riskmap(store: Path, *, runs: int, load_runs: int) -> dict[str, object]:
+    """Measure riskmap on one store (run in its own process)."""
+    import folium
+    import streamlit_folium
+
+    from riskmap import cache, dashboard, maps, privacy
+    from riskmap.filters import Filters
+    from riskmap.gazetteer import load_places
+    from riskmap.metrics import load_published
+    from riskmap.settings import Settings
+    from riskmap.store import read_incidents
+
+    settings = Settings()
+    places = load_places()
+    published = load_published()
+    rss_imports = _peak_rss_mb()
+
+    def load() -> tuple[Any, Any]:
+        raw = read_incidents(store)
+        return raw, privacy.public_view(raw, places=places, settings=settings)
+
+    load_times = []
+    for _ in range(load_runs):  # one store in memory at a time
+        raw = public = None
+        elapsed, (raw, public) = _timed(load)
+        load_times.append(elapsed)
+    cache.read_incidents_cached(store)  # writes the cache if absent: not timed
+    cached = [
+        _timed(
+            lambda: privacy.public_view(
+                cache.read_incidents_cached(store), places=places, settings=settings
+            )
+        )[0]
+        for _ in range(load_runs)
+    ]
+    restricted_s, unpickle_s, geocode_s = _app_extras(raw, public, places)
+    del raw
+
+    captured: dict[str, object] = {}
+    streamlit_folium._component_func = lambda **kw: captured.update(kw)  # no browser here
+
+    def select(f: Filters) -> Any:
+        return dashboard.select(public, f, published=published)
+
+    def page(f: Filters) -> int:
+        selection = select(f)
+        m = maps.build_map(
+            selection.incidents,
+            places=places,
+            lang="en",
+            asset_base=settings.asset_base,
+            marker_limit=settings.marker_limit,
+            min_cell=settings.min_cell,
+        )
+        return len(m.get_root().render().encode("utf-8"))
+
+    def app(f: Filters) -> int:
+        selection = select(f)
+        base = maps.base_map(places, lang="en", asset_base=settings.asset_base)
+        layers = maps.incident_layers(
+            selection.incidents,
+            lang="en",
+            marker_limit=settings.marker_limit,
+            min_cell=settings.min_cell,
+            asset_base=settings.asset_base,
+        )
+        centre, zoom = maps.centre_and_zoom(maps.selection_bounds(selection.incidents))
+        captured.clear()
+        streamlit_folium.st_folium(
+            base,
+            key="map_en",
+            feature_group_to_add=layers,
+            layer_control=folium.LayerControl(collapsed=True),
+            center=centre,
+            zoom=zoom,
+            returned_objects=[],
+            use_container_width=True,
+            height=560,
+        )
+        sent = ("script", "header", "html", "feature_group", "layer_control")
+        return sum(len(str(captured.get(k) or "").encode("utf-8")) for k in sent)
+
+    filters = {name: Filters(**kw) for name, kw in SCENARIOS.items()}
+    times: dict[str, dict[str, list[float]]] = {
+        what: {name: [] for name in filters} for what in ("filter", "map", "app")
+    }
+    sizes: dict[str, dict[str, int]] = {"map": {}, "app": {}}
+    selected: dict[str, int] = {}
+    locations: dict[str, int] = {}
+    for name, f in filters.items():  # warm-up, and what each scenario selects
+        selection = select(f)
+        selected[name] = len(selection.incidents)
+        locations[name] = len(maps.aggregate_locations(selection.incidents))
+        page(f)
+        app(f)
+    for _ in range(runs):
+        for name, f in filters.items():
+            times["filter"][name].append(_timed(lambda f=f: select(f))[0])
+            elapsed, size = _timed(lambda f=f: page(f))
+            times["map"][name].append(elapsed)
+            sizes["map"][name] = int(size)
+            elapsed, size = _timed(lambda f=f: app(f))
+            times["app"][name].append(elapsed)
+            sizes["app"][name] = int(size)
+
+    def overall(what: str) -> float:
+        return _median_ms([t for ts in times[what].values() for t in ts])
+
+    def worst(what: str) -> float:
+        return max(_median_ms(ts) for ts in times[what].values())
+
+    return {
+        "load_s": round(statistics.median(load_times), 2),
+        "load_cached_s": round(statistics.median(cached), 2),
+        "app_load_s": round(statistics.median(load_times) + restricted_s, 2),
+        "filter_ms": overall("filter"),
+        "map_ms": overall("map"),
+        "map_ms_max": worst("map"),
+        "app_ms": overall("app"),
+        "app_ms_max": worst("app"),
+        "map_bytes": int(statistics.median(sizes["map"].values())),
+        "map_bytes_max": max(sizes["map"].values()),
+        "app_bytes_max": max(sizes["app"].values()),
+        "locations_max": max(locations.values()),
+        "peak_rss_mb": _peak_rss_mb(),
+        "import_rss_mb": rss_imports,
+        "cache_data_hit_ms": round(unpickle_s * 1000, 1),
+        "geocode_s": round(geocode_s, 2),
+        "scenarios": {
+            name: {
+                "selected": selected[name],
+                "filter_ms": _median_ms(times["filter"][name]),
+                "map_ms": _median_ms(times["map"][name]),
+                "app_ms": _median_ms(times["app"][name]),
+                "map_bytes": sizes["map"][name],
+            }
+            for name in filters
+        },
+    }
+
+
+def _app_extras(raw: Any, public: Any, places: Any) -> tuple[float, float, float]:
+    """Time the rest of the app's load, a ``st.cache_data`` hit, and geocoding every row."""
+    import pickle
+
+    from riskmap import privacy
+    from riskmap.geocoder import geocode_frame
+
+    restricted_s, restricted = _timed(lambda: privacy.restricted_view(raw, places=places))
+    # st.cache_data pickles what _load returns and unpickles it on every rerun.
+    pickled = pickle.dumps((places, restricted, public), protocol=pickle.HIGHEST_PROTOCOL)
+    unpickle_s = statistics.median(_timed(lambda: pickle.loads(pickled))[0] for _ in range(3))
+    geocode_s, _ = _timed(lambda: geocode_frame(raw[["location_text", "city"]], places=places))
+    return restricted_s, unpickle_s, geocode_s
+
+
+def naive_select(frame: Any, spec: dict[str, Any]) -> Any:
+    """Filter the way a typical demo does: pandas masks, a regular expression per type."""
+    import pandas as pd
+
+    df = frame
+    mask = pd.Series(True, index=df.index)
+    if spec.get("start"):
+        mask &= df["date"] >= pd.Timestamp(spec["start"])
+    if spec.get("end"):
+        mask &= df["date"] < pd.Timestamp(spec["end"]) + pd.Timedelta(days=1)
+    if spec.get("types"):
+        pattern = r"(?:^|\|)(?:" + "|".join(spec["types"]) + r")(?:\||$)"
+        mask &= df["incident_types"].fillna("").str.contains(pattern, regex=True)
+    if spec.get("cities"):
+        mask &= df["city"].isin(spec["cities"]).fillna(False)
+    return df[mask.to_numpy(dtype=bool)]
+
+
+def naive_page(selection: Any) -> int:
+    """Draw one marker with a popup per incident and a heat map of every point."""
+    import folium
+    import folium.plugins
+
+    df = selection
+    points = df[df["lat"].notna() & df["lon"].notna()]
+    m = folium.Map(location=(26.69, -98.5), zoom_start=7)
+    for row in points.itertuples(index=False):
+        text = f"<b>{row.incident_types}</b><br>{row.date:%Y-%m-%d}<br>{row.city}"
+        folium.Marker((row.lat, row.lon), popup=folium.Popup(text, max_width=300)).add_to(m)
+    folium.plugins.HeatMap(points[["lat", "lon"]].to_numpy().tolist()).add_to(m)
+    return len(m.get_root().render().encode("utf-8"))
+
+
+def measure_naive(store: Path, *, runs: int, timeout: int) -> dict[str, object]:
+    """Measure the naive map on one store (run in its own process)."""
+    import geopandas as gpd
+
+    from riskmap import privacy
+    from riskmap.gazetteer import load_places
+
+    places = load_places()
+
+    def alarm(signum: int, frame: object) -> None:
+        raise _Timeout
+
+    signal.signal(signal.SIGALRM, alarm)
+    load_s, public = _timed(lambda: privacy.public_view(gpd.read_file(store), places=places))
+    filter_t: dict[str, list[float]] = {}
+    map_t: dict[str, list[float]] = {}
+    sizes: dict[str, int] = {}
+    timed_out: list[str] = []
+    for name, spec in SCENARIOS.items():
+        for _ in range(runs):
+            signal.alarm(timeout)
+            try:
+                elapsed, selection = _timed(lambda spec=spec: naive_select(public, spec))
+                filter_t.setdefault(name, []).append(elapsed)
+                start = time.perf_counter()
+                sizes[name] = naive_page(selection)
+                map_t.setdefault(name, []).append(time.perf_counter() - start + elapsed)
+            except _Timeout:
+                timed_out.append(name)
+                map_t.pop(name, None)
+                break
+            finally:
+                signal.alarm(0)
+    return {
+        "load_s": round(load_s, 2),
+        "filter_ms": _median_ms([t for ts in filter_t.values() for t in ts]),
+        "map_ms": _median_ms([t for ts in map_t.values() for t in ts]) if map_t else None,
+        "map_bytes": int(statistics.median(sizes[k] for k in map_t)) if map_t else None,
+        "map_bytes_max": max(sizes[k] for k in map_t) if map_t else None,
+        "peak_rss_mb": _peak_rss_mb(),
+        "timed_out": timed_out,
+        "scenarios": {
+            name: {"map_ms": _median_ms(ts), "map_bytes": sizes[name]} for name, ts in map_t.items()
+        },
+    }
+
+
+def machine() -> dict[str, object]:
+    """Describe the machine and the library versions."""
+    import folium
+    import geopandas
+    import h3
+    import pandas
+    import pyogrio
+    import streamlit_folium  # noqa: F401
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        memory_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError, AttributeError):
+        memory_gb = None
+    from importlib.metadata import version
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": memory_gb,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "pandas": pandas.__version__,
+        "geopandas": geopandas.__version__,
+        "pyogrio": pyogrio.__version__,
+        "folium": folium.__version__,
+        "streamlit_folium": version("streamlit-folium"),
+        "h3": h3.__version__,
+    }
+
+
+def _child(kind: str, n: int, args: argparse.Namespace, timeout: float) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter; return its JSON, or why there is none."""
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        kind,
+        "--sizes",
+        str(n),
+        "--runs",
+        str(args.runs),
+        "--load-runs",
+        str(args.load_runs),
+        "--baseline-runs",
+        str(args.baseline_runs),
+        "--baseline-timeout",
+        str(args.baseline_timeout),
+    ]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"skipped": f"did not finish within {timeout:.0f} s"}
+    if done.returncode != 0:
+        tail = " ".join(done.stderr.strip().splitlines()[-3:])
+        return {"skipped": f"exit code {done.returncode}: {tail}"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--runs", type=int, default=7, help="timed runs of each scenario")
+    parser.add_argument("--load-runs", type=int, default=3, help="timed loads of the store")
+    parser.add_argument("--baseline-runs", type=int, default=3, help="naive runs per scenario")
+    parser.add_argument("--baseline-timeout", type=int, default=60, help="seconds per naive map")
+    parser.add_argument("--no-baseline", action="store_true", help="measure riskmap only")
+    parser.add_argument("--child", choices=["riskmap", "naive"], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    sys.path.insert(0, str(HERE))
+    from generate import ensure_store
+
+    if args.child:
+        store = ensure_store(args.sizes[0])
+        if args.child == "riskmap":
+            result = measure_riskmap(store, runs=args.runs, load_runs=args.load_runs)
+        else:
+            result = measure_naive(store, runs=args.baseline_runs, timeout=args.baseline_timeout)
+        print(json.dumps(result))
+        return 0
+
+    print(json.dumps({"machine": machine()}), file=sys.stderr)
+    for n in args.sizes:
+        start = time.perf_counter()
+        store = ensure_store(n)
+        print(f"n={n}: store {store} ready in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+        ours = _child("riskmap", n, args, timeout=1800)
+        line: dict[str, object] = {"n": n, "riskmap": ours}
+        if args.no_baseline:
+            line["naive"] = {"skipped": "--no-baseline"}
+        else:
+            budget = 120 + len(SCENARIOS) * args.baseline_runs * args.baseline_timeout * 1.5
+            naive = _child("naive", n, args, timeout=budget)
+            line["naive"] = naive
+            line.update(_ratios(ours, naive))
+        print(json.dumps(line), flush=True)
+    return 0
+
+
+def _ratios(ours: dict[str, Any], naive: dict[str, Any]) -> dict[str, Any]:
+    """Naive over riskmap, on the scenarios the naive map finished."""
+    done: dict[str, dict[str, float]] = naive.get("scenarios") or {}
+    mine: dict[str, dict[str, float]] = ours.get("scenarios") or {}
+    common = [name for name in done if name in mine]
+    if not common:
+        return {"speedup": None, "smaller": None, "compared": []}
+    return {
+        "speedup": round(
+            statistics.median(done[s]["map_ms"] for s in common)
+            / statistics.median(mine[s]["map_ms"] for s in common),
+            1,
+        ),
+        "smaller": round(
+            statistics.median(done[s]["map_bytes"] for s in common)
+            / statistics.median(mine[s]["map_bytes"] for s in common),
+            1,
+        ),
+        "compared": common,
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
