@@ -33,7 +33,9 @@ from riskmap.store import read_incidents
 st.set_page_config(page_title="riskmap", page_icon="🗺️", layout="wide")
 
 
-@st.cache_data(show_spinner=False, max_entries=2)
+# cache_resource, not cache_data: the frames are shared read-only, never copied per rerun (a
+# million rows would be pickled on every filter change). The key includes the file's mtime.
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _load(store: str, mtime: float, places_file: str | None, _settings: Settings):
     """Read the store once per file version; build both views once too."""
     places = load_places(places_file)
@@ -61,7 +63,11 @@ def _mtime(path: os.PathLike[str] | str) -> float:
         return 0.0
 
 
-settings = Settings.from_env()
+try:
+    settings = Settings.from_env()
+except RiskmapError as e:
+    st.error(str(e))
+    st.stop()
 state = st.session_state
 
 # --- language and initial state from the URL (once per session) -------------------------------
@@ -124,8 +130,11 @@ st.caption(t("subtitle", lang))
 if bool(public["synthetic"].fillna(False).any()):
     st.warning(t("synthetic_banner", lang), icon="⚠️")
 
-if restricted:
-    st.error(t("restricted_note", lang), icon="🔒")
+# Elements shown only sometimes go into containers that always exist: the map's position in the
+# page must not move, or Streamlit remounts it and the map flashes blank on a filter change.
+with st.container():
+    if restricted:
+        st.error(t("restricted_note", lang), icon="🔒")
 data = raw if restricted else public
 bounds = dashboard.date_bounds(data)
 cities = sorted({str(c) for c in data["city"].dropna()} | set(state.cities))
@@ -173,6 +182,7 @@ with st.sidebar:
         PERPETRATORS,
         key="perpetrators",
         format_func=lambda v: label(v, lang),
+        placeholder=t("choose", lang),
     )
     place_types = st.multiselect(
         t("place_type", lang),
@@ -213,22 +223,25 @@ for col, key in zip(columns, shown, strict=True):
         if key in selection.published
         else None,
     )
-if selection.published:
-    source = _published()["source"].iloc[0]
-    pairs = ", ".join(
-        f"{t(f'm_{key}', lang)}: {value}" for key, value in selection.published.items()
-    )
-    st.caption(t("published_note", lang, source=source) + " — " + pairs)
+with st.container():
+    if selection.published:
+        source = _published()["source"].iloc[0]
+        pairs = ", ".join(
+            f"{t(f'm_{key}', lang)}: {value}" for key, value in selection.published.items()
+        )
+        st.caption(t("published_note", lang, source=source) + " — " + pairs)
 
 tab_map, tab_trends, tab_hot, tab_data, tab_about = st.tabs(
     [t(x, lang) for x in ("tab_map", "tab_trends", "tab_hotspots", "tab_data", "tab_about")]
 )
 
 with tab_map:
-    if selection.incidents.empty:
-        st.info(t("no_incidents", lang))
-    if selection.unresolved:
-        st.caption(t("unresolved_note", lang, n=privacy.format_count(selection.unresolved, k=k)))
+    with st.container():
+        if selection.incidents.empty:
+            st.info(t("no_incidents", lang))
+        if selection.unresolved:
+            n = privacy.format_count(selection.unresolved, k=k)
+            st.caption(t("unresolved_note", lang, n=n))
     base = maps.base_map(places, lang=lang, asset_base=settings.asset_base)
     layers = maps.incident_layers(
         selection.incidents,
@@ -315,7 +328,13 @@ with tab_hot:
 with tab_data:
     st.subheader(t("data_table", lang))
     st.caption(t("rows", lang, n=len(selection.incidents)))
-    st.dataframe(selection.incidents, hide_index=True, width="stretch", key="table")
+    st.dataframe(
+        selection.incidents,
+        hide_index=True,
+        width="stretch",
+        key="table",
+        column_config={"date": st.column_config.DateColumn(format="YYYY-MM-DD")},
+    )
     files = {
         fmt: export.export_view(
             selection.incidents, filters=filters, fmt=fmt, public=not restricted

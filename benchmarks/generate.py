@@ -199,16 +199,16 @@ def _types(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     return main, lookup[bits]
 
 
-def store_path(n: int, *, seed: int = SEED) -> Path:
+def store_path(n: int, *, seed: int = SEED, folder: Path = DATA_DIR) -> Path:
     """Return where the store of ``n`` incidents is kept."""
-    return DATA_DIR / f"incidents_{n}_s{seed}_v{VERSION}.gpkg"
+    return Path(folder) / f"incidents_{n}_s{seed}_v{VERSION}.gpkg"
 
 
-def ensure_store(n: int, *, seed: int = SEED) -> Path:
+def ensure_store(n: int, *, seed: int = SEED, folder: Path = DATA_DIR) -> Path:
     """Return the GeoPackage store of ``n`` synthetic incidents, writing it if absent."""
     from riskmap.store import write_incidents
 
-    path = store_path(n, seed=seed)
+    path = store_path(n, seed=seed, folder=folder)
     if not path.exists():
         write_incidents(generate(n, seed=seed), path)
     return path

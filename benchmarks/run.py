@@ -80,6 +80,14 @@ def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20, 1)
 
 
+def _current_rss_mb() -> float | None:
+    try:
+        pages = int(Path("/proc/self/statm").read_text(encoding="utf-8").split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+
+
 def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     out = fn()
@@ -103,26 +111,15 @@ def measure_riskmap(store: Path, *, runs: int, load_runs: int) -> dict[str, obje
     published = load_published()
     rss_imports = _peak_rss_mb()
 
-    def load() -> tuple[Any, Any]:
-        raw = read_incidents(store)
-        return raw, privacy.public_view(raw, places=places, settings=settings)
+    def load() -> Any:
+        return privacy.public_view(read_incidents(store), places=places, settings=settings)
 
     load_times = []
     for _ in range(load_runs):  # one store in memory at a time
-        raw = public = None
-        elapsed, (raw, public) = _timed(load)
+        public = None
+        elapsed, public = _timed(load)
         load_times.append(elapsed)
-    cache.read_incidents_cached(store)  # writes the cache if absent: not timed
-    cached = [
-        _timed(
-            lambda: privacy.public_view(
-                cache.read_incidents_cached(store), places=places, settings=settings
-            )
-        )[0]
-        for _ in range(load_runs)
-    ]
-    restricted_s, unpickle_s, geocode_s = _app_extras(raw, public, places)
-    del raw
+    rss_loaded = _current_rss_mb()
 
     captured: dict[str, object] = {}
     streamlit_folium._component_func = lambda **kw: captured.update(kw)  # no browser here
@@ -191,6 +188,20 @@ def measure_riskmap(store: Path, *, runs: int, load_runs: int) -> dict[str, obje
             times["app"][name].append(elapsed)
             sizes["app"][name] = int(size)
 
+    peak = _peak_rss_mb()  # load, filters and maps; the extras below hold more copies
+    cache.read_incidents_cached(store)  # writes the cache if absent: not timed
+    cached = [
+        _timed(
+            lambda: privacy.public_view(
+                cache.read_incidents_cached(store), places=places, settings=settings
+            )
+        )[0]
+        for _ in range(load_runs)
+    ]
+    restricted_s, unpickle_s, geocode_s = _app_extras(
+        cache.read_incidents_cached(store), public, places
+    )
+
     def overall(what: str) -> float:
         return _median_ms([t for ts in times[what].values() for t in ts])
 
@@ -210,7 +221,8 @@ def measure_riskmap(store: Path, *, runs: int, load_runs: int) -> dict[str, obje
         "map_bytes_max": max(sizes["map"].values()),
         "app_bytes_max": max(sizes["app"].values()),
         "locations_max": max(locations.values()),
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak,
+        "loaded_rss_mb": rss_loaded,
         "import_rss_mb": rss_imports,
         "cache_data_hit_ms": round(unpickle_s * 1000, 1),
         "geocode_s": round(geocode_s, 2),
@@ -322,6 +334,27 @@ def measure_naive(store: Path, *, runs: int, timeout: int) -> dict[str, object]:
     }
 
 
+def measure_app(store: Path, *, runs: int) -> dict[str, object]:
+    """Time whole reruns of ``app.py`` (Streamlit's AppTest, no browser) after filter changes."""
+    os.environ["RISKMAP_STORE"] = str(store)
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(HERE.parent / "app.py"), default_timeout=1800)
+    first_s, _ = _timed(at.run)
+    changes = (["kidnapping"], ["kidnapping", "extortion"], [])
+    reruns = []
+    for i in range(runs):
+        at.multiselect(key="types").set_value(changes[i % len(changes)])
+        reruns.append(_timed(at.run)[0])
+    return {
+        "first_run_s": round(first_s, 2),
+        "rerun_ms": _median_ms(reruns),
+        "rerun_ms_max": round(max(reruns) * 1000, 1),
+        "exception": bool(at.exception),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
 def machine() -> dict[str, object]:
     """Describe the machine and the library versions."""
     import folium
@@ -396,7 +429,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline-runs", type=int, default=3, help="naive runs per scenario")
     parser.add_argument("--baseline-timeout", type=int, default=60, help="seconds per naive map")
     parser.add_argument("--no-baseline", action="store_true", help="measure riskmap only")
-    parser.add_argument("--child", choices=["riskmap", "naive"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--app", action="store_true", help="also time whole reruns of app.py (slow at large N)"
+    )
+    parser.add_argument("--child", choices=["riskmap", "naive", "app"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(HERE))
@@ -406,6 +442,8 @@ def main(argv: list[str] | None = None) -> int:
         store = ensure_store(args.sizes[0])
         if args.child == "riskmap":
             result = measure_riskmap(store, runs=args.runs, load_runs=args.load_runs)
+        elif args.child == "app":
+            result = measure_app(store, runs=args.runs)
         else:
             result = measure_naive(store, runs=args.baseline_runs, timeout=args.baseline_timeout)
         print(json.dumps(result))
@@ -416,6 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         store = ensure_store(n)
         print(f"n={n}: store {store} ready in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+        load_before = os.getloadavg()[0]
         ours = _child("riskmap", n, args, timeout=1800)
         line: dict[str, object] = {"n": n, "riskmap": ours}
         if args.no_baseline:
@@ -425,6 +464,10 @@ def main(argv: list[str] | None = None) -> int:
             naive = _child("naive", n, args, timeout=budget)
             line["naive"] = naive
             line.update(_ratios(ours, naive))
+        if args.app:
+            line["app"] = _child("app", n, args, timeout=3600)
+        # Other work on the machine slows every figure: the 1-minute load average says how much.
+        line["load_avg"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
         print(json.dumps(line), flush=True)
     return 0
 

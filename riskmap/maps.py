@@ -135,43 +135,62 @@ _AREA_STYLE: dict[str, object] = {
 }
 
 
-class _Circles(MacroElement):
-    """Many circles, each with a tooltip and an optional popup, drawn from one JSON array.
+class _Compact(MacroElement):
+    """Many map objects, each with a tooltip and an optional popup, drawn from one JSON array.
 
-    folium writes three script blocks (circle, tooltip, popup) of about 1 kB per circle and
-    renders each through its own template; hundreds of areas are the bulk of an incident map.
-    This element writes one row per circle (``[lat, lon, tooltip_html, popup_html or null]``)
-    and a loop that draws them, which keeps the page and its rendering time small. The HTML in
-    the rows is built from escaped text (:func:`_esc`) and the JSON is safe inside a script.
+    folium writes a script block per object and per tooltip, popup and icon (about 1 kB for a
+    circle with its tooltip), and branca compiles every rendered block as a Jinja template: past
+    a few dozen objects that is most of a map's page and of its rendering time. These elements
+    write one row per object and a loop that draws them. The HTML in the rows is built from
+    escaped text (:func:`_esc`), and the JSON cannot end the script it is written into.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         (function(){
-          var style = {{ this.style_js }};
+          var parent = {{ this._parent.get_name() }}, options = {{ this.options_js }};
           {{ this.rows_js }}.forEach(function (r) {
-            var c = L.circle([r[0], r[1]], style).bindTooltip('<div>' + r[2] + '</div>',
-                                                              {sticky: true});
-            if (r[3]) { c.bindPopup('<div>' + r[3] + '</div>', {maxWidth: 320}); }
-            c.addTo({{ this._parent.get_name() }});
+            var layer = {{ this.make_js }};
+            layer.bindTooltip('<div>' + r[2] + '</div>', {sticky: true});
+            if (r[3]) { layer.bindPopup('<div>' + r[3] + '</div>', {maxWidth: 320}); }
+            parent.addLayer(layer);
           });
         })();
         {% endmacro %}
         """
     )
+    #: JavaScript expression that makes one layer from a row ``r`` and the shared ``options``.
+    make_js = ""
 
-    def __init__(self, rows: list[list[object]], *, style: dict[str, object]):
+    def __init__(self, rows: list[list[object]], *, options: dict[str, object]):
         super().__init__()
-        self._name = "Circles"
+        self._name = type(self).__name__.strip("_")
         self.rows_js = _script_json(rows)
-        self.style_js = _script_json(style)
+        self.options_js = _script_json(options)
+
+
+class _Circles(_Compact):
+    """Circles: rows are ``[lat, lon, tooltip_html, popup_html or null]``."""
+
+    make_js = "L.circle([r[0], r[1]], options)"
+
+
+class _Markers(_Compact):
+    """Div-icon markers: rows are ``[lat, lon, tooltip_html, popup_html or null, icon_html]``.
+
+    ``options`` holds the icon's ``size`` and ``anchor``, shared by every row.
+    """
+
+    make_js = (
+        "L.marker([r[0], r[1]], {icon: L.divIcon({html: r[4], className: 'empty', "
+        "iconSize: options.size, iconAnchor: options.anchor})})"
+    )
 
 
 def _script_json(value: object) -> str:
-    """Serialise ``value`` as JSON that cannot close the script element it is written into."""
-    text = json.dumps(value, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    """Serialise ``value`` as JSON that cannot end the script element it is written into."""
+    return json.dumps(value, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 def _esc(value: object) -> str:
@@ -546,52 +565,43 @@ def _incident_groups(
         n_text = _esc(_count_text(int(row.incidents), min_cell))
         tooltip = f"{_esc(t('popup_incidents', lang))}: {n_text}"
         content = _popup(row._asdict(), lang=lang, min_cell=min_cell) if detailed else None
-        if row.kind == "area":
-            # Areas are the many: one compact element draws them all (see _Circles).
+        if row.kind == "area":  # the many: drawn by one compact element
             circles.append([float(row.lat), float(row.lon), tooltip, content])
             continue
-        popup = folium.Popup(content, max_width=320) if content else None
-        if row.kind == "site":
-            folium.Marker(
-                (row.lat, row.lon),
-                icon=folium.DivIcon(
-                    html=f'<div class="rm-count">{n_text}</div>',
-                    icon_size=(28, 28),
-                    icon_anchor=(14, 14),
-                ),
-                tooltip=tooltip,
-                popup=popup,
-            ).add_to(sites)
-        else:
-            folium.Marker(
-                (row.lat, row.lon),
-                icon=folium.DivIcon(
-                    html=f'<div class="rm-city">{n_text}</div>',
-                    icon_size=(40, 24),
-                    icon_anchor=(20, 12),
-                ),
-                tooltip=tooltip,
-                popup=popup,
-            ).add_to(cities)
+        # Sites and cities are few (public sites, city points): plain folium markers.
+        site = row.kind == "site"
+        folium.Marker(
+            (row.lat, row.lon),
+            icon=folium.DivIcon(
+                html=f'<div class="rm-{"count" if site else "city"}">{n_text}</div>',
+                icon_size=(28, 28) if site else (40, 24),
+                icon_anchor=(14, 14) if site else (20, 12),
+            ),
+            tooltip=tooltip,
+            popup=folium.Popup(content, max_width=320) if content else None,
+        ).add_to(sites if site else cities)
     if circles:
-        _Circles(circles, style=_AREA_STYLE).add_to(areas)
+        _Circles(circles, options=_AREA_STYLE).add_to(areas)
     return [site_group, areas, cities]
 
 
 def _add_references(m: folium.Map, places: pd.DataFrame, *, lang: str) -> None:
     for place_type, (colour, letter) in REFERENCE_STYLE.items():
         group = folium.FeatureGroup(name=_esc(label(place_type, lang)), show=True)
-        for row in places[places["place_type"] == place_type].itertuples(index=False):
-            conf = _esc(getattr(row, "confidence", ""))
-            folium.Marker(
-                (float(row.lat), float(row.lon)),
-                icon=folium.DivIcon(
-                    html=f'<div class="rm-ref" style="background:{colour}">{letter}</div>',
-                    icon_size=(22, 22),
-                    icon_anchor=(11, 11),
-                ),
-                tooltip=f"{_esc(row.name)} ({_esc(label(place_type, lang))}; {conf})",
-            ).add_to(group)
+        icon = f'<div class="rm-ref" style="background:{colour}">{letter}</div>'
+        kind = _esc(label(place_type, lang))
+        rows: list[list[object]] = [
+            [
+                float(row.lat),
+                float(row.lon),
+                f"{_esc(row.name)} ({kind}; {_esc(getattr(row, 'confidence', ''))})",
+                None,
+                icon,
+            ]
+            for row in places[places["place_type"] == place_type].itertuples(index=False)
+        ]
+        if rows:
+            _Markers(rows, options={"size": [22, 22], "anchor": [11, 11]}).add_to(group)
         group.add_to(m)
 
 

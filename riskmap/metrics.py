@@ -46,9 +46,7 @@ def headline_counts(incidents: pd.DataFrame) -> dict[str, int]:
         One integer per key of :data:`HEADLINES`.
     """
     # One pass over the types for every count (a million rows hold a few dozen combinations).
-    flags = type_flags(
-        incidents, ("attempted_kidnapping", "sexual_assault", *sorted(KIDNAPPING_TYPES))
-    )
+    flags = type_flags(incidents, sorted(KIDNAPPING_TYPES | {"sexual_assault"}))
     kid = flags[sorted(KIDNAPPING_TYPES)].to_numpy().any(axis=1)
     attempt_only = (
         flags["attempted_kidnapping"].to_numpy()

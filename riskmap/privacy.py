@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from itertools import repeat
 
 import h3
 import numpy as np
 import pandas as pd
+from h3.api.basic_int import latlng_to_cell as _cell_int
 
 from riskmap.schema import COLUMNS, PUBLIC_SITE_TYPES, conform, has_type
 from riskmap.settings import Settings
@@ -85,18 +87,20 @@ def cell_centres(
     if ok.any():
         # Many incidents share a point (a site, a neighbourhood) and many points share a cell:
         # index each distinct point once (hashed, not sorted) and find each cell's centre once.
+        # Integer cell ids are twice as fast to compute as strings; only distinct cells get one.
         point, points = pd.factorize(lat_a[ok] + 1j * lon_a[ok])
-        to_cell = h3.latlng_to_cell
-        point_cells = [
-            to_cell(a, b, resolution)
-            for a, b in zip(points.real.tolist(), points.imag.tolist(), strict=True)
-        ]
-        cell, distinct = pd.factorize(np.array(point_cells, dtype=object))
-        centres = np.array([h3.cell_to_latlng(c) for c in distinct], dtype=float).reshape(-1, 2)
+        point_cells = np.fromiter(
+            map(_cell_int, points.real.tolist(), points.imag.tolist(), repeat(resolution)),
+            dtype=np.int64,
+            count=len(points),
+        )
+        cell, distinct = pd.factorize(point_cells)
+        ids = [h3.int_to_str(int(c)) for c in distinct]
+        centres = np.array([h3.cell_to_latlng(c) for c in ids], dtype=float).reshape(-1, 2)
         row_cell = cell[point]
         out_lat[ok] = centres[row_cell, 0]
         out_lon[ok] = centres[row_cell, 1]
-        cells[ok] = np.asarray(distinct, dtype=object)[row_cell]
+        cells[ok] = np.asarray(ids, dtype=object)[row_cell]
     return out_lat, out_lon, cells.tolist()
 
 

@@ -87,3 +87,11 @@ def test_changing_a_filter_in_the_page_updates_the_counts(server, browser_page):
     assert iframe.evaluate("e => e.isConnected")
     _map_frame(page).locator(".leaflet-container").wait_for(timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / "app_es.png"))
+    # The download holds exactly the rows counted (once the rerun has replaced the old page).
+    page.wait_for_function("document.querySelectorAll('[data-testid=stTab]').length === 5")
+    page.get_by_role("tab", name="Datos").click()
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Descargar CSV").click()
+    rows = pd.read_csv(io.BytesIO(Path(info.value.path()).read_bytes()), encoding="utf-8-sig")
+    assert len(rows) == int(after)
+    assert (rows["children"] > 0).all()
