@@ -15,6 +15,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from riskmap import about, access, charts, dashboard, export, hotspots, i18n, maps, privacy
+from riskmap.cache import read_incidents_cached
 from riskmap.errors import RiskmapError
 from riskmap.filters import Filters
 from riskmap.gazetteer import load_places
@@ -28,7 +29,6 @@ from riskmap.schema import (
     SITE_TYPES,
 )
 from riskmap.settings import Settings
-from riskmap.store import read_incidents
 
 st.set_page_config(page_title="riskmap", page_icon="🗺️", layout="wide")
 
@@ -39,7 +39,7 @@ st.set_page_config(page_title="riskmap", page_icon="🗺️", layout="wide")
 def _load(store: str, mtime: float, places_file: str | None, _settings: Settings):
     """Read the store once per file version; build both views once too."""
     places = load_places(places_file)
-    raw = read_incidents(store)
+    raw = read_incidents_cached(store)
     public = privacy.public_view(raw, places=places, settings=_settings)
     return places, privacy.restricted_view(raw, places=places), public
 
@@ -314,22 +314,26 @@ with tab_hot:
         width="stretch",
     )
     st.markdown(f"**{t('gi_title', lang)}**")
-    gi = hotspots.gi_star(raw.loc[selection.incidents.index], resolution=settings.h3_resolution)
-    if not gi.ran:
-        st.info(t("gi_refused", lang, reason=gi.reason))
+    # Gi* takes seconds with many incidents (9,999 permutations): computed on request only.
+    if st.toggle(t("gi_run", lang), key="gi_run"):
+        located = raw.loc[selection.incidents.index]
+        gi = hotspots.gi_star(located, resolution=settings.h3_resolution)
+        if not gi.ran:
+            st.info(t("gi_refused", lang, reason=gi.reason))
+        elif gi.significant_hot:
+            st.write(t("gi_result", lang, n=gi.significant_hot, alpha=gi.alpha))
+        else:
+            st.write(t("gi_none", lang, alpha=gi.alpha))
     else:
-        n_hot = int(gi.significant_hot)
-        st.write(
-            t("gi_result", lang, n=n_hot, alpha=gi.alpha)
-            if n_hot
-            else t("gi_none", lang, alpha=gi.alpha)
-        )
+        st.caption(t("gi_help", lang))
 
 with tab_data:
     st.subheader(t("data_table", lang))
     st.caption(t("rows", lang, n=len(selection.incidents)))
+    if len(selection.incidents) > settings.table_rows:
+        st.caption(t("table_limited", lang, n=settings.table_rows))
     st.dataframe(
-        selection.incidents,
+        selection.incidents.head(settings.table_rows),
         hide_index=True,
         width="stretch",
         key="table",
@@ -341,21 +345,17 @@ with tab_data:
         )
         for fmt in ("csv", "geojson")
     }
+    # Small selections: bytes now. Large ones: written only when the button is clicked.
+    eager = len(selection.incidents) <= settings.eager_download_rows
     c1, c2, c3 = st.columns(3)
-    c1.download_button(
-        t("download_csv", lang),
-        files["csv"].data,
-        file_name=files["csv"].filename,
-        mime="text/csv",
-        key="download_csv",
-    )
-    c2.download_button(
-        t("download_geojson", lang),
-        files["geojson"].data,
-        file_name=files["geojson"].filename,
-        mime="application/geo+json",
-        key="download_geojson",
-    )
+    for column, fmt, mime in ((c1, "csv", "text/csv"), (c2, "geojson", "application/geo+json")):
+        column.download_button(
+            t(f"download_{fmt}", lang),
+            files[fmt].data if eager else files[fmt].render,
+            file_name=files[fmt].filename,
+            mime=mime,
+            key=f"download_{fmt}",
+        )
     c3.download_button(
         t("download_manifest", lang),
         files["csv"].manifest_json(),

@@ -12,9 +12,12 @@ and the machine go to stderr). Each N is measured in fresh subprocesses, so that
     filter change costs: ``dashboard.select`` + ``maps.build_map`` (aggregation, layers, base
     map) + rendering the whole standalone page, whose size is ``map_bytes``. ``app_ms``: the
     same change as the app makes it: select + ``maps.base_map`` + ``maps.incident_layers`` +
-    ``st_folium``'s own Python work (its component call captured), sending ``app_bytes``.
-    Medians over ``--runs`` runs of each filter scenario (:data:`SCENARIOS`) after one warm-up
-    run, as a long-running app server is warm; ``*_max`` fields are the worst scenario's median.
+    ``st_folium``'s own Python work (its component call captured), sending ``app_bytes_max``
+    at most. Medians over ``--runs`` runs of each filter scenario (:data:`SCENARIOS`) after one
+    warm-up run, as a long-running app server is warm; ``*_max`` fields are the worst
+    scenario's. ``peak_rss_mb`` covers the loads and the runs; ``cache_data_hit_ms`` is what
+    unpickling ``_load``'s result would cost per rerun under ``st.cache_data``; ``geocode_s``
+    geocodes every row's description (once per distinct text and city).
 ``naive``
     A map as typical demos draw it: one ``folium.Marker`` with a popup per incident plus a
     ``HeatMap`` of every point, rendered with ``get_root().render()``; the filter is plain pandas
@@ -22,6 +25,11 @@ and the machine go to stderr). Each N is measured in fresh subprocesses, so that
     ``privacy.public_view``. Each scenario's build is stopped after ``--baseline-timeout``
     seconds and then left out (``timed_out``), so ``speedup`` and ``smaller`` (naive / riskmap
     medians) compare the scenarios the baseline finished, measured in the same run.
+``app`` (with ``--app``)
+    Whole reruns of ``app.py`` under Streamlit's ``AppTest`` after type-filter changes.
+
+Each line also records the machine's 1-minute load average before and after (``load_avg``):
+other work on the machine slows every figure. Timings are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -362,7 +370,6 @@ def machine() -> dict[str, object]:
     import h3
     import pandas
     import pyogrio
-    import streamlit_folium  # noqa: F401
 
     cpu = platform.processor() or platform.machine()
     try:

@@ -23,7 +23,9 @@ import math
 import os
 import re
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
@@ -78,16 +80,25 @@ _LAYER = "incidents"
 
 @dataclass(frozen=True)
 class ExportResult:
-    """An export ready to save or download."""
+    """An export ready to save or download.
 
-    #: The file's bytes.
-    data: bytes
+    The bytes are written on first use of :attr:`data` (or a call of :meth:`render`), so the
+    app can offer a large download without writing it on every rerun.
+    """
+
+    #: Writes the file's bytes.
+    render: Callable[[], bytes] = field(repr=False)
     #: What the file holds (see :func:`manifest`).
     manifest: dict[str, object]
     #: Suggested file name.
     filename: str
     #: MIME type of :attr:`data`.
     media_type: str
+
+    @cached_property
+    def data(self) -> bytes:
+        """The file's bytes (written once, on first use)."""
+        return self.render()
 
     @property
     def manifest_filename(self) -> str:
@@ -205,19 +216,18 @@ def export_view(
         raise SchemaError(msg)
     table = view.drop(columns=[c for c in PRIVATE_COLUMNS if c in view.columns]) if public else view
     synthetic = bool(table["synthetic"].fillna(False).astype(bool).any())
-    if fmt == "csv":
-        data = to_csv(table, hxl=hxl)
-    elif fmt == "geojson":
-        data = to_geojson(table)
-    else:
-        data = _gpkg_bytes(table)
+    writers: dict[str, Callable[[], bytes]] = {
+        "csv": lambda: to_csv(table, hxl=hxl),
+        "geojson": lambda: to_geojson(table),
+        "gpkg": lambda: _gpkg_bytes(table),
+    }
     when = generated_at or dt.datetime.now(dt.UTC)
     info = manifest(table, filters=filters, synthetic=synthetic, generated_at=when)
     info.update(view="public" if public else "restricted", format=fmt, hxl=hxl)
     media_type, suffix = FORMATS[fmt]
     name = "riskmap-incidents" + ("" if public else "-restricted")
     name += ("-synthetic" if synthetic else "") + f"-{when:%Y%m%d}{suffix}"
-    return ExportResult(data=data, manifest=info, filename=name, media_type=media_type)
+    return ExportResult(render=writers[fmt], manifest=info, filename=name, media_type=media_type)
 
 
 def public_table(

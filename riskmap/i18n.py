@@ -158,6 +158,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "tie_ordered_by_people": "Same number of incidents as others; ordered by people.",
         "tie_no_incidents": "",
         "gi_title": "Statistical hotspots (Getis-Ord Gi*)",
+        "gi_run": "Compute Getis-Ord Gi* for this selection",
+        "gi_help": "Tests whether incidents cluster in H3 cells more than chance would explain "
+        "(permutation test, false-discovery-rate correction). Needs at least 30 incidents "
+        "placed at a site or neighbourhood.",
+        "table_limited": "Showing the first {n} rows; the downloads hold every selected row.",
         "gi_refused": "Not computed: {reason}",
         "gi_result": "{n} hex cell(s) are significant hotspots at a false-discovery rate of "
         "{alpha}.",
@@ -264,6 +269,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "tie_ordered_by_people": "Mismo número de incidentes que otros; ordenado por personas.",
         "tie_no_incidents": "",
         "gi_title": "Puntos calientes estadísticos (Getis-Ord Gi*)",
+        "gi_run": "Calcular Gi* de Getis-Ord para esta selección",
+        "gi_help": "Prueba si los incidentes se agrupan en celdas H3 más de lo que explicaría el "
+        "azar (prueba de permutaciones, corrección por tasa de falsos descubrimientos). "
+        "Requiere al menos 30 incidentes ubicados en un sitio o colonia.",
+        "table_limited": "Se muestran las primeras {n} filas; las descargas incluyen todas las "
+        "filas seleccionadas.",
         "gi_refused": "No calculado: {reason}",
         "gi_result": "{n} celda(s) hexagonal(es) son puntos calientes significativos con una "
         "tasa de falsos descubrimientos de {alpha}.",

@@ -40,6 +40,12 @@ class Settings:
     #: Most incidents drawn as individual markers; above it the map shows aggregates only
     #: (env ``RISKMAP_MARKER_LIMIT``).
     marker_limit: int = 2000
+    #: Selections up to this many rows get their downloads written on every rerun; larger ones
+    #: are written when the button is clicked (env ``RISKMAP_EAGER_DOWNLOAD_ROWS``).
+    eager_download_rows: int = 20000
+    #: Most rows shown in the app's table; downloads always hold every selected row
+    #: (env ``RISKMAP_TABLE_ROWS``).
+    table_rows: int = 10000
     #: E-mail addresses allowed into the restricted view after login, comma-separated
     #: (env ``RISKMAP_ALLOWED_EMAILS``). Empty: nobody.
     allowed_emails: frozenset[str] = field(default_factory=frozenset)
@@ -72,7 +78,14 @@ class Settings:
 def _parse(name: str, raw: str) -> object:
     if name in {"store", "places"}:
         return Path(raw)
-    if name in {"min_cell", "h3_resolution", "h3_resolution_sensitive", "marker_limit"}:
+    if name in {
+        "min_cell",
+        "h3_resolution",
+        "h3_resolution_sensitive",
+        "marker_limit",
+        "eager_download_rows",
+        "table_rows",
+    }:
         value = int(raw)
         if value < 0:
             msg = "must not be negative"

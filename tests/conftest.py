@@ -78,6 +78,9 @@ def server(sample_store: Path) -> Iterator[str]:
     env = {
         **os.environ,
         "RISKMAP_STORE": str(sample_store),
+        # The browser clicks the downloads: make them the on-click kind (AppTest covers the
+        # eager kind, which it can read without a browser).
+        "RISKMAP_EAGER_DOWNLOAD_ROWS": "0",
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     }
     streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"

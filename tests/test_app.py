@@ -185,3 +185,13 @@ def test_hotspot_panel_gives_the_cli_ranking(app, sample_store, capsys):
     assert panel["Rank"].tolist() == [s["rank"] for s in active]
     intervals = [f"{s['ci_low']:.1f}–{s['ci_high']:.1f}" for s in active if s["incidents"] >= 3]
     assert [i for i in panel["95% interval"] if i != "–"] == intervals
+
+
+def test_gi_star_runs_only_on_request_and_says_why_not(app):
+    at = app.run()
+    assert not any("Not computed" in i.value for i in at.info)
+    at.toggle(key="gi_run").set_value(True).run()
+    assert not at.exception
+    refusals = [i.value for i in at.info if i.value.startswith("Not computed")]
+    assert refusals
+    assert "cells" in refusals[0] or "incidents" in refusals[0]

@@ -4,13 +4,14 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import folium
 import pandas as pd
 import pytest
 
 from riskmap import dashboard, maps
 from riskmap.filters import Filters
-from riskmap.privacy import public_view
-from riskmap.schema import COLUMNS, validate
+from riskmap.privacy import public_view, restricted_view
+from riskmap.schema import COLUMNS, has_type, type_flags, validate
 from riskmap.store import read_incidents
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -100,3 +101,49 @@ def test_naive_page_has_one_marker_per_located_incident(run, rows, places):
     assert run.naive_page(view) > small * 5
     # riskmap's page for the same incidents draws one object per location instead.
     assert len(maps.aggregate_locations(view)) < located
+
+
+# The optimised library paths on benchmark-shaped data, against plain pandas. (They belong with
+# each module's tests; kept here with the data that exercises them.)
+
+
+def test_aggregate_matches_a_plain_groupby(rows, places):
+    view = public_view(rows, places=places)
+    located = maps.aggregate_locations(view)
+    drawn = view.dropna(subset=["lat", "lon"])
+    plain = drawn.groupby(["lat", "lon"]).agg(
+        incidents=("incident_id", "size"), people=("victims", "sum"), last=("date", "max")
+    )
+    ours = located.groupby(["lat", "lon"]).agg(
+        incidents=("incidents", "sum"), people=("people", "sum"), last=("last", "max")
+    )
+    pd.testing.assert_frame_equal(ours, plain, check_dtype=False)
+    exploded = drawn["incident_types"].str.split("|").explode().value_counts()
+    totals = pd.Series(
+        {t: sum(d.get(t, 0) for d in located["types"]) for t in exploded.index}, name="count"
+    )
+    pd.testing.assert_series_equal(totals, exploded, check_names=False, check_dtype=False)
+
+
+def test_type_tests_match_a_regular_expression(rows):
+    for types in (["kidnapping"], ["extortion", "sexual_assault"], ["attempted_kidnapping"]):
+        pattern = r"(?:^|\|)(?:" + "|".join(types) + r")(?:\||$)"
+        expected = rows["incident_types"].str.contains(pattern).to_numpy(dtype=bool)
+        assert (has_type(rows, types).to_numpy() == expected).all()
+        flags = type_flags(rows, types)
+        assert (flags.any(axis=1).to_numpy() == expected).all()
+
+
+def test_restricted_view_past_the_marker_limit_is_binned(rows, places):
+    raw = restricted_view(rows, places=places)
+    exact = len(maps.aggregate_locations(raw))  # recorded street points, nearly all distinct
+    assert exact > 1000
+    m = folium.Map()
+    for layer in maps.incident_layers(raw, marker_limit=100):
+        layer.add_to(m)
+    page = m.get_root().render()
+    # Binned to a grid before drawing: far fewer compact rows ("],[") than recorded points, and
+    # no recorded street point in the page.
+    assert page.count("],[") < exact / 2
+    for lat in raw.loc[raw["geo_precision"] == "neighborhood", "lat"].head(50):
+        assert f"{lat:.5f}," not in page

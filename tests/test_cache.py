@@ -1,4 +1,4 @@
-"""The GeoParquet cache beside the store: same frame as the store, rebuilt when the store changes."""
+"""The GeoParquet cache beside the store: the store's frame, rebuilt when the store changes."""
 
 import os
 
