@@ -184,7 +184,7 @@ class _Markers(_Compact):
 
     make_js = (
         "L.marker([r[0], r[1]], {icon: L.divIcon({html: r[4], className: 'empty', "
-        "iconSize: options.size, iconAnchor: options.anchor})})"
+        "iconSize: options.size, iconAnchor: options.anchor}), zIndexOffset: options.z || 0})"
     )
 
 
@@ -536,7 +536,11 @@ def _popup(row: dict[str, object], *, lang: str, min_cell: int) -> str:
     )
     first, last = row["first"], row["last"]
     dates = (
-        f"{pd.Timestamp(first):%Y-%m-%d} – {pd.Timestamp(last):%Y-%m-%d}" if pd.notna(first) else ""
+        ""
+        if pd.isna(first)
+        else f"{pd.Timestamp(first):%Y-%m-%d}"
+        if first == last
+        else f"{pd.Timestamp(first):%Y-%m-%d} – {pd.Timestamp(last):%Y-%m-%d}"
     )
     name = _esc(row.get("place_name")) or _esc(t("popup_location", lang))
     lines = [
@@ -575,7 +579,8 @@ def _incident_groups(
             icon=folium.DivIcon(
                 html=f'<div class="rm-{"count" if site else "city"}">{n_text}</div>',
                 icon_size=(28, 28) if site else (40, 24),
-                icon_anchor=(14, 14) if site else (20, 12),
+                # A city badge sits up and left of the city point, never over the sites there.
+                icon_anchor=(14, 14) if site else (46, 44),
             ),
             tooltip=tooltip,
             popup=folium.Popup(content, max_width=320) if content else None,
@@ -601,12 +606,16 @@ def _add_references(m: folium.Map, places: pd.DataFrame, *, lang: str) -> None:
             for row in places[places["place_type"] == place_type].itertuples(index=False)
         ]
         if rows:
-            _Markers(rows, options={"size": [22, 22], "anchor": [11, 11]}).add_to(group)
+            # Reference places sit below the incident counts, which must never be hidden.
+            _Markers(rows, options={"size": [22, 22], "anchor": [11, 11], "z": -1000}).add_to(group)
         group.add_to(m)
 
 
 def _legend_html(lang: str) -> str:
-    rows = [f"<b>{_esc(t('legend_title', lang))}</b>"]
+    rows = [
+        '<span class="sw" style="background:radial-gradient(circle,#f00,#ff0 45%,#0f0 65%,'
+        '#00f 85%);border-radius:50%"></span>' + _esc(t("legend_heat", lang))
+    ]
     rows.append(
         '<span class="sw" style="background:#c0392b;border-radius:50%"></span>'
         + _esc(t("legend_site", lang))
@@ -624,7 +633,12 @@ def _legend_html(lang: str) -> str:
             f'<span class="sw" style="background:{colour};color:#fff;font-size:10px;'
             f'text-align:center;line-height:14px">{letter}</span>{_esc(label(place_type, lang))}'
         )
-    return "<br>".join(rows)
+    # A <details> element: the legend folds away so it never hides the map or its controls.
+    return (
+        f"<details open><summary><b>{_esc(t('legend_title', lang))}</b></summary>"
+        + "<br>".join(rows)
+        + "</details>"
+    )
 
 
 def _bounds(places: pd.DataFrame) -> list[list[float]] | None:

@@ -121,7 +121,8 @@ def public_view(
     Returns
     -------
     pandas.DataFrame
-        :data:`PUBLIC_COLUMNS` only, one row per incident, in the same order.
+        :data:`PUBLIC_COLUMNS` only, one row per incident, ordered by the date shown and then
+        by pseudonym; each row keeps its incident's index label.
     """
     settings = settings or Settings()
     df = _canonical(incidents)
@@ -210,7 +211,10 @@ def public_view(
         },
         index=df.index,
     )
-    return out[list(PUBLIC_COLUMNS)]
+    # Rows in the order of the dates shown, then of the pseudonyms: kept in the recorded order, a
+    # month-only row would sit among the rows of its true day and give that day away.
+    order = np.lexsort((out["incident_id"].to_numpy(dtype=object), out["date"].to_numpy()))
+    return out.iloc[order][list(PUBLIC_COLUMNS)]
 
 
 def _canonical(incidents: pd.DataFrame) -> pd.DataFrame:

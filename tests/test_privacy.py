@@ -19,17 +19,17 @@ from riskmap.schema import INCIDENT_TYPES, PUBLIC_SITE_TYPES
 
 
 def test_public_view_has_only_public_columns(sample, places):
-    view = public_view(sample, places=places)
+    view = public_view(sample, places=places).loc[sample.index]
     assert list(view.columns) == list(PUBLIC_COLUMNS)
     assert not set(PRIVATE_COLUMNS) & set(view.columns)
     assert len(view) == len(sample)
-    assert view.index.equals(sample.index)
+    assert view.index.sort_values().equals(sample.index.sort_values())
     assert not view["incident_id"].isin(sample["incident_id"]).any()
     assert view["incident_id"].str.match(r"^inc-[0-9a-f]{12}$").all()
 
 
 def test_public_sites_keep_the_site_point(sample, places):
-    view = public_view(sample, places=places)
+    view = public_view(sample, places=places).loc[sample.index]
     at_site = (
         (sample["geo_precision"] == "site")
         & sample["place_type"].isin(PUBLIC_SITE_TYPES)
@@ -42,7 +42,7 @@ def test_public_sites_keep_the_site_point(sample, places):
 
 
 def test_other_incidents_move_to_their_cell_centre(sample, places):
-    view = public_view(sample, places=places)
+    view = public_view(sample, places=places).loc[sample.index]
     hood = (sample["geo_precision"] == "neighborhood") & ~sample["incident_types"].str.contains(
         "sexual_assault"
     )
@@ -83,7 +83,7 @@ def test_shelters_and_camp_are_not_pinned(places):
 
 
 def test_sexual_assault_goes_to_city_point_and_month(sample, places):
-    view = public_view(sample, places=places)
+    view = public_view(sample, places=places).loc[sample.index]
     sa = sample["incident_types"].str.contains("sexual_assault") & sample["city"].notna()
     assert sa.sum() == 4
     cities = places[places["place_type"] == "city"].set_index("city")
@@ -96,7 +96,7 @@ def test_sexual_assault_goes_to_city_point_and_month(sample, places):
 
 
 def test_unresolved_have_no_coordinates(sample, places):
-    view = public_view(sample, places=places)
+    view = public_view(sample, places=places).loc[sample.index]
     un = sample["geo_precision"] == "unresolved"
     assert view.loc[un, "lat"].isna().all()
     assert (view.loc[un, "public_location"] == "none").all()
@@ -173,3 +173,12 @@ def test_public_view_never_shows_a_raw_non_site_coordinate(places, rows):
         assert (lat, lon) not in raw - site_points
     text = view.to_csv()
     assert "secret" not in text
+
+
+def test_row_order_does_not_reveal_a_hidden_day(sample, places):
+    view = public_view(sample, places=places)
+    # Sorted by the date shown: a month-only row sits with the other rows of the 1st of the
+    # month, not among the rows of its true day.
+    assert view["date"].is_monotonic_increasing
+    same_day = view.groupby("date")["incident_id"].apply(lambda s: s.is_monotonic_increasing)
+    assert same_day.all()
