@@ -82,7 +82,12 @@ if "initialised" not in state:
     state.children_only = first.children_only
     state.url_dates = (first.start, first.end)
     state.preset = "custom" if (first.start or first.end) else "all"
+    state.trend_period = "month"
     state.initialised = True
+
+# Widgets whose option labels are translated get one key per language: Streamlit keeps a widget's
+# displayed labels while its key stays the same. Their values live under the plain name.
+_TRANSLATED = ("preset", "types", "perpetrators", "place_types", "trend_period")
 
 with st.sidebar:
     lang = st.radio(
@@ -92,6 +97,16 @@ with st.sidebar:
         format_func=lambda v: {"es": "Español", "en": "English"}[v],
         horizontal=True,
     )
+if state.get("_widgets_lang") != lang:
+    for _name in _TRANSLATED:
+        state[f"{_name}__{lang}"] = state[_name]
+    state["_widgets_lang"] = lang
+
+
+def _keyed(name: str) -> str:
+    """Return the widget key of ``name`` in the current language."""
+    return f"{name}__{lang}"
+
 
 secrets = _secrets()
 restricted = False
@@ -137,7 +152,9 @@ with st.container():
         st.error(t("restricted_note", lang), icon="🔒")
 data = raw if restricted else public
 bounds = dashboard.date_bounds(data)
-cities = sorted({str(c) for c in data["city"].dropna()} | set(state.cities))
+cities = sorted({str(c) for c in data["city"].dropna()})
+# A shared link may name a city the data do not hold: drop it rather than filter on it.
+state.cities = [c for c in state.cities if c in cities]
 
 # --- filters ----------------------------------------------------------------------------------
 with st.sidebar:
@@ -145,7 +162,7 @@ with st.sidebar:
     preset = st.selectbox(
         t("period", lang),
         dashboard.PRESETS,
-        key="preset",
+        key=_keyed("preset"),
         format_func=lambda v: t(
             {"all": "preset_all", "last30": "preset_30", "last90": "preset_90"}.get(
                 v, "preset_custom"
@@ -154,6 +171,8 @@ with st.sidebar:
         ),
     )
     start, end = dashboard.preset_range(preset, bounds)
+    if start and end:
+        st.caption(f"{start:%Y-%m-%d} – {end:%Y-%m-%d}")
     if preset == "custom" and bounds:
         if "dates" not in state:
             url_start, url_end = state.url_dates
@@ -170,7 +189,7 @@ with st.sidebar:
     types = st.multiselect(
         t("incident_types", lang),
         INCIDENT_TYPES,
-        key="types",
+        key=_keyed("types"),
         format_func=lambda v: label(v, lang),
         placeholder=t("choose", lang),
     )
@@ -180,20 +199,22 @@ with st.sidebar:
     perpetrators = st.multiselect(
         t("perpetrator", lang),
         PERPETRATORS,
-        key="perpetrators",
+        key=_keyed("perpetrators"),
         format_func=lambda v: label(v, lang),
         placeholder=t("choose", lang),
     )
     place_types = st.multiselect(
         t("place_type", lang),
         PLACE_TYPES,
-        key="place_types",
+        key=_keyed("place_types"),
         format_func=lambda v: label(v, lang),
         placeholder=t("choose", lang),
     )
     children_only = st.checkbox(t("children_only", lang), key="children_only")
     st.caption(t("share_link", lang))
 
+state.preset, state.types = preset, types
+state.perpetrators, state.place_types = perpetrators, place_types
 filters = Filters(
     start=start if isinstance(start, dt.date) else None,
     end=end if isinstance(end, dt.date) else None,
@@ -267,10 +288,12 @@ with tab_trends:
     period = st.radio(
         t("chart_period", lang),
         ("month", "week"),
-        key="trend_period",
+        key=_keyed("trend_period"),
         format_func=lambda v: t(f"period_{v}", lang),
         horizontal=True,
     )
+    state.trend_period = period
+
     if selection.incidents.empty:
         st.info(t("no_incidents", lang))
     else:
@@ -296,7 +319,7 @@ with tab_hot:
     # the ranking equals `riskmap hotspots` with the same end, period and radius. Public views
     # rank public sites only: shelters and the camp are not singled out.
     rows = raw.loc[dashboard.select(data, filters.with_(start=None, end=None)).incidents.index]
-    latest = dashboard.date_bounds(rows)
+    latest = dashboard.date_bounds(rows) or bounds
     end_day = filters.end or (latest[1] if latest else dt.date.today())
     days = (end_day - filters.start).days + 1 if filters.start else 90
     ranking = hotspots.rank_sites(
@@ -318,8 +341,11 @@ with tab_hot:
     if st.toggle(t("gi_run", lang), key="gi_run"):
         located = raw.loc[selection.incidents.index]
         gi = hotspots.gi_star(located, resolution=settings.h3_resolution)
-        if not gi.ran:
+        if not gi.ran and lang == "en":
             st.info(t("gi_refused", lang, reason=gi.reason))
+        elif not gi.ran:  # the library explains in English: say it in Spanish, detail below
+            st.info(t("gi_refused", lang, reason=t("gi_refused_generic", lang)))
+            st.caption(t("gi_detail_en", lang) + " " + str(gi.reason))
         elif gi.significant_hot:
             st.write(t("gi_result", lang, n=gi.significant_hot, alpha=gi.alpha))
         else:
@@ -329,24 +355,28 @@ with tab_hot:
 
 with tab_data:
     st.subheader(t("data_table", lang))
-    st.caption(t("rows", lang, n=len(selection.incidents)))
-    if len(selection.incidents) > settings.table_rows:
-        st.caption(t("table_limited", lang, n=settings.table_rows))
+    # A public table of 1 or 2 rows would show the very count the headline hides as "<3".
+    withheld = 0 < len(selection.incidents) < k
+    rows = selection.incidents.iloc[:0] if withheld else selection.incidents
+    with st.container():
+        st.caption(t("rows", lang, n=privacy.format_count(len(selection.incidents), k=k)))
+        if withheld:
+            st.info(t("withheld", lang, k=k))
+        if len(rows) > settings.table_rows:
+            st.caption(t("table_limited", lang, n=settings.table_rows))
     st.dataframe(
-        selection.incidents.head(settings.table_rows),
+        rows.head(settings.table_rows),
         hide_index=True,
         width="stretch",
         key="table",
         column_config={"date": st.column_config.DateColumn(format="YYYY-MM-DD")},
     )
     files = {
-        fmt: export.export_view(
-            selection.incidents, filters=filters, fmt=fmt, public=not restricted
-        )
+        fmt: export.export_view(rows, filters=filters, fmt=fmt, public=not restricted)
         for fmt in ("csv", "geojson")
     }
     # Small selections: bytes now. Large ones: written only when the button is clicked.
-    eager = len(selection.incidents) <= settings.eager_download_rows
+    eager = len(rows) <= settings.eager_download_rows
     c1, c2, c3 = st.columns(3)
     for column, fmt, mime in ((c1, "csv", "text/csv"), (c2, "geojson", "application/geo+json")):
         column.download_button(
@@ -355,6 +385,7 @@ with tab_data:
             file_name=files[fmt].filename,
             mime=mime,
             key=f"download_{fmt}",
+            disabled=withheld,
         )
     c3.download_button(
         t("download_manifest", lang),
@@ -362,6 +393,7 @@ with tab_data:
         file_name=files["csv"].manifest_filename,
         mime="application/json",
         key="download_manifest",
+        disabled=withheld,
     )
     with st.expander(t("data_dictionary", lang)):
         st.markdown(about.data_dictionary(lang))

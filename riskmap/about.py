@@ -47,11 +47,13 @@ place with few reports is not a safe place. Counts this small are uncertain: rea
 ### Privacy
 The public view never shows a victim's exact location or any free text:
 - an incident at a public site (an international bridge, a bus terminal, an INM office, a plaza)
-  is shown at the site's point; shelters and the camp are not pinned;
+  is shown at the site's point; an incident at a shelter or the camp is never pinned to it (the
+  map shows where shelters are, not which incidents happened there);
 - any other incident is moved to the centre of its H3 cell (about 0.7 km²) or to the city point;
 - incidents that include sexual assault are shown only at the city point and by month;
 - descriptions, notes and sources never appear; incident ids are replaced by pseudonyms;
-- counts below 3 are shown as "<3", with a second cell hidden where a total would reveal it.
+- counts below 3 are shown as "<3", and a figure that would reveal such a count (a change or
+  an interval) is hidden too; a selection of fewer than 3 incidents shows no rows.
 Exact locations and notes are available only in the restricted view, after login, to staff on
 an allow-list.
 
@@ -110,15 +112,17 @@ incertidumbre: lea los intervalos.
 ### Privacidad
 La vista pública nunca muestra la ubicación exacta de una víctima ni texto libre:
 - un incidente en un sitio público (un puente internacional, una central de autobuses, una
-  oficina del INM, una plaza) se muestra en el punto del sitio; los albergues y el campamento no
-  se señalan;
+  oficina del INM, una plaza) se muestra en el punto del sitio; un incidente en un albergue o en
+  el campamento nunca se señala en ese lugar (el mapa muestra dónde están los albergues, no qué
+  incidentes ocurrieron allí);
 - cualquier otro incidente se mueve al centro de su celda H3 (unos 0.7 km²) o al punto de la
   ciudad;
 - los incidentes con agresión sexual se muestran solo en el punto de la ciudad y por mes;
 - nunca aparecen descripciones, notas ni fuentes; los identificadores se reemplazan por
   seudónimos;
-- los conteos menores a 3 se muestran como "<3", y se oculta una segunda celda donde un total
-  permitiría deducirlos.
+- los conteos menores a 3 se muestran como "<3", y se oculta toda cifra que permitiría
+  deducirlos (un cambio o un intervalo); una selección de menos de 3 incidentes no
+  muestra filas.
 Las ubicaciones exactas y las notas solo están en la vista restringida, tras iniciar sesión, para
 personal en una lista autorizada.
 

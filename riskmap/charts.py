@@ -87,24 +87,37 @@ def trend_chart(
     lang: str = "en",
     min_cell: int = 0,
 ) -> alt.Chart:
-    """Return a stacked bar chart of :func:`trend_table`, titled in ``lang``."""
+    """Return a grouped bar chart of :func:`trend_table`, titled in ``lang``.
+
+    Bars stand side by side, never stacked: a faded "<k" bar is an upper bound, and a stack
+    of upper bounds would show a total larger than the true one. By type, an incident with
+    several types counts under each, as the subtitle says.
+    """
     table = trend_table(incidents, by=by, period=period, lang=lang, min_cell=min_cell)
     if min_cell:
         # The spec is sent to the browser whole: the true small counts must not be in it.
         table = table.drop(columns="incidents")
-    title = t(_TITLE_KEYS[by], lang, period=t(f"period_{period}", lang))
+    title = alt.TitleParams(
+        t(_TITLE_KEYS[by], lang, period=t(f"period_{period}", lang)),
+        subtitle=[
+            *([t("chart_multi_type", lang)] if by == "type" else []),
+            *([t("chart_suppressed", lang, k=min_cell)] if min_cell else []),
+        ],
+    )
     time_unit = "yearmonth" if period == "month" else "yearmonthdate"
+    period_title = t("axis_period", lang)
     return (
         alt.Chart(table, title=title)
         .mark_bar()
         .encode(
-            x=alt.X(f"{time_unit}(period_start):O", title=t("axis_period", lang)),
-            y=alt.Y("sum(height):Q", title=t("axis_incidents", lang), stack="zero"),
+            x=alt.X(f"{time_unit}(period_start):O", title=period_title),
+            xOffset=alt.XOffset("category:N"),
+            y=alt.Y("height:Q", title=t("axis_incidents", lang), stack=None),
             color=alt.Color("category:N", title=None),
             opacity=alt.condition("datum.suppressed", alt.value(0.35), alt.value(1.0)),
             tooltip=[
-                alt.Tooltip("category:N", title=None),
-                alt.Tooltip(f"{time_unit}(period_start):T", title=t("axis_period", lang)),
+                alt.Tooltip("category:N", title=t(f"chart_dim_{by}", lang)),
+                alt.Tooltip(f"{time_unit}(period_start):T", title=period_title),
                 alt.Tooltip("shown:N", title=t("axis_incidents", lang)),
             ],
         )

@@ -83,7 +83,11 @@ def select(
     compare: dict[str, int] = {}
     unfiltered = filters.with_(start=None, end=None) == _filters.Filters()
     if published is not None and unfiltered:
-        found = published_for(published, start=filters.start, end=filters.end)
+        # A bound that leaves out no incident of the data is as good as no bound.
+        bounds = date_bounds(incidents)
+        start = None if bounds and filters.start and filters.start <= bounds[0] else filters.start
+        end = None if bounds and filters.end and filters.end >= bounds[1] else filters.end
+        found = published_for(published, start=start, end=end)
         compare = {k: v for k, v in found.items() if k in HEADLINES}
     unresolved = int(
         (chosen["geo_precision"].astype("string").fillna("unresolved") == "unresolved").sum()

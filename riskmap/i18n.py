@@ -136,6 +136,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "period_month": "month",
         "chart_period": "Group by",
         "axis_incidents": "Incidents",
+        "chart_multi_type": "An incident with several types counts once under each type.",
+        "chart_suppressed": "Faded bars: fewer than {k} (drawn at {k} minus 1, an upper bound).",
+        "chart_dim_type": "Type",
+        "chart_dim_place": "Place type",
+        "chart_dim_perpetrator": "Perpetrator",
         "axis_period": "Period",
         "hotspots_title": "Where is it dangerous now?",
         "hotspots_help": "Sites ranked by incidents within {radius} m in the {days} days up to "
@@ -158,11 +163,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "tie_equal_counts": "Tied with {others} on incidents and people.",
         "tie_ordered_by_people": "Same number of incidents as others; ordered by people.",
         "tie_no_incidents": "",
-        "gi_title": "Statistical hotspots (Getis-Ord Gi*)",
+        "gi_title": "Statistical hotspots (Getis-Ord Gi\\*)",
         "gi_run": "Compute Getis-Ord Gi* for this selection",
         "gi_help": "Tests whether incidents cluster in H3 cells more than chance would explain "
         "(permutation test, false-discovery-rate correction). Needs at least 30 incidents "
         "placed at a site or neighbourhood.",
+        "withheld": "Fewer than {k} incidents match: in the public view their rows are not "
+        "shown or downloadable, so that no one can be singled out. Widen the filters.",
+        "gi_refused_generic": "too few precisely placed incidents, or too few connected map "
+        "cells, for a reliable test.",
+        "gi_detail_en": "Detail:",
         "table_limited": "Showing the first {n} rows; the downloads hold every selected row.",
         "gi_refused": "Not computed: {reason}",
         "gi_result": "{n} hex cell(s) are significant hotspots at a false-discovery rate of "
@@ -248,6 +258,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "period_month": "mes",
         "chart_period": "Agrupar por",
         "axis_incidents": "Incidentes",
+        "chart_multi_type": "Un incidente con varios tipos cuenta una vez en cada tipo.",
+        "chart_suppressed": "Barras tenues: menos de {k} (dibujadas en {k} menos 1, un máximo).",
+        "chart_dim_type": "Tipo",
+        "chart_dim_place": "Tipo de lugar",
+        "chart_dim_perpetrator": "Responsable",
         "axis_period": "Periodo",
         "hotspots_title": "¿Dónde es peligroso ahora?",
         "hotspots_help": "Sitios ordenados por incidentes a menos de {radius} m en los {days} "
@@ -270,11 +285,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "tie_equal_counts": "Empate con {others} en incidentes y personas.",
         "tie_ordered_by_people": "Mismo número de incidentes que otros; ordenado por personas.",
         "tie_no_incidents": "",
-        "gi_title": "Puntos calientes estadísticos (Getis-Ord Gi*)",
+        "gi_title": "Puntos calientes estadísticos (Getis-Ord Gi\\*)",
         "gi_run": "Calcular Gi* de Getis-Ord para esta selección",
         "gi_help": "Prueba si los incidentes se agrupan en celdas H3 más de lo que explicaría el "
         "azar (prueba de permutaciones, corrección por tasa de falsos descubrimientos). "
         "Requiere al menos 30 incidentes ubicados en un sitio o colonia.",
+        "withheld": "Coinciden menos de {k} incidentes: en la vista pública sus filas no se "
+        "muestran ni se descargan, para que nadie pueda ser identificado. Amplíe los filtros.",
+        "gi_refused_generic": "hay muy pocos incidentes ubicados con precisión, o muy pocas "
+        "celdas conectadas del mapa, para una prueba fiable.",
+        "gi_detail_en": "Detalle técnico (en inglés):",
         "table_limited": "Se muestran las primeras {n} filas; las descargas incluyen todas las "
         "filas seleccionadas.",
         "gi_refused": "No calculado: {reason}",

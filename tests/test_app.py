@@ -70,7 +70,7 @@ def test_app_runs_with_banner_map_and_counts(app, downloads):
 
 def test_type_filter_changes_counts_downloads_and_url(app, downloads):
     at = app.run()
-    at.multiselect(key="types").set_value(["kidnapping"]).run()
+    at.multiselect(key="types__en").set_value(["kidnapping"]).run()
     assert not at.exception
     n = int(metric(at, "Incidents"))
     assert 0 < n < 32
@@ -86,8 +86,8 @@ def test_type_filter_changes_counts_downloads_and_url(app, downloads):
     ("key", "value", "column", "check"),
     [
         ("cities", ["Matamoros"], "city", lambda s: (s == "Matamoros").all()),
-        ("perpetrators", ["police"], "perpetrator", lambda s: (s == "police").all()),
-        ("place_types", ["bus_terminal"], "place_type", lambda s: (s == "bus_terminal").all()),
+        ("perpetrators__en", ["police"], "perpetrator", lambda s: (s == "police").all()),
+        ("place_types__en", ["bus_terminal"], "place_type", lambda s: (s == "bus_terminal").all()),
     ],
 )
 def test_each_multiselect_filters_the_download(app, downloads, key, value, column, check):
@@ -114,13 +114,13 @@ def test_date_presets_and_custom_range(app, downloads, sample):
     import datetime as dt
 
     at = app.run()
-    at.selectbox(key="preset").set_value("last30").run()
+    at.selectbox(key="preset__en").set_value("last30").run()
     assert not at.exception
     last30 = csv_rows(downloads)
     assert 0 < len(last30) < 46
     first_day = sample["date"].max() - pd.Timedelta(days=29)
     assert pd.to_datetime(last30["date"]).min() >= first_day
-    at.selectbox(key="preset").set_value("custom").run()
+    at.selectbox(key="preset__en").set_value("custom").run()
     at.date_input(key="dates").set_value((dt.date(2019, 12, 1), dt.date(2019, 12, 31))).run()
     assert not at.exception
     dec = csv_rows(downloads)
@@ -142,9 +142,9 @@ def test_url_round_trip_restores_the_view(monkeypatch, sample_store, downloads):
     )
     at.run()
     assert not at.exception
-    assert at.multiselect(key="types").value == ["kidnapping"]
+    assert at.multiselect(key="types__es").value == ["kidnapping"]
     assert at.multiselect(key="cities").value == ["Nuevo Laredo"]
-    assert at.selectbox(key="preset").value == "custom"
+    assert at.selectbox(key="preset__es").value == "custom"
     assert at.radio(key="lang").value == "es"
     rows = csv_rows(downloads)
     assert (rows["city"] == "Nuevo Laredo").all()
@@ -154,12 +154,16 @@ def test_url_round_trip_restores_the_view(monkeypatch, sample_store, downloads):
 
 def test_spanish_labels_appear(app):
     at = app.run()
+    at.multiselect(key="types__en").set_value(["kidnapping"]).run()
     at.radio(key="lang").set_value("es").run()
     assert not at.exception
     assert any("DATOS SINTÉTICOS" in w.value for w in at.warning)
     labels = {m.label for m in at.metric}
     assert "Secuestros e intentos" in labels
-    assert at.multiselect(key="types").label == "Tipos de incidente"
+    assert at.multiselect(key="types__es").label == "Tipos de incidente"
+    # The selection survives the switch, shown with Spanish option labels.
+    assert at.multiselect(key="types__es").value == ["kidnapping"]
+    assert at.selectbox(key="preset__es").format_func("all") == "Todas las fechas"
     assert at.query_params["lang"] in ("es", ["es"])
 
 
@@ -195,3 +199,24 @@ def test_gi_star_runs_only_on_request_and_says_why_not(app):
     refusals = [i.value for i in at.info if i.value.startswith("Not computed")]
     assert refusals
     assert "cells" in refusals[0] or "incidents" in refusals[0]
+
+
+def test_a_tiny_public_selection_shows_no_rows(app, downloads):
+    at = app.run()
+    at.multiselect(key="perpetrators__en").set_value(["immigration_agent"]).run()
+    at.multiselect(key="cities").set_value(["Matamoros"]).run()
+    assert not at.exception
+    assert metric(at, "Incidents") == "<3"
+    assert any("Fewer than 3 incidents match" in i.value for i in at.info)
+    table = next(d.value for d in at.dataframe if "incident_id" in d.value.columns)
+    assert table.empty
+    assert at.download_button(key="download_csv").disabled
+
+
+def test_published_figures_stay_beside_a_range_that_holds_all_the_data(app, sample):
+    at = app.run()
+    at.selectbox(key="preset__en").set_value("custom").run()
+    first, last = sample["date"].min().date(), sample["date"].max().date()
+    at.date_input(key="dates").set_value((first, last)).run()
+    assert not at.exception
+    assert any("Human Rights Watch" in c.value for c in at.caption)

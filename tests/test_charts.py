@@ -27,5 +27,13 @@ def test_small_cells_are_suppressed_in_chart_data(sample):
 
 
 def test_chart_title_is_translated(sample):
-    spec = trend_chart(sample, by="type", period="month", lang="es").to_dict()
-    assert spec["title"] == "Incidentes por mes según tipo"
+    spec = trend_chart(sample, by="type", period="month", lang="es", min_cell=3).to_dict()
+    assert spec["title"]["text"] == "Incidentes por mes según tipo"
+    assert "cuenta una vez en cada tipo" in spec["title"]["subtitle"][0]
+    assert "menos de 3" in spec["title"]["subtitle"][1]
+
+
+def test_bars_are_not_stacked(sample):
+    spec = trend_chart(sample, by="place", period="week", min_cell=3).to_dict()
+    assert spec["encoding"]["y"]["stack"] is None
+    assert spec["encoding"]["xOffset"]["field"] == "category"
