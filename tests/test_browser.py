@@ -14,8 +14,16 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 pytestmark = pytest.mark.browser
 
 
-def _wait_for_app(page, timeout=60_000):
+def _settled(page, timeout=90_000):
+    """Wait until the app's script run has finished (Streamlit marks its root element)."""
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout
+    )
+
+
+def _wait_for_app(page, timeout=90_000):
     page.wait_for_selector("[data-testid='stMetric']", timeout=timeout)
+    _settled(page, timeout)
 
 
 def _map_frame(page):
@@ -52,6 +60,7 @@ def test_filter_updates_counts_and_download_matches(server, browser_page):
     frame = _map_frame(page)
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     page.get_by_role("tab", name="Data").click()
+    _settled(page)
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Download CSV").click()
     data = Path(info.value.path()).read_bytes()
@@ -88,8 +97,10 @@ def test_changing_a_filter_in_the_page_updates_the_counts(server, browser_page):
     _map_frame(page).locator(".leaflet-container").wait_for(timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / "app_es.png"))
     # The download holds exactly the rows counted (once the rerun has replaced the old page).
+    _settled(page)
     page.wait_for_function("document.querySelectorAll('[data-testid=stTab]').length === 5")
     page.get_by_role("tab", name="Datos").click()
+    _settled(page)
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Descargar CSV").click()
     rows = pd.read_csv(io.BytesIO(Path(info.value.path()).read_bytes()), encoding="utf-8-sig")
