@@ -8,9 +8,11 @@ suppression on, a count of 1 to ``min_cell - 1`` is drawn faded at the height ``
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from riskmap.i18n import label, t
+from riskmap.schema import type_flags
 
 #: Chart dimension -> column of the incident table.
 DIMENSIONS: dict[str, str] = {
@@ -58,19 +60,41 @@ def trend_table(
         ``shown`` (text) and ``suppressed`` (bool).
     """
     col = DIMENSIONS[by]
-    frame = incidents[["date", col]].copy()
-    frame[col] = frame[col].astype("string").fillna("unknown")
+    # Vectorised for a million incidents: periods are found for the distinct days only, and
+    # counts are bincounts over (period, category) codes rather than a groupby over rows.
+    days, day_of_row = np.unique(pd.to_datetime(incidents["date"]).to_numpy(), return_inverse=True)
+    day_starts = pd.DatetimeIndex(days).to_period(_FREQ[period]).start_time.to_numpy()
+    periods, period_of_day = np.unique(day_starts, return_inverse=True)
+    row_period = period_of_day.ravel()[day_of_row.ravel()]
     if by == "type":
-        frame[col] = frame[col].str.split("|")
-        frame = frame.explode(col)
-    frame["period_start"] = pd.to_datetime(frame["date"]).dt.to_period(_FREQ[period]).dt.start_time
-    counts = (
-        frame.groupby(["period_start", col], sort=True)
-        .size()
-        .rename("incidents")
-        .reset_index()
-        .rename(columns={col: "category"})
+        # An incident with several types counts once under each.
+        flags = type_flags(incidents)
+        categories = np.array(flags.columns, dtype=object)
+        table = np.column_stack(
+            [
+                np.bincount(row_period, weights=flags[c].to_numpy(), minlength=len(periods))
+                for c in categories
+            ]
+        ).astype("int64")
+    else:
+        codes, found = pd.factorize(incidents[col], sort=True)
+        categories = np.asarray(found, dtype=object)
+        if (codes < 0).any():  # missing values count as "unknown"
+            categories = np.append(categories, "unknown")
+            codes = np.where(codes < 0, len(categories) - 1, codes)
+        cells = np.bincount(
+            row_period * len(categories) + codes, minlength=len(periods) * len(categories)
+        )
+        table = cells.reshape(len(periods), len(categories)).astype("int64")
+    p_idx, c_idx = np.nonzero(table)
+    counts = pd.DataFrame(
+        {
+            "period_start": periods[p_idx],
+            "category": categories[c_idx].astype(str),
+            "incidents": table[p_idx, c_idx],
+        }
     )
+    counts = counts.sort_values(["period_start", "category"], kind="stable").reset_index(drop=True)
     counts["category"] = [label(c, lang) for c in counts["category"]]
     small = (counts["incidents"] > 0) & (counts["incidents"] < min_cell)
     counts["suppressed"] = small
