@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from riskmap._match import (
     FROM_WORDS,
     STREET_WORDS,
+    CityMention,
     Index,
     Match,
     blocked_words,
@@ -155,6 +156,11 @@ def resolve_place(
             cities = {index.cities[p] for p in distinct}
             return _city_point(index, cities.pop() if len(cities) == 1 else metro or "", 0.5)
         match = max((m for p, m in found if p == best), key=lambda m: (m.score, len(m.alias)))
+        us_city = _us_location(locations, city)
+        if us_city and len(match.places) > 1 and index.types[best] != "port_of_entry":
+            # "the bus station in Laredo, Texas": a generic name in a US city is not the
+            # Mexican place of that name across the river; only the city is known.
+            return _city_point(index, us_city, 0.5)
         score = match.score * (0.95 if match.fuzzy else 1.0)
         score *= 0.9 if len(match.places) > 1 else 1.0
         precision = "site" if kind == "site" else "neighborhood"
@@ -186,6 +192,15 @@ def resolve_place(
     if city and METRO_AREAS.get(city, city) == metro:
         return _city_point(index, city, 0.5)
     return _city_point(index, metro, 0.4)
+
+
+def _us_location(locations: Sequence[CityMention], city: str | None) -> str | None:
+    """Return the US city where the text (or the city column) puts the event, if only that."""
+    named = {m.city for m in locations}
+    if city:
+        named.add(city)
+    us = named & US_CITIES
+    return us.pop() if len(us) == 1 and not (named - US_CITIES) else None
 
 
 def _near(words: Sequence[str], match: Match, place_type: str) -> bool:

@@ -428,3 +428,18 @@ def test_cli_places_lists_the_gazetteer(capsys, places):
     assert main(["places", "--format", "json"]) == 0
     records = json.loads(capsys.readouterr().out)
     assert {r["place_id"]: r["confidence"] for r in records}["mat_camp"] == "approximate"
+
+
+@pytest.mark.parametrize(
+    ("text", "city", "expected"),
+    [
+        ("Laredo bus station", None, "lar_city"),
+        ("bus station in Laredo, Texas", None, "lar_city"),
+        ("bus station", "Brownsville", "bro_city"),
+    ],
+)
+def test_a_generic_place_in_a_us_city_is_not_the_mexican_one(text, city, expected):
+    # Found in a blind evaluation: the Mexican terminal across the river was returned as a site.
+    result = geocode(text, city=city)
+    assert result.place_id == expected
+    assert result.geo_precision == "city"
