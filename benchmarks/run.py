@@ -348,11 +348,13 @@ def measure_app(store: Path, *, runs: int) -> dict[str, object]:
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(HERE.parent / "app.py"), default_timeout=1800)
+    at.query_params["lang"] = "en"
     first_s, _ = _timed(at.run)
     changes = (["kidnapping"], ["kidnapping", "extortion"], [])
     reruns = []
     for i in range(runs):
-        at.multiselect(key="types").set_value(changes[i % len(changes)])
+        # Widgets with translated options are keyed per language (see app.py).
+        at.multiselect(key="types__en").set_value(changes[i % len(changes)])
         reruns.append(_timed(at.run)[0])
     return {
         "first_run_s": round(first_s, 2),
