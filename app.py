@@ -186,42 +186,34 @@ with st.sidebar:
         chosen = tuple(picked) if isinstance(picked, tuple | list) else (picked,)
         start = chosen[0] if chosen else None
         end = chosen[1] if len(chosen) > 1 else start
-    types = st.multiselect(
-        t("incident_types", lang),
-        INCIDENT_TYPES,
-        key=_keyed("types"),
-        format_func=lambda v: label(v, lang),
-        placeholder=t("choose", lang),
-    )
-    chosen_cities = st.multiselect(
-        t("city", lang), cities, key="cities", placeholder=t("choose", lang)
-    )
-    perpetrators = st.multiselect(
-        t("perpetrator", lang),
-        PERPETRATORS,
-        key=_keyed("perpetrators"),
-        format_func=lambda v: label(v, lang),
-        placeholder=t("choose", lang),
-    )
-    place_types = st.multiselect(
-        t("place_type", lang),
-        PLACE_TYPES,
-        key=_keyed("place_types"),
-        format_func=lambda v: label(v, lang),
-        placeholder=t("choose", lang),
-    )
+    picks: dict[str, list[str]] = {}
+    for name, label_key, options in (
+        ("types", "incident_types", INCIDENT_TYPES),
+        ("cities", "city", cities),
+        ("perpetrators", "perpetrator", PERPETRATORS),
+        ("place_types", "place_type", PLACE_TYPES),
+    ):
+        translated = name in _TRANSLATED  # city names are not translated
+        picks[name] = st.multiselect(
+            t(label_key, lang),
+            options,
+            key=_keyed(name) if translated else name,
+            format_func=(lambda v: label(v, lang)) if translated else str,
+            placeholder=t("choose", lang),
+        )
     children_only = st.checkbox(t("children_only", lang), key="children_only")
     st.caption(t("share_link", lang))
 
-state.preset, state.types = preset, types
-state.perpetrators, state.place_types = perpetrators, place_types
+state.preset = preset
+for _name in ("types", "perpetrators", "place_types"):
+    state[_name] = picks[_name]
 filters = Filters(
     start=start if isinstance(start, dt.date) else None,
     end=end if isinstance(end, dt.date) else None,
-    types=tuple(types),
-    cities=tuple(chosen_cities),
-    perpetrators=tuple(perpetrators),
-    place_types=tuple(place_types),
+    types=tuple(picks["types"]),
+    cities=tuple(picks["cities"]),
+    perpetrators=tuple(picks["perpetrators"]),
+    place_types=tuple(picks["place_types"]),
     children_only=children_only,
 )
 wanted = {**filters.to_query_params(), "lang": lang}
