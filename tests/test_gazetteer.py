@@ -130,7 +130,7 @@ def test_sample_generator_finds_every_kind_of_site(places, city, place_type):
 
 
 def test_bridge_points_agree_with_the_reference_within_200_m(places):
-    # shared/reference/border_places.csv (beside the repo): bridge points checked against two sources.
+    # shared/reference/border_places.csv, beside the repo: bridges checked against two sources.
     reference = {
         "mat_gateway_bridge": (25.898333, -97.497222),
         "mat_bm_bridge": (25.891900, -97.504400),
