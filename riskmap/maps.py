@@ -109,18 +109,27 @@ class _Legend(MacroElement):
             L.DomEvent.disableClickPropagation(div);
             return div;
           };
-          legend.addTo({{ this._parent.get_name() }});
+          var map = {{ this._parent.get_name() }};
+          legend.addTo(map);
+          // Leaflet's own buttons speak English: give them the app's language.
+          var titles = {{ this.titles_js }};
+          if (map.zoomControl) {
+            var box = map.zoomControl.getContainer();
+            box.querySelector('.leaflet-control-zoom-in').title = titles.zoom_in;
+            box.querySelector('.leaflet-control-zoom-out').title = titles.zoom_out;
+          }
         })();
         {% endmacro %}
         """
     )
 
-    def __init__(self, body: str):
+    def __init__(self, body: str, *, titles: dict[str, str]):
         super().__init__()
         self._name = "Legend"
         self.body = ""
-        # Serialised as a JS string literal; the body holds only escaped text.
-        self.body_js = json.dumps(body)
+        # Serialised as JS literals; the body holds only escaped text.
+        self.body_js = _script_json(body)
+        self.titles_js = _script_json(titles)
 
 
 #: Leaflet options of an area circle (an H3 cell or a neighbourhood: the radius is uncertainty).
@@ -376,8 +385,10 @@ def base_map(
     ]
     m.default_css = [*m.default_css, *folium.plugins.MarkerCluster.default_css]
     _add_references(m, places, lang=lang)
-    _Legend(_legend_html(lang)).add_to(m)
-    folium.plugins.Fullscreen(position="topright").add_to(m)
+    _Legend(_legend_html(lang), titles={k: t(k, lang) for k in ("zoom_in", "zoom_out")}).add_to(m)
+    folium.plugins.Fullscreen(
+        position="topright", title=t("fullscreen", lang), title_cancel=t("fullscreen_exit", lang)
+    ).add_to(m)
     bounds = _bounds(places)
     if bounds:
         m.fit_bounds(bounds, padding=(20, 20))

@@ -38,6 +38,8 @@ def test_spanish_labels(sample, places):
     assert "Mapa de calor" in html
     assert "Puente internacional" in html
     assert "Heatmap" not in html
+    assert "Acercar" in html
+    assert "Pantalla completa" in html
 
 
 def test_counts_drawn_add_up_and_unresolved_are_not_drawn(sample, places):
