@@ -18,8 +18,12 @@ One policy, used by the map, the tables, the charts and every export:
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
+import secrets
 from collections.abc import Sequence
 from itertools import repeat
+from pathlib import Path
 
 import h3
 import numpy as np
@@ -55,10 +59,44 @@ PUBLIC_LOCATIONS: tuple[str, ...] = ("site", "hex", "city", "none")
 SENSITIVE_TYPES: tuple[str, ...] = ("sexual_assault",)
 
 
-def pseudonym(incident_id: object) -> str:
-    """Return a stable one-way public id for an incident id."""
-    digest = hashlib.sha256(str(incident_id).encode("utf-8")).hexdigest()
+def pseudonym(incident_id: object, *, key: bytes) -> str:
+    """Return the public id of an incident id: an HMAC-SHA256 under a secret key.
+
+    A plain hash of a guessable id ("MAT-2019-0001") can be reversed by hashing every
+    candidate; without the key it cannot.
+    """
+    digest = hmac.new(key, str(incident_id).encode("utf-8"), hashlib.sha256).hexdigest()
     return f"inc-{digest[:12]}"
+
+
+def pseudonym_key(settings: Settings) -> bytes:
+    """Return the secret key of the public ids.
+
+    ``RISKMAP_PSEUDONYM_KEY`` when set; otherwise a random key kept in a file beside the store
+    (created on first use, readable by its owner only), so ids stay the same between runs.
+    If that file cannot be written the key lives for this process only: ids are then stable
+    within a run but differ between runs, which is safe, only less convenient.
+    """
+    if settings.pseudonym_key:
+        return settings.pseudonym_key.encode("utf-8")
+    path = Path(settings.store).with_name(".riskmap-pseudonym.key")
+    try:
+        return path.read_bytes().strip()
+    except OSError:
+        pass
+    key = secrets.token_hex(32).encode("ascii")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(key)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_bytes().strip()
+    except OSError:
+        return _PROCESS_KEY
+    return key
+
+
+_PROCESS_KEY = secrets.token_hex(32).encode("ascii")
 
 
 def cell_centres(
@@ -186,20 +224,25 @@ def public_view(
     month_only = sensitive | _bools(df["date_precision"].astype("string") == "month")
     month_start = dates.astype("datetime64[M]").astype(dates.dtype)
     site_ids = place_id.where(keep_place)
-    geo_precision = precision.mask(how == PUBLIC_LOCATIONS.index("none"), "unresolved").mask(
-        keep_place, "site"
-    )
+    # The precision shown is that of the point shown: a site, an area (H3 cell), the city.
+    shown_precision = np.array(["site", "neighborhood", "city", "unresolved"], dtype=object)
+    geo_precision = pd.Series(shown_precision[how], index=df.index, dtype="string")
+    # A kind of place is shown only where it names no private place: a shelter or the camp
+    # is never named, and a sensitive incident's place never.
+    shown_type = place_type.where(keep_place | place_type.isin(["neighborhood", "city"]))
 
     out = pd.DataFrame(
         {
-            "incident_id": pd.array(_pseudonyms(df["incident_id"]), dtype="string"),
+            "incident_id": pd.array(
+                _pseudonyms(df["incident_id"], pseudonym_key(settings)), dtype="string"
+            ),
             "date": np.where(month_only, month_start, dates),
             "date_precision": _labels(month_only.astype(np.int8), ("day", "month")),
             "incident_types": _text(df["incident_types"]),
             "city": _text(city),
             "place_id": site_ids.array,
             "place_name": _site_names(by_id, site_ids),
-            "place_type": _text(place_type.where(keep_place | ~sensitive)),
+            "place_type": _text(shown_type.where(keep_place | ~sensitive)),
             "lat": out_lat.round(6),
             "lon": out_lon.round(6),
             "geo_precision": geo_precision.array,
@@ -271,11 +314,11 @@ def _text(column: pd.Series) -> object:
     return text.to_numpy()
 
 
-def _pseudonyms(ids: pd.Series) -> list[str]:
+def _pseudonyms(ids: pd.Series, key: bytes) -> list[str]:
     """Return :func:`pseudonym` of each id (inlined: this runs once per incident)."""
-    sha256 = hashlib.sha256
+    mac, sha256 = hmac.new, hashlib.sha256
     return [
-        "inc-" + sha256(str(i).encode("utf-8")).digest()[:6].hex()
+        "inc-" + mac(key, str(i).encode("utf-8"), sha256).digest()[:6].hex()
         for i in ids.to_numpy(dtype=object)
     ]
 

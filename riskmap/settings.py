@@ -49,6 +49,9 @@ class Settings:
     #: E-mail addresses allowed into the restricted view after login, comma-separated
     #: (env ``RISKMAP_ALLOWED_EMAILS``). Empty: nobody.
     allowed_emails: frozenset[str] = field(default_factory=frozenset)
+    #: Secret key of the public incident ids (HMAC). Empty: a random key kept in a file beside
+    #: the store (env ``RISKMAP_PSEUDONYM_KEY``).
+    pseudonym_key: str = field(default="", repr=False)
     #: URL path under which the app serves Leaflet's files (env ``RISKMAP_ASSET_BASE``).
     asset_base: str = "app/static/vendor"
 

@@ -12,10 +12,12 @@ from riskmap.privacy import (
     PUBLIC_COLUMNS,
     format_count,
     pseudonym,
+    pseudonym_key,
     public_view,
     suppress,
 )
 from riskmap.schema import INCIDENT_TYPES, PUBLIC_SITE_TYPES
+from riskmap.settings import Settings
 
 
 def test_public_view_has_only_public_columns(sample, places):
@@ -102,10 +104,42 @@ def test_unresolved_have_no_coordinates(sample, places):
     assert (view.loc[un, "public_location"] == "none").all()
 
 
-def test_pseudonym_is_stable_and_one_way():
-    assert pseudonym("SYN-001") == pseudonym("SYN-001")
-    assert pseudonym("SYN-001") != pseudonym("SYN-002")
-    assert "SYN" not in pseudonym("SYN-001")
+def test_pseudonym_is_keyed_and_stable(tmp_path):
+    import hashlib
+
+    key = b"k" * 32
+    assert pseudonym("SYN-001", key=key) == pseudonym("SYN-001", key=key)
+    assert pseudonym("SYN-001", key=key) != pseudonym("SYN-002", key=key)
+    assert pseudonym("SYN-001", key=key) != pseudonym("SYN-001", key=b"other")
+    # Hashing every guessable id without the key does not find the public id.
+    unkeyed = {
+        f"inc-{hashlib.sha256(f'SYN-{i:03d}'.encode()).hexdigest()[:12]}" for i in range(1000)
+    }
+    assert pseudonym("SYN-001", key=key) not in unkeyed
+    # Without a configured key, one is made beside the store and kept between runs.
+    settings = Settings(store=tmp_path / "s.gpkg")
+    first = pseudonym_key(settings)
+    assert len(first) == 64
+    assert (tmp_path / ".riskmap-pseudonym.key").stat().st_mode & 0o077 == 0
+    assert pseudonym_key(settings) == first
+    assert pseudonym_key(Settings(pseudonym_key="configured")) == b"configured"
+
+
+def test_public_ids_use_the_key(sample, places, tmp_path):
+    settings = Settings(store=tmp_path / "s.gpkg")
+    view = public_view(sample, places=places, settings=settings).loc[sample.index]
+    key = pseudonym_key(settings)
+    assert view["incident_id"].tolist() == [pseudonym(i, key=key) for i in sample["incident_id"]]
+
+
+def test_private_places_are_not_named(sample, places):
+    view = public_view(sample, places=places)
+    assert not set(view["place_type"].dropna()) & {"shelter", "camp"}
+    # The precision shown is that of the point shown.
+    by_how = {k: set(g) for k, g in view.groupby("public_location")["geo_precision"]}
+    assert by_how["site"] == {"site"}
+    assert by_how["hex"] == {"neighborhood"}
+    assert by_how["city"] == {"city"}
 
 
 def test_format_count():
