@@ -18,7 +18,7 @@ from riskmap import about, access, charts, dashboard, export, hotspots, i18n, ma
 from riskmap.cache import read_incidents_cached
 from riskmap.errors import RiskmapError
 from riskmap.filters import Filters
-from riskmap.gazetteer import load_places
+from riskmap.gazetteer import GAZETTEER_FILE, load_places
 from riskmap.i18n import label, t
 from riskmap.metrics import HEADLINES, load_published
 from riskmap.schema import (
@@ -36,7 +36,7 @@ st.set_page_config(page_title="riskmap", page_icon="🗺️", layout="wide")
 # cache_resource, not cache_data: the frames are shared read-only, never copied per rerun (a
 # million rows would be pickled on every filter change). The key includes the file's mtime.
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _load(store: str, mtime: float, places_file: str | None, _settings: Settings):
+def _load(store: str, versions: tuple[float, ...], places_file: str | None, _settings: Settings):
     """Read the store once per file version; build both views once too."""
     places = load_places(places_file)
     raw = read_incidents_cached(store)
@@ -132,7 +132,8 @@ if access.auth_configured(secrets):
 try:
     places, raw, public = _load(
         str(settings.store),
-        _mtime(settings.store),
+        # A corrected gazetteer (shipped or the user's) changes the public points too.
+        (_mtime(settings.store), _mtime(GAZETTEER_FILE), _mtime(settings.places or "")),
         str(settings.places) if settings.places else None,
         settings,
     )
@@ -186,6 +187,8 @@ with st.sidebar:
         chosen = tuple(picked) if isinstance(picked, tuple | list) else (picked,)
         start = chosen[0] if chosen else None
         end = chosen[1] if len(chosen) > 1 else start
+        if start and end and start > end:  # a link with one bound beyond the data
+            start, end = end, start
     picks: dict[str, list[str]] = {}
     for name, label_key, options in (
         ("types", "incident_types", INCIDENT_TYPES),

@@ -46,7 +46,8 @@ def restricted_allowed(
     Parameters
     ----------
     user
-        The current user (``st.user.to_dict()``): ``is_logged_in`` and ``email``.
+        The current user (``st.user.to_dict()``): ``is_logged_in``, ``email`` and the OIDC
+        claim ``email_verified``, which must be true.
     secrets
         The app's secrets; without a usable ``[auth]`` section nobody is allowed.
     settings
@@ -55,6 +56,9 @@ def restricted_allowed(
     if not auth_configured(secrets):
         return False
     if user.get("is_logged_in") is not True:
+        return False
+    # An address the provider has not verified could be anyone's.
+    if user.get("email_verified") is not True:
         return False
     email = str(user.get("email") or "").strip().lower()
     return bool(email) and email in settings.allowed_emails

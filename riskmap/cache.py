@@ -72,7 +72,8 @@ def read_incidents_cached(
                 return frame
     frame = read_incidents(store)
     if key is not None:
-        with contextlib.suppress(StoreError, ImportError, ValueError):
+        # pyarrow cannot encode a column of only null geometries: such a store has no cache.
+        with contextlib.suppress(StoreError, ImportError, ValueError, NotImplementedError):
             write_cache(frame, cache, key=key)
     return frame
 

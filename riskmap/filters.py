@@ -98,7 +98,8 @@ class Filters:
             if raw is None:
                 return []
             items = [raw] if isinstance(raw, str) else list(raw)
-            return [v for item in items for v in str(item).split(",") if v]
+            # Lists travel as repeated parameters: a value may itself hold a comma.
+            return [str(item) for item in items if item]
 
         def day(key: str) -> dt.date | None:
             got = values(key)

@@ -30,8 +30,13 @@ def test_no_auth_section_means_no_restricted_view():
 
 def test_only_logged_in_allowed_emails():
     assert auth_configured(AUTH)
-    ok = {"is_logged_in": True, "email": "Staff@Example.org"}
+    ok = {"is_logged_in": True, "email": "Staff@Example.org", "email_verified": True}
     assert restricted_allowed(ok, secrets=AUTH, settings=STAFF)
+    unverified = {**ok, "email_verified": False}
+    assert not restricted_allowed(unverified, secrets=AUTH, settings=STAFF)
+    assert not restricted_allowed(
+        {k: v for k, v in ok.items() if k != "email_verified"}, secrets=AUTH, settings=STAFF
+    )
     assert not restricted_allowed({**ok, "is_logged_in": False}, secrets=AUTH, settings=STAFF)
     assert not restricted_allowed(
         {"is_logged_in": True, "email": "other@example.org"}, secrets=AUTH, settings=STAFF
@@ -96,7 +101,7 @@ def test_logged_in_but_not_allowed(monkeypatch, sample_store):
 def test_allowed_staff_can_switch_to_restricted(monkeypatch, sample_store):
     at = _app(monkeypatch, sample_store, emails="staff@example.org")
     at.secrets.update(AUTH)
-    at.user = {"email": "staff@example.org", "is_logged_in": True}
+    at.user = {"email": "staff@example.org", "is_logged_in": True, "email_verified": True}
     at.run()
     assert "location_text" not in _table_columns(at)
     at.toggle(key="restricted").set_value(True).run()

@@ -220,3 +220,31 @@ def test_published_figures_stay_beside_a_range_that_holds_all_the_data(app, samp
     at.date_input(key="dates").set_value((first, last)).run()
     assert not at.exception
     assert any("Human Rights Watch" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("query", [{"from": "2030-01-01"}, {"to": "2001-01-01"}])
+def test_a_link_with_dates_beyond_the_data_opens(app, query):
+    app.query_params.update(query)
+    at = app.run()
+    assert not at.exception
+    # The bounds are put in order; at most the data's first or last days remain.
+    assert metric(at, "Incidents") in {"0", "<3"}
+
+
+@pytest.mark.parametrize("kind", ["unresolved", "empty"])
+def test_odd_stores_open(monkeypatch, tmp_path, sample, kind):
+    from riskmap.store import write_incidents
+
+    rows = sample.head(0) if kind == "empty" else sample.head(5)
+    if kind == "unresolved":
+        rows = rows.assign(lat=float("nan"), lon=float("nan"), geo_precision="unresolved")
+    store = write_incidents(rows, tmp_path / f"{kind}.gpkg")
+    monkeypatch.setenv("RISKMAP_STORE", str(store))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "en"
+    at.run()
+    assert not at.exception
+    assert metric(at, "Incidents") == ("0" if kind == "empty" else "5")
+    # Twice: the second run goes through the (cached or refused) GeoParquet cache.
+    at.run()
+    assert not at.exception

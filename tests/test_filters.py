@@ -63,3 +63,8 @@ def test_describe_is_plain_values():
     d = describe(Filters(start=dt.date(2019, 12, 1), types=("kidnapping",)))
     assert d["start"] == "2019-12-01"
     assert d["types"] == ["kidnapping"]
+
+
+def test_a_city_with_a_comma_survives_the_url():
+    f = Filters(cities=("Ciudad Victoria, Tamaulipas",))
+    assert Filters.from_query_params(f.to_query_params()) == f
