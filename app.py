@@ -310,10 +310,11 @@ with tab_hot:
         step=100,
         key="radius",
     )
-    # Rank on the recorded rows of the selection (all dates: the previous period matters), so
-    # the ranking equals `riskmap hotspots` with the same end, period and radius. Public views
-    # rank public sites only: shelters and the camp are not singled out.
-    rows = raw.loc[dashboard.select(data, filters.with_(start=None, end=None)).incidents.index]
+    # Rank the selection on all dates (the previous period matters), from the view shown: in
+    # the public view that is the public points and dates, so the ranking can reveal no true
+    # day or point, and only public sites are ranked (shelters and the camp are not singled
+    # out). It equals `riskmap hotspots --public` (or, restricted, `riskmap hotspots`).
+    rows = dashboard.select(data, filters.with_(start=None, end=None)).incidents
     latest = dashboard.date_bounds(rows) or bounds
     end_day = filters.end or (latest[1] if latest else dt.date.today())
     days = (end_day - filters.start).days + 1 if filters.start else 90
@@ -334,8 +335,7 @@ with tab_hot:
     st.markdown(f"**{t('gi_title', lang)}**")
     # Gi* takes seconds with many incidents (9,999 permutations): computed on request only.
     if st.toggle(t("gi_run", lang), key="gi_run"):
-        located = raw.loc[selection.incidents.index]
-        gi = hotspots.gi_star(located, resolution=settings.h3_resolution)
+        gi = hotspots.gi_star(selection.incidents, resolution=settings.h3_resolution)
         if not gi.ran and lang == "en":
             st.info(t("gi_refused", lang, reason=gi.reason))
         elif not gi.ran:  # the library explains in English: say it in Spanish, detail below

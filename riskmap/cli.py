@@ -181,10 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--places", type=Path, default=None, help="extra gazetteer CSV merged over the shipped one"
     )
     p.add_argument(
-        "--all-sites",
+        "--public",
         action="store_true",
-        help="rank shelters and the camp too (as the app's restricted view does); by default only "
-        "public sites (bridges, bus terminals, INM offices, plazas), as the public dashboard",
+        help="rank the public view, as the public dashboard does: public points and dates, "
+        "public sites only (no shelters or camp); by default the recorded data and every site",
     )
     what = p.add_mutually_exclusive_group()
     what.add_argument(
@@ -414,11 +414,14 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
     from riskmap.errors import StoreError
     from riskmap.filters import Filters, apply
     from riskmap.gazetteer import load_places
+    from riskmap.privacy import public_view
     from riskmap.schema import PUBLIC_SITE_TYPES, SITE_TYPES
     from riskmap.store import read_incidents
 
     places = load_places(args.places or settings.places)
     incidents = read_incidents(args.store or settings.store)
+    if args.public:
+        incidents = public_view(incidents, places=places, settings=settings)
     incidents = apply(incidents, Filters(types=tuple(args.type), cities=tuple(args.city)))
     if args.city:
         places = places[places["city"].isin(args.city)]
@@ -429,7 +432,7 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
         end=args.end,
         period_days=args.period,
         radius_m=radius,
-        site_types=SITE_TYPES if args.all_sites else PUBLIC_SITE_TYPES,
+        site_types=PUBLIC_SITE_TYPES if args.public else SITE_TYPES,
     )
     meta = {k: str(v) if isinstance(v, dt.date) else v for k, v in ranking.attrs.items()}
     lines: list[str] = []

@@ -214,6 +214,9 @@ def export_view(
     if hxl and fmt != "csv":
         msg = "HXL hashtags can be added to CSV exports only; use --format csv with --hxl"
         raise SchemaError(msg)
+    if public and "public_location" not in view.columns:
+        msg = "a public export needs the public view (riskmap.privacy.public_view), not raw rows"
+        raise SchemaError(msg)
     table = view.drop(columns=[c for c in PRIVATE_COLUMNS if c in view.columns]) if public else view
     synthetic = bool(table["synthetic"].fillna(False).astype(bool).any())
     writers: dict[str, Callable[[], bytes]] = {

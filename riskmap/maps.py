@@ -27,6 +27,7 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from riskmap.i18n import label, t
+from riskmap.privacy import format_count
 from riskmap.schema import MULTI_SEP, split_types
 
 #: Reference layers: place type -> (colour, one-letter symbol).
@@ -438,7 +439,7 @@ def incident_layers(
     # one holds the recorded points, so past the marker limit they are binned first.
     drawn = view if detailed or "public_location" in view.columns else _binned(view)
     located = aggregate_locations(drawn)
-    heat = _heatmap_layer(located, lang=lang)
+    heat = _heatmap_layer(located, lang=lang, min_cell=min_cell)
     groups = [heat, *_incident_groups(located, lang=lang, min_cell=min_cell, detailed=detailed)]
     if asset_base is not None:
         for group in groups:
@@ -520,15 +521,13 @@ def _walk(element: object) -> Iterable[folium.MacroElement]:
         yield from _walk(child)
 
 
-def _count_text(n: int, min_cell: int) -> str:
-    return f"<{min_cell}" if 0 < n < min_cell else str(n)
-
-
-def _heatmap_layer(located: pd.DataFrame, *, lang: str) -> folium.FeatureGroup:
+def _heatmap_layer(located: pd.DataFrame, *, lang: str, min_cell: int) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=t("layer_heatmap", lang), show=True)
     points = located[located["kind"] != "city"]
     if not points.empty:
-        weight = points["incidents"].to_numpy(dtype=float)
+        # Weights are in the page: a count hidden as "<k" is weighted as k, so no ratio of two
+        # weights can give it back.
+        weight = np.maximum(points["incidents"].to_numpy(dtype=float), float(min_cell))
         data = np.column_stack(
             [points["lat"].to_numpy(dtype=float), points["lon"].to_numpy(dtype=float)]
             + [weight / weight.max()]
@@ -542,7 +541,7 @@ def _heatmap_layer(located: pd.DataFrame, *, lang: str) -> folium.FeatureGroup:
 def _popup(row: dict[str, object], *, lang: str, min_cell: int) -> str:
     types: dict[str, int] = row.get("types") or {}  # type: ignore[assignment]
     type_text = ", ".join(
-        f"{_esc(label(k, lang))} ({_count_text(int(types[k]), min_cell)})"
+        f"{_esc(label(k, lang))} ({format_count(int(types[k]), k=min_cell)})"
         for k in split_types(list(types))
     )
     first, last = row["first"], row["last"]
@@ -556,8 +555,8 @@ def _popup(row: dict[str, object], *, lang: str, min_cell: int) -> str:
     name = _esc(row.get("place_name")) or _esc(t("popup_location", lang))
     lines = [
         f"<b>{name}</b>",
-        f"{_esc(t('popup_incidents', lang))}: {_count_text(int(row['incidents']), min_cell)}",  # type: ignore[call-overload]
-        f"{_esc(t('popup_victims', lang))}: {_count_text(int(row['people']), min_cell)}",  # type: ignore[call-overload]
+        f"{_esc(t('popup_incidents', lang))}: {format_count(int(row['incidents']), k=min_cell)}",  # type: ignore[call-overload]
+        f"{_esc(t('popup_victims', lang))}: {format_count(int(row['people']), k=min_cell)}",  # type: ignore[call-overload]
         f"{_esc(t('popup_types', lang))}: {type_text}",
         f"{_esc(t('popup_date', lang))}: {_esc(dates)}",
     ]
@@ -577,7 +576,7 @@ def _incident_groups(
     cities = folium.FeatureGroup(name=t("layer_cities", lang))
     circles: list[list[object]] = []
     for row in located.itertuples(index=False):
-        n_text = _esc(_count_text(int(row.incidents), min_cell))
+        n_text = _esc(format_count(int(row.incidents), k=min_cell))
         tooltip = f"{_esc(t('popup_incidents', lang))}: {n_text}"
         content = _popup(row._asdict(), lang=lang, min_cell=min_cell) if detailed else None
         if row.kind == "area":  # the many: drawn by one compact element

@@ -10,9 +10,11 @@ One policy, used by the map, the tables, the charts and every export:
   resolution 7, about 5 km², when the city is unknown), and its date is shown by month only;
 * free text (``location_text``, ``notes``, ``source``) never appears; incident ids are replaced by
   a one-way pseudonym;
-* counts below ``k`` (default 3) in aggregated public tables are shown as ``"<k"``, with a second
-  cell suppressed wherever a total would give the first away (primary and secondary cell
-  suppression, as statistical agencies publish small-area tables).
+* counts below ``k`` (default 3) in aggregated public outputs are shown as ``"<k"``
+  (:func:`format_count`), and a figure that would give such a count away (a change, an interval,
+  a heatmap weight) is hidden or floored at ``k`` too; a selection of fewer than ``k`` incidents
+  publishes no rows. Row-level outputs of larger selections remain countable: suppression
+  protects aggregates from casual reading, not rows from being counted.
 """
 
 from __future__ import annotations
@@ -321,50 +323,6 @@ def _pseudonyms(ids: pd.Series, key: bytes) -> list[str]:
         "inc-" + mac(key, str(i).encode("utf-8"), sha256).digest()[:6].hex()
         for i in ids.to_numpy(dtype=object)
     ]
-
-
-def suppress(
-    table: pd.DataFrame, *, columns: Sequence[str], k: int = 3, total_row: bool = False
-) -> pd.DataFrame:
-    """Show counts below ``k`` (but above zero) as ``"<k"``, with secondary suppression.
-
-    Parameters
-    ----------
-    table
-        An aggregated table whose ``columns`` hold non-negative integer counts.
-    columns
-        The count columns to protect.
-    k
-        The smallest count shown as a number.
-    total_row
-        Whether the table's last row is a total over the others; if so, a column with exactly
-        one suppressed cell gets its next-smallest cell suppressed too, so the total cannot be
-        used to recover the hidden one.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy in which the count columns are strings.
-    """
-    out = table.copy()
-    label = f"<{k}"
-    body = slice(0, len(out) - 1) if total_row else slice(0, len(out))
-    for col in columns:
-        values = pd.to_numeric(out[col], errors="coerce").fillna(0).astype(int)
-        hide = (values > 0) & (values < k)
-        if total_row:
-            body_hide = hide.iloc[body]
-            # The total itself is suppressed like any cell when small.
-            if body_hide.sum() == 1:
-                candidates = values.iloc[body][~body_hide & (values.iloc[body] > 0)]
-                if not candidates.empty:
-                    hide.loc[candidates.idxmin()] = True
-                else:
-                    hide.iloc[-1] = True
-        shown = values.astype(str)
-        shown[hide] = label
-        out[col] = shown
-    return out
 
 
 def format_count(n: int, *, k: int = 3) -> str:

@@ -16,7 +16,7 @@ from riskmap import hotspots
 from riskmap.cli import main
 from riskmap.errors import InputFileError, SettingsError
 from riskmap.hexgrid import _run_gi, neighbours, spatial_incidents, study_area
-from riskmap.schema import INCIDENT_TYPES, PUBLIC_SITE_TYPES, conform
+from riskmap.schema import INCIDENT_TYPES, conform
 
 GEOD = Geod(ellps="WGS84")
 # A made-up site in central Matamoros; test points are placed at exact geodesic distances.
@@ -578,11 +578,11 @@ def test_exposure_rejects_unusable_tables(tmp_path, places):
 def test_cli_gives_the_library_ranking(sample_store, sample, places, capsys):
     assert main(["hotspots", "--store", str(sample_store), "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    library = hotspots.rank_sites(sample, places=places, radius_m=500, site_types=PUBLIC_SITE_TYPES)
-    assert main(["hotspots", "--store", str(sample_store), "--format", "json", "--all-sites"]) == 0
-    every = json.loads(capsys.readouterr().out)
-    assert {s["place_type"] for s in every["sites"]} >= {"shelter", "camp"}
-    assert not {s["place_type"] for s in out["sites"]} & {"shelter", "camp"}
+    library = hotspots.rank_sites(sample, places=places, radius_m=500)
+    assert {s["place_type"] for s in out["sites"]} >= {"shelter", "camp"}
+    assert main(["hotspots", "--store", str(sample_store), "--format", "json", "--public"]) == 0
+    public = json.loads(capsys.readouterr().out)
+    assert not {s["place_type"] for s in public["sites"]} & {"shelter", "camp"}
     assert [s["place_id"] for s in out["sites"]] == library["place_id"].tolist()
     assert [s["rank"] for s in out["sites"]] == library["rank"].tolist()
     assert_allclose([s["ci_high"] for s in out["sites"]], library["ci_high"])

@@ -14,7 +14,6 @@ from riskmap.privacy import (
     pseudonym,
     pseudonym_key,
     public_view,
-    suppress,
 )
 from riskmap.schema import INCIDENT_TYPES, PUBLIC_SITE_TYPES
 from riskmap.settings import Settings
@@ -144,15 +143,6 @@ def test_private_places_are_not_named(sample, places):
 
 def test_format_count():
     assert [format_count(n, k=3) for n in (0, 1, 2, 3, 10)] == ["0", "<3", "<3", "3", "10"]
-
-
-def test_suppress_primary_and_secondary():
-    table = pd.DataFrame({"site": ["a", "b", "c", "total"], "n": [1, 5, 7, 13]})
-    out = suppress(table, columns=["n"], k=3, total_row=True)
-    # "a" is hidden; with the total, "a" = 13 - 5 - 7, so the next-smallest is hidden too.
-    assert out["n"].tolist() == ["<3", "<3", "7", "13"]
-    plain = suppress(table.iloc[:3], columns=["n"], k=3)
-    assert plain["n"].tolist() == ["<3", "5", "7"]
 
 
 _point = st.tuples(
