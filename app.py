@@ -327,6 +327,10 @@ with tab_hot:
         site_types=SITE_TYPES if restricted else PUBLIC_SITE_TYPES,
     )
     st.caption(t("hotspots_help", lang, radius=int(radius), days=days, end=end_day))
+    first_day = dashboard.date_bounds(data)
+    if first_day and first_day[0] > ranking.attrs["previous_start"]:
+        # The data begin inside the previous period: a rise there may be missing records.
+        st.caption(t("hotspots_no_previous", lang, first=first_day[0]))
     st.dataframe(
         dashboard.ranking_table(ranking, lang=lang, min_cell=k),
         hide_index=True,

@@ -151,6 +151,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "{end}, compared with the {days} days before. The interval is an exact 95% Poisson "
         "interval: with so few incidents, ranks are uncertain.",
         "hotspots_radius": "Radius (m)",
+        "hotspots_no_previous": "The data start on {first}, inside the previous period: its "
+        "counts are incomplete, so read a rise with care.",
         "hotspots_period": "Period (days)",
         "col_site": "Site",
         "col_type": "Type",
@@ -277,6 +279,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "días hasta el {end}, comparados con los {days} días anteriores. El intervalo es un "
         "intervalo de Poisson exacto al 95%: con tan pocos incidentes, el orden es incierto.",
         "hotspots_radius": "Radio (m)",
+        "hotspots_no_previous": "Los datos empiezan el {first}, dentro del periodo anterior: sus "
+        "conteos están incompletos, así que un aumento debe leerse con cuidado.",
         "hotspots_period": "Periodo (días)",
         "col_site": "Sitio",
         "col_type": "Tipo",

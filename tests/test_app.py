@@ -248,3 +248,10 @@ def test_odd_stores_open(monkeypatch, tmp_path, sample, kind):
     # Twice: the second run goes through the (cached or refused) GeoParquet cache.
     at.run()
     assert not at.exception
+
+
+def test_hotspots_warn_when_the_previous_period_is_not_covered(app):
+    at = app.run()
+    assert not at.exception
+    # The sample starts on 2019-11-01; the 90 days before its last 90 are not covered.
+    assert any("inside the previous period" in c.value for c in at.caption)
