@@ -258,22 +258,21 @@ with tab_map:
         if selection.unresolved:
             n = privacy.format_count(selection.unresolved, k=k)
             st.caption(t("unresolved_note", lang, n=n))
-    base = maps.base_map(places, lang=lang, asset_base=settings.asset_base)
-    layers = maps.incident_layers(
+    shown = maps.dashboard_map(
         selection.incidents,
+        places=places,
         lang=lang,
-        marker_limit=settings.marker_limit,
         min_cell=k,
+        marker_limit=settings.marker_limit,
         asset_base=settings.asset_base,
     )
-    centre, zoom = maps.centre_and_zoom(maps.selection_bounds(selection.incidents))
     st_folium(
-        base,
+        shown.base,
         key=f"map_{lang}",
-        feature_group_to_add=layers,
+        feature_group_to_add=shown.layers,
         layer_control=folium.LayerControl(collapsed=True),
-        center=centre,
-        zoom=zoom,
+        center=shown.centre,
+        zoom=shown.zoom,
         returned_objects=[],
         use_container_width=True,
         height=560,

@@ -149,23 +149,22 @@ def measure_riskmap(store: Path, *, runs: int, load_runs: int) -> dict[str, obje
 
     def app(f: Filters) -> int:
         selection = select(f)
-        base = maps.base_map(places, lang="en", asset_base=settings.asset_base)
-        layers = maps.incident_layers(
+        shown = maps.dashboard_map(
             selection.incidents,
+            places=places,
             lang="en",
-            marker_limit=settings.marker_limit,
             min_cell=settings.min_cell,
+            marker_limit=settings.marker_limit,
             asset_base=settings.asset_base,
         )
-        centre, zoom = maps.centre_and_zoom(maps.selection_bounds(selection.incidents))
         captured.clear()
         streamlit_folium.st_folium(
-            base,
+            shown.base,
             key="map_en",
-            feature_group_to_add=layers,
+            feature_group_to_add=shown.layers,
             layer_control=folium.LayerControl(collapsed=True),
-            center=centre,
-            zoom=zoom,
+            center=shown.centre,
+            zoom=shown.zoom,
             returned_objects=[],
             use_container_width=True,
             height=560,

@@ -18,6 +18,7 @@ import html
 import json
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import folium
 import folium.plugins
@@ -459,6 +460,38 @@ def _binned(view: pd.DataFrame) -> pd.DataFrame:
         lon=np.where(area, (np.floor(lon / GRID_DEG) + 0.5) * GRID_DEG, lon).round(6),
         geo_precision=kind.where(~area, "neighborhood"),
     )
+
+
+@dataclass(frozen=True)
+class DashboardMap:
+    """The map as the app sends it: a stable base, the incident layers, and where to look."""
+
+    base: folium.Map
+    layers: list[folium.FeatureGroup]
+    centre: tuple[float, float]
+    zoom: int
+
+
+def dashboard_map(
+    view: pd.DataFrame,
+    *,
+    places: pd.DataFrame,
+    lang: str,
+    min_cell: int,
+    marker_limit: int,
+    asset_base: str | None,
+) -> DashboardMap:
+    """Build the dashboard's map in parts (see :func:`base_map` and :func:`incident_layers`).
+
+    The app passes the base to ``st_folium`` once and the layers, centre and zoom as the parts
+    that change with the filters, so a filter change never reloads the map.
+    """
+    base = base_map(places, lang=lang, asset_base=asset_base)
+    layers = incident_layers(
+        view, lang=lang, marker_limit=marker_limit, min_cell=min_cell, asset_base=asset_base
+    )
+    centre, zoom = centre_and_zoom(selection_bounds(view))
+    return DashboardMap(base, layers, centre, zoom)
 
 
 def build_map(
