@@ -14,13 +14,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from riskmap import about, access, charts, dashboard, export, hotspots, i18n, maps, privacy
-from riskmap.cache import read_incidents_cached
+from riskmap.analysis import hotspots
+from riskmap.analysis.metrics import HEADLINES, load_published
 from riskmap.errors import RiskmapError
 from riskmap.filters import Filters
-from riskmap.gazetteer import GAZETTEER_FILE, load_places
-from riskmap.i18n import label, t
-from riskmap.metrics import HEADLINES, load_published
+from riskmap.geo.gazetteer import GAZETTEER_FILE, load_places
+from riskmap.release import access, privacy
 from riskmap.schema import (
     INCIDENT_TYPES,
     PERPETRATORS,
@@ -29,6 +28,9 @@ from riskmap.schema import (
     SITE_TYPES,
 )
 from riskmap.settings import Settings
+from riskmap.store.cache import read_incidents_cached
+from riskmap.views import about, charts, dashboard, export, i18n, maps
+from riskmap.views.i18n import label, t
 
 st.set_page_config(page_title="riskmap", page_icon="🗺️", layout="wide")
 

@@ -80,10 +80,10 @@ def generate(n: int, *, seed: int = SEED, places: pd.DataFrame | None = None) ->
     seed
         Seed of numpy's generator.
     places
-        The gazetteer; defaults to :func:`riskmap.gazetteer.load_places`.
+        The gazetteer; defaults to :func:`riskmap.geo.gazetteer.load_places`.
     """
     if places is None:
-        from riskmap.gazetteer import load_places
+        from riskmap.geo.gazetteer import load_places
 
         places = load_places()
     rng = np.random.default_rng(seed)

@@ -7,7 +7,8 @@ and the machine go to stderr). Each N is measured in fresh subprocesses, so that
 ``riskmap``
     ``load_s``: ``store.read_incidents`` + ``privacy.public_view`` (what the app caches per store
     version), median of ``--load-runs``; ``load_cached_s``: the same through the GeoParquet cache
-    (``riskmap.cache``); ``app_load_s``: everything the app's ``_load`` does (adds the restricted
+    (``riskmap.store.cache``); ``app_load_s``: everything the app's ``_load`` does (adds the
+    restricted
     view). ``filter_ms``: ``dashboard.select`` (filters + headline counts). ``map_ms``: what a
     filter change costs: ``dashboard.select`` + ``maps.build_map`` (aggregation, layers, base
     map) + rendering the whole standalone page, whose size is ``map_bytes``. ``app_ms``: the
@@ -107,12 +108,13 @@ def measure_riskmap(store: Path, *, runs: int, load_runs: int) -> dict[str, obje
     import folium
     import streamlit_folium
 
-    from riskmap import cache, dashboard, maps, privacy
+    from riskmap.analysis.metrics import load_published
     from riskmap.filters import Filters
-    from riskmap.gazetteer import load_places
-    from riskmap.metrics import load_published
+    from riskmap.geo.gazetteer import load_places
+    from riskmap.release import privacy
     from riskmap.settings import Settings
-    from riskmap.store import read_incidents
+    from riskmap.store import cache, read_incidents
+    from riskmap.views import dashboard, maps
 
     settings = Settings()
     places = load_places()
@@ -250,8 +252,8 @@ def _app_extras(raw: Any, public: Any, places: Any) -> tuple[float, float, float
     """Time the rest of the app's load, a ``st.cache_data`` hit, and geocoding every row."""
     import pickle
 
-    from riskmap import privacy
-    from riskmap.geocoder import geocode_frame
+    from riskmap.geo.geocoder import geocode_frame
+    from riskmap.release import privacy
 
     restricted_s, restricted = _timed(lambda: privacy.restricted_view(raw, places=places))
     # st.cache_data pickles what _load returns and unpickles it on every rerun.
@@ -298,8 +300,8 @@ def measure_naive(store: Path, *, runs: int, timeout: int) -> dict[str, object]:
     """Measure the naive map on one store (run in its own process)."""
     import geopandas as gpd
 
-    from riskmap import privacy
-    from riskmap.gazetteer import load_places
+    from riskmap.geo.gazetteer import load_places
+    from riskmap.release import privacy
 
     places = load_places()
 

@@ -219,8 +219,8 @@ def _cmd_geocode(args: argparse.Namespace, settings: Settings) -> int:
     import pandas as pd
 
     from riskmap.errors import InputFileError, StoreError
-    from riskmap.gazetteer import load_places
-    from riskmap.geocoder import geocode_frame
+    from riskmap.geo.gazetteer import load_places
+    from riskmap.geo.geocoder import geocode_frame
     from riskmap.schema import GEO_PRECISIONS
 
     try:
@@ -268,7 +268,7 @@ def _cmd_geocode(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_places(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
-    from riskmap.gazetteer import load_places
+    from riskmap.geo.gazetteer import load_places
 
     places = load_places(args.places or settings.places)
     if args.format == "json":
@@ -316,7 +316,7 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
     places = None
     if settings.places is not None:
-        from riskmap.gazetteer import load_places
+        from riskmap.geo.gazetteer import load_places
 
         places = load_places(settings.places)
     store = args.store or settings.store
@@ -352,10 +352,10 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from riskmap.errors import SchemaError
-    from riskmap.export import FORMATS, export
     from riskmap.filters import Filters
-    from riskmap.gazetteer import load_places
+    from riskmap.geo.gazetteer import load_places
     from riskmap.store import read_incidents, write_bytes_atomically
+    from riskmap.views.export import FORMATS, export
 
     fmt = args.fmt or next(
         (name for name, (_, suffix) in FORMATS.items() if args.output.suffix.lower() == suffix),
@@ -410,11 +410,11 @@ def _period_days(text: str) -> int:
 def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
-    from riskmap import hotspots
+    from riskmap.analysis import hotspots
     from riskmap.errors import StoreError
     from riskmap.filters import Filters, apply
-    from riskmap.gazetteer import load_places
-    from riskmap.privacy import public_view
+    from riskmap.geo.gazetteer import load_places
+    from riskmap.release.privacy import public_view
     from riskmap.schema import PUBLIC_SITE_TYPES, SITE_TYPES
     from riskmap.store import read_incidents
 

@@ -128,7 +128,7 @@ def generate(*, seed: int = 2020, places: pd.DataFrame | None = None) -> pd.Data
     seed
         Random seed; the same seed and gazetteer give the same rows.
     places
-        The gazetteer; defaults to :func:`riskmap.gazetteer.load_places`.
+        The gazetteer; defaults to :func:`riskmap.geo.gazetteer.load_places`.
 
     Returns
     -------
@@ -136,7 +136,7 @@ def generate(*, seed: int = 2020, places: pd.DataFrame | None = None) -> pd.Data
         Incidents in the canonical columns, ``synthetic`` true in every row.
     """
     if places is None:
-        from riskmap.gazetteer import load_places
+        from riskmap.geo.gazetteer import load_places
 
         places = load_places()
     rng = random.Random(seed)
@@ -268,7 +268,7 @@ def write_sample(
     pathlib.Path
         The file written.
     """
-    from riskmap.gazetteer import load_places
+    from riskmap.geo.gazetteer import load_places
 
     frame = generate(seed=seed, places=load_places(places_file))
     path = Path(path)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from riskmap.gazetteer import load_places
+from riskmap.geo.gazetteer import load_places
 from riskmap.sample import generate
 from riskmap.store import write_incidents
 

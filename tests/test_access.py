@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from riskmap.access import auth_configured, provider_name, restricted_allowed
+from riskmap.release.access import auth_configured, provider_name, restricted_allowed
 from riskmap.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

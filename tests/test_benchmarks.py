@@ -8,11 +8,11 @@ import folium
 import pandas as pd
 import pytest
 
-from riskmap import dashboard, maps
 from riskmap.filters import Filters
-from riskmap.privacy import public_view, restricted_view
+from riskmap.release.privacy import public_view, restricted_view
 from riskmap.schema import COLUMNS, has_type, type_flags, validate
 from riskmap.store import read_incidents
+from riskmap.views import dashboard, maps
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 

@@ -6,9 +6,9 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from riskmap.cache import cache_path, read_incidents_cached
 from riskmap.errors import StoreError
 from riskmap.store import read_incidents, write_incidents
+from riskmap.store.cache import cache_path, read_incidents_cached
 
 
 @pytest.fixture
@@ -57,12 +57,12 @@ def test_a_cache_of_another_store_is_not_used(tmp_path, store, sample):
 
 
 def test_a_read_only_folder_means_no_cache(store, monkeypatch):
-    import riskmap.cache
+    import riskmap.store.cache
 
     def refuse(*args, **kwargs):
         raise StoreError("read-only folder")
 
-    monkeypatch.setattr(riskmap.cache, "replace_atomically", refuse)
+    monkeypatch.setattr(riskmap.store.cache, "replace_atomically", refuse)
     _same(read_incidents_cached(store), read_incidents(store))
     assert not cache_path(store).exists()
 

@@ -1,4 +1,4 @@
-from riskmap.charts import trend_chart, trend_table
+from riskmap.views.charts import trend_chart, trend_table
 
 
 def test_trend_table_counts_each_type(sample):

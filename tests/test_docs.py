@@ -4,10 +4,10 @@ from dataclasses import fields
 from pathlib import Path
 
 from riskmap.cli import build_parser
-from riskmap.i18n import LANGUAGES, STRINGS, VALUE_LABELS
-from riskmap.privacy import PUBLIC_COLUMNS
+from riskmap.release.privacy import PUBLIC_COLUMNS
 from riskmap.schema import COLUMNS, INCIDENT_TYPES, PERPETRATORS, PLACE_TYPES
 from riskmap.settings import Settings
+from riskmap.views.i18n import LANGUAGES, STRINGS, VALUE_LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
 DICTIONARY = (ROOT / "data" / "DATA_DICTIONARY.md").read_text(encoding="utf-8")

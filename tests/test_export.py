@@ -10,7 +10,11 @@ import pytest
 
 from riskmap.cli import main
 from riskmap.errors import SchemaError
-from riskmap.export import (
+from riskmap.filters import Filters, apply
+from riskmap.release.privacy import restricted_view
+from riskmap.schema import COLUMNS, conform
+from riskmap.settings import Settings
+from riskmap.views.export import (
     HXL_TAGS,
     data_dictionary,
     export,
@@ -19,10 +23,6 @@ from riskmap.export import (
     to_geojson,
     to_gpkg,
 )
-from riskmap.filters import Filters, apply
-from riskmap.privacy import restricted_view
-from riskmap.schema import COLUMNS, conform
-from riskmap.settings import Settings
 
 WHEN = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -252,10 +252,10 @@ def test_a_narrow_date_filter_cannot_reveal_a_hidden_day(sample, places):
     """Public exports filter the public view, where sexual assaults are dated by month."""
     import datetime as dt
 
-    from riskmap.export import export
     from riskmap.filters import Filters
-    from riskmap.privacy import pseudonym, pseudonym_key
+    from riskmap.release.privacy import pseudonym, pseudonym_key
     from riskmap.settings import Settings
+    from riskmap.views.export import export
 
     sa = sample[sample["incident_types"].str.contains("sexual_assault")]
     hidden = sa[sa["date"].dt.day != 1].iloc[0]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from riskmap.errors import GazetteerError
-from riskmap.gazetteer import (
+from riskmap.geo.gazetteer import (
     CITY_BOUNDS,
     COLUMNS,
     CONFIDENCES,

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from riskmap import geocoder
 from riskmap.cli import main
 from riskmap.errors import SchemaError
-from riskmap.gazetteer import COLUMNS, in_city, load_places
-from riskmap.geocoder import (
+from riskmap.geo import geocoder
+from riskmap.geo.gazetteer import COLUMNS, in_city, load_places
+from riskmap.geo.geocoder import (
     GIVEN_RADIUS_M,
     RESULT_COLUMNS,
     GeocodeResult,

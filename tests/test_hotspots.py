@@ -12,10 +12,10 @@ import pytest
 from numpy.testing import assert_allclose
 from pyproj import Geod
 
-from riskmap import hotspots
+from riskmap.analysis import hotspots
+from riskmap.analysis.hexgrid import _run_gi, neighbours, spatial_incidents, study_area
 from riskmap.cli import main
 from riskmap.errors import InputFileError, SettingsError
-from riskmap.hexgrid import _run_gi, neighbours, spatial_incidents, study_area
 from riskmap.schema import INCIDENT_TYPES, conform
 
 GEOD = Geod(ellps="WGS84")

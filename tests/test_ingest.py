@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from riskmap._dates import DateProblem, guess_dayfirst, parse_date
 from riskmap.cli import main
 from riskmap.errors import InputFileError
 from riskmap.ingest import ColumnMapping, guard_formula, import_file, load_mapping, read_table
+from riskmap.ingest.dates import DateProblem, guess_dayfirst, parse_date
 from riskmap.schema import INCIDENT_TYPES
 from riskmap.store import quarantine_path, read_incidents
 

@@ -4,8 +4,8 @@ import re
 
 import pandas as pd
 
-from riskmap.maps import aggregate_locations, build_map, centre_and_zoom, selection_bounds
-from riskmap.privacy import public_view
+from riskmap.release.privacy import public_view
+from riskmap.views.maps import aggregate_locations, build_map, centre_and_zoom, selection_bounds
 
 
 def _html(view, places, **kw):

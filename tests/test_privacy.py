@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from riskmap.privacy import (
+from riskmap.release.privacy import (
     PRIVATE_COLUMNS,
     PUBLIC_COLUMNS,
     format_count,

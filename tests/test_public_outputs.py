@@ -19,14 +19,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from riskmap.charts import trend_chart, trend_table
-from riskmap.dashboard import ranking_table
-from riskmap.export import export, export_view
+from riskmap.analysis.hotspots import rank_sites
 from riskmap.filters import Filters, apply
-from riskmap.hotspots import rank_sites
-from riskmap.maps import build_map
-from riskmap.privacy import public_view
+from riskmap.release.privacy import public_view
 from riskmap.schema import INCIDENT_TYPES, PERPETRATORS, PUBLIC_SITE_TYPES
+from riskmap.views.charts import trend_chart, trend_table
+from riskmap.views.dashboard import ranking_table
+from riskmap.views.export import export, export_view
+from riskmap.views.maps import build_map
 
 ROOT = Path(__file__).resolve().parent.parent
 K = 3

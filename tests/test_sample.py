@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from riskmap.metrics import headline_counts, load_published
+from riskmap.analysis.metrics import headline_counts, load_published
 from riskmap.sample import PERIOD_END, PERIOD_START, TARGETS, generate, write_sample
 from riskmap.schema import validate
 
@@ -74,7 +74,7 @@ def test_committed_sample_is_what_the_generator_writes(tmp_path):
 
 
 def test_sample_descriptions_geocode_back_to_their_places(sample, places):
-    from riskmap.geocoder import geocode_frame
+    from riskmap.geo.geocoder import geocode_frame
 
     texts = sample.drop(columns=["lat", "lon", "place_id", "place_type", "geo_precision"])
     found = geocode_frame(texts, places=places)

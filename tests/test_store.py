@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from riskmap import store
 from riskmap.errors import StoreError
 from riskmap.schema import conform, empty_frame
 from riskmap.store import (
@@ -23,6 +22,7 @@ from riskmap.store import (
     write_bytes_atomically,
     write_incidents,
 )
+from riskmap.store import geopackage as store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -124,7 +124,7 @@ KILLED_IMPORT = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from riskmap import store
+    from riskmap.store import geopackage as store
     from riskmap.cli import main
 
     marker = Path(sys.argv[1])

@@ -1,12 +1,12 @@
 """Find gazetteer aliases in a normalised description: the index, exact and fuzzy matches.
 
 The :class:`Index` holds every name and alias of a gazetteer, normalised like the descriptions
-(:func:`riskmap._normalize.normalize`). A description's words are matched against it as runs of
+(:func:`riskmap.geo._normalize.normalize`). A description's words are matched against it as runs of
 whole words: exactly, then, among the words no exact alias took, fuzzily (rapidfuzz's
 normalised Indel similarity, with the same numbers and each word a misspelling of its alias
 word). :func:`select` keeps the best non-overlapping matches, and :func:`city_mentions` says
 which of the cities they name are an origin rather than the place of the event.
-:mod:`riskmap._resolve` decides what the matches mean.
+:mod:`riskmap.geo._resolve` decides what the matches mean.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from riskmap._normalize import normalize, word_set
-from riskmap.gazetteer import METRO_AREAS, US_CITIES, aliases, load_places
+from riskmap.geo._normalize import normalize, word_set
+from riskmap.geo.gazetteer import METRO_AREAS, US_CITIES, aliases, load_places
 from riskmap.schema import CITIES, PUBLIC_SITE_TYPES
 
 _MIN_FUZZY_CHARS = 5

@@ -12,20 +12,21 @@ confidence interval (Garwood, *Fiducial limits for the Poisson distribution*, Bi
 equal rates: given ``n`` incidents over both periods, the current count is Binomial(``n``, 1/2)
 when the rate has not changed (Przyborowski & Wilenski, Biometrika 31, 1940).
 
-**Statistical hotspots** (:func:`gi_star`, implemented in :mod:`riskmap.hexgrid` with the hex
+**Statistical hotspots** (:func:`gi_star`, implemented in :mod:`riskmap.analysis.hexgrid` with the
+hex
 counts :func:`hex_counts`). The local Getis-Ord Gi* statistic (Getis & Ord, Geographical
 Analysis 24, 1992) on the H3 grid, with permutation inference and the Benjamini-Hochberg
 false-discovery rate. It runs only on at least 30 incidents located at a site or in a
 neighbourhood; otherwise it says why not.
 
-**Exposure** (:func:`exposure_rates`, implemented in :mod:`riskmap.exposure` with
+**Exposure** (:func:`exposure_rates`, implemented in :mod:`riskmap.analysis.exposure` with
 :func:`read_returns`). Incidents per 1,000 people returned through a city's ports of entry, per
 month, with the same exact interval scaled by the number returned.
 
 Only incidents whose ``geo_precision`` is ``site`` or ``neighborhood`` enter the spatial work;
 city-level and unresolved incidents are left out and counted (``attrs["excluded"]`` of the ranking
 and the hex counts, :attr:`GiStarResult.excluded`). All counts are exact integers: small-cell
-suppression for public output (:func:`riskmap.privacy.suppress`) is the caller's job.
+suppression for public output (:func:`riskmap.release.privacy.suppress`) is the caller's job.
 
 "Now", for historical data, is the data's last day: the period ends on the latest incident date
 unless an end date is given.
@@ -41,10 +42,9 @@ import pandas as pd
 from scipy import stats
 from scipy.spatial import cKDTree
 
-from riskmap._poisson import poisson_interval, poisson_limits
-from riskmap.errors import SettingsError
-from riskmap.exposure import EXPOSURE_COLUMNS, exposure_rates, read_returns
-from riskmap.hexgrid import (
+from riskmap.analysis._poisson import poisson_interval, poisson_limits
+from riskmap.analysis.exposure import EXPOSURE_COLUMNS, exposure_rates, read_returns
+from riskmap.analysis.hexgrid import (
     GI_COLUMNS,
     MIN_CELLS,
     GiStarResult,
@@ -55,6 +55,7 @@ from riskmap.hexgrid import (
     project,
     spatial_incidents,
 )
+from riskmap.errors import SettingsError
 from riskmap.schema import SITE_TYPES
 
 #: Columns of :func:`rank_sites`, in order.
@@ -135,7 +136,7 @@ def rank_sites(
         Incidents in the canonical columns, filtered by anything but date: the period is chosen
         here. (A GeoDataFrame's geometry is ignored.)
     places
-        The gazetteer (:func:`riskmap.gazetteer.load_places`).
+        The gazetteer (:func:`riskmap.geo.gazetteer.load_places`).
     end
         Last day of the period (inclusive). Defaults to the latest incident date in
         ``incidents``: historical data's "now" is its last day.

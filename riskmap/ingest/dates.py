@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
-from riskmap._ingest_maps import key
+from riskmap.ingest.synonyms import key
 
 #: The earliest date accepted: anything before is taken for a typing error.
 EARLIEST = dt.date(2000, 1, 1)

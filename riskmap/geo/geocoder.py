@@ -3,7 +3,7 @@
 A description such as "secuestrado afuera de la Central de Autobuses, Matamoros" is normalised
 (:func:`normalize`: case, accents, punctuation, filler words, abbreviations such as "Nvo.",
 "Pte.", "Int'l", "Cd."), then matched against the names and aliases of the gazetteer
-(:mod:`riskmap.gazetteer`):
+(:mod:`riskmap.geo.gazetteer`):
 
 1. **exact**: an alias occurs in the text as a run of whole words; the longest wins, and a city
    name beats a place alias that only partly overlaps it ("Puente Nuevo Laredo" is a bridge of
@@ -14,7 +14,7 @@ A description such as "secuestrado afuera de la Central de Autobuses, Matamoros"
 3. the **city** hint (a column, or a city named in the text) chooses between places that share an
    alias in different cities ("Puente Viejo" is the B&M bridge in Matamoros and Bridge I in Nuevo
    Laredo). US twins and Colombia, N.L. count as their Mexican neighbour's metropolitan area
-   (:data:`riskmap.gazetteer.METRO_AREAS`); a city named after "from"/"desde" is an origin, not
+   (:data:`riskmap.geo.gazetteer.METRO_AREAS`); a city named after "from"/"desde" is an origin, not
    the place of the incident;
 4. **city_fallback**: when no place is credible but the city is known, the city point.
 
@@ -30,8 +30,9 @@ an alias that needed the city to choose, for a fuzzy match, for "near", and 0.4-
 point.
 
 This module is the public face; the work is done in private modules, one step each:
-:mod:`riskmap._normalize` (the text), :mod:`riskmap._match` (the alias index; exact and fuzzy
-matches; cities named in the text) and :mod:`riskmap._resolve` (what the matches mean).
+:mod:`riskmap.geo._normalize` (the text), :mod:`riskmap.geo._match` (the alias index; exact and
+fuzzy
+matches; cities named in the text) and :mod:`riskmap.geo._resolve` (what the matches mean).
 """
 
 from __future__ import annotations
@@ -42,10 +43,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from riskmap._match import Index, canonical_city, index_for
-from riskmap._normalize import is_missing, normalize
-from riskmap._resolve import COLOCATED_M, EARTH_RADIUS_M, resolve_place
 from riskmap.errors import SchemaError
+from riskmap.geo._match import Index, canonical_city, index_for
+from riskmap.geo._normalize import is_missing, normalize
+from riskmap.geo._resolve import COLOCATED_M, EARTH_RADIUS_M, resolve_place
 from riskmap.schema import GEO_PRECISIONS
 
 #: How a row was geocoded.
@@ -146,7 +147,7 @@ def geocode(
         The row's city, if known: a name of :data:`riskmap.schema.CITIES` or a variant of one
         ("H. Matamoros", "Nvo. Laredo"); anything else is ignored.
     places
-        The gazetteer (:func:`riskmap.gazetteer.load_places`); the shipped one by default.
+        The gazetteer (:func:`riskmap.geo.gazetteer.load_places`); the shipped one by default.
 
     Returns
     -------

@@ -154,7 +154,7 @@ def public_view(
     incidents
         Incidents in the canonical columns (a GeoDataFrame's geometry is ignored).
     places
-        The gazetteer (``riskmap.gazetteer.load_places``): site and city points.
+        The gazetteer (``riskmap.geo.gazetteer.load_places``): site and city points.
     settings
         H3 resolutions; defaults to :class:`~riskmap.settings.Settings`.
 

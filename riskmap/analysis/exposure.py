@@ -4,7 +4,8 @@ A count of incidents says where danger was recorded; divided by the number of pe
 to a city (from a table of returns per port of entry and month, :func:`read_returns`), it says
 how dangerous the city was for each of them. :func:`exposure_rates` gives the rate with the exact
 Poisson interval of the incident count (Garwood, Biometrika 28, 1936), scaled by the number
-returned. Both are also available from :mod:`riskmap.hotspots`, the analyses' common entry point.
+returned. Both are also available from :mod:`riskmap.analysis.hotspots`, the analyses' common entry
+point.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from riskmap._poisson import poisson_limits
+from riskmap.analysis._poisson import poisson_limits
 from riskmap.errors import InputFileError
 
 #: Columns of :func:`exposure_rates`, in order.
@@ -147,7 +148,7 @@ def exposure_rates(
     returns
         People returned per port and month (see :func:`read_returns`).
     places
-        The gazetteer; defaults to :func:`riskmap.gazetteer.load_places`.
+        The gazetteer; defaults to :func:`riskmap.geo.gazetteer.load_places`.
     by_month
         One row per city and month; if false, one row per city over the months of the table.
     level
@@ -165,7 +166,7 @@ def exposure_rates(
         If the returns table is unusable or names an unknown port.
     """
     if places is None:
-        from riskmap.gazetteer import load_places
+        from riskmap.geo.gazetteer import load_places
 
         places = load_places()
     table = read_returns(returns)

@@ -2,9 +2,9 @@
 
 Garwood, *Fiducial limits for the Poisson distribution*, Biometrika 28, 1936: the limits of a
 count ``k`` are chi-square quantiles, ``chi2(a/2; 2k) / 2`` and ``chi2(1 - a/2; 2k + 2) / 2``.
-Shared by the site ranking (:mod:`riskmap.hotspots`) and the exposure rates
-(:mod:`riskmap.exposure`); :func:`poisson_interval` is public as
-:func:`riskmap.hotspots.poisson_interval`.
+Shared by the site ranking (:mod:`riskmap.analysis.hotspots`) and the exposure rates
+(:mod:`riskmap.analysis.exposure`); :func:`poisson_interval` is public as
+:func:`riskmap.analysis.hotspots.poisson_interval`.
 """
 
 from __future__ import annotations

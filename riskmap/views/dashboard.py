@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from riskmap import filters as _filters
-from riskmap.metrics import HEADLINES, headline_counts, published_for
+from riskmap.analysis.metrics import HEADLINES, headline_counts, published_for
 
 PRESETS: tuple[str, ...] = ("all", "last30", "last90", "custom")
 
@@ -29,7 +29,7 @@ class Selection:
     filters: _filters.Filters
     #: The selected incidents (public columns in the public view).
     incidents: pd.DataFrame
-    #: Headline counts (see :data:`riskmap.metrics.HEADLINES`).
+    #: Headline counts (see :data:`riskmap.analysis.metrics.HEADLINES`).
     counts: dict[str, int]
     #: Published figures for the same keys, when the selection covers their whole period.
     published: dict[str, int]
@@ -74,7 +74,8 @@ def select(
     filters
         The selection.
     published
-        The published figures (:func:`riskmap.metrics.load_published`). They are shown beside
+        The published figures (:func:`riskmap.analysis.metrics.load_published`). They are shown
+        beside
         the counts only when no filter other than the dates is set and the dates cover their
         whole period: a figure for all incidents is no benchmark for a subset.
     """
@@ -96,7 +97,7 @@ def select(
 
 
 def ranking_table(ranking: pd.DataFrame, *, lang: str, min_cell: int = 0) -> pd.DataFrame:
-    """Format a site ranking (:func:`riskmap.hotspots.rank_sites`) for display.
+    """Format a site ranking (:func:`riskmap.analysis.hotspots.rank_sites`) for display.
 
     Sites with no incident in either period are left out. With small-cell suppression on, a count
     below ``min_cell`` is shown as ``"<min_cell"``, and the change and the interval, which would
@@ -107,8 +108,8 @@ def ranking_table(ranking: pd.DataFrame, *, lang: str, min_cell: int = 0) -> pd.
     pandas.DataFrame
         Text columns headed in ``lang``.
     """
-    from riskmap.i18n import label, t
-    from riskmap.privacy import format_count
+    from riskmap.release.privacy import format_count
+    from riskmap.views.i18n import label, t
 
     active = ranking[(ranking["incidents"] > 0) | (ranking["previous_incidents"] > 0)]
     names = dict(zip(ranking["place_id"], ranking["name"], strict=True))

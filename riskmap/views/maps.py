@@ -1,7 +1,8 @@
 """The folium map: heatmap, incidents by precision, reference places, legend.
 
 Everything drawn comes from the frame it is given; in public mode that is the output of
-:func:`riskmap.privacy.public_view`, so no raw victim coordinate can reach the page. Incidents
+:func:`riskmap.release.privacy.public_view`, so no raw victim coordinate can reach the page.
+Incidents
 are aggregated by drawn location before anything reaches folium: the page grows with the number
 of distinct places, not with the number of incidents (folium writes every marker into the page,
 which is what makes naive maps unusable past ~10k points).
@@ -27,9 +28,9 @@ import pandas as pd
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from riskmap.i18n import label, t
-from riskmap.privacy import format_count
+from riskmap.release.privacy import format_count
 from riskmap.schema import MULTI_SEP, split_types
+from riskmap.views.i18n import label, t
 
 #: Reference layers: place type -> (colour, one-letter symbol).
 REFERENCE_STYLE: dict[str, tuple[str, str]] = {

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from riskmap._dates import DateProblem, parse_date
-from riskmap._ingest_maps import (
+from riskmap.ingest.dates import DateProblem, parse_date
+from riskmap.ingest.synonyms import (
     CITY_SYNONYMS,
     COORDINATES,
     EMPTY_VALUES,

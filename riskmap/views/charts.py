@@ -11,8 +11,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from riskmap.i18n import label, t
 from riskmap.schema import type_flags
+from riskmap.views.i18n import label, t
 
 #: Chart dimension -> column of the incident table.
 DIMENSIONS: dict[str, str] = {

@@ -6,9 +6,10 @@ nowhere because the store already holds it (a duplicate). ``read == imported + q
 duplicates`` always holds.
 
 Headers and values are matched to the incident model through Spanish and English synonyms
-(:mod:`riskmap._ingest_maps`) or a mapping file; dates through :mod:`riskmap._dates`; each row
-is checked by :mod:`riskmap._ingest_rows`. Rows without coordinates are placed by
-:func:`riskmap.geocoder.geocode_frame`; those it cannot place are stored with
+(:mod:`riskmap.ingest.synonyms`) or a mapping file; dates through :mod:`riskmap.ingest.dates`; each
+row
+is checked by :mod:`riskmap.ingest.rows`. Rows without coordinates are placed by
+:func:`riskmap.geo.geocoder.geocode_frame`; those it cannot place are stored with
 ``geo_precision = "unresolved"``. A row with an ``incident_id`` the store already has is a
 duplicate when its content is the same and a conflict (quarantined, never overwritten) when it is
 not; a row without an id gets one derived from its content, so re-importing a file adds nothing.
@@ -28,11 +29,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from riskmap._dates import guess_dayfirst, is_ambiguous
-from riskmap._ingest_maps import COORDINATES, HEADER_SYNONYMS, SPANISH_HEADERS, key
-from riskmap._ingest_read import RawTable, read_raw
-from riskmap._ingest_rows import CONTENT_COLUMNS, RowRules, clean_row, content_id, signature
 from riskmap.errors import InputFileError
+from riskmap.ingest.dates import guess_dayfirst, is_ambiguous
+from riskmap.ingest.read import RawTable, read_raw
+from riskmap.ingest.rows import CONTENT_COLUMNS, RowRules, clean_row, content_id, signature
+from riskmap.ingest.synonyms import COORDINATES, HEADER_SYNONYMS, SPANISH_HEADERS, key
 from riskmap.schema import COLUMNS, VOCABULARIES, conform, empty_frame
 from riskmap.store import (
     merge_incidents,
@@ -252,7 +253,7 @@ def import_file(
         Read ``03/04/2020`` as 3 April (``True``) or March 4 (``False``); ``None`` decides from
         the dates themselves, then from the language of the headers (Spanish: day-first).
     places
-        The gazetteer for geocoding; defaults to :func:`riskmap.gazetteer.load_places`.
+        The gazetteer for geocoding; defaults to :func:`riskmap.geo.gazetteer.load_places`.
     today
         Latest date accepted (default: today).
     progress
@@ -413,10 +414,10 @@ def _geocode(rows: list[dict[str, object]], *, places: pd.DataFrame | None) -> p
     if not rows:
         return empty_frame()
     frame = pd.DataFrame(rows)
-    from riskmap.geocoder import geocode_frame
+    from riskmap.geo.geocoder import geocode_frame
 
     if places is None:
-        from riskmap.gazetteer import load_places
+        from riskmap.geo.gazetteer import load_places
 
         places = load_places()
     coded = geocode_frame(

@@ -25,7 +25,8 @@ Benjamini-Hochberg false-discovery-rate procedure over all cells (Benjamini & Ho
 in a neighbourhood, and on study areas of fewer than :data:`MIN_CELLS` cells.
 
 Hex counts are aggregates and may be shown publicly only after small-cell suppression
-(:func:`riskmap.privacy.suppress`), which the callers apply; counts here stay exact integers.
+(:func:`riskmap.release.privacy.suppress`), which the callers apply; counts here stay exact
+integers.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry import MultiPoint, Polygon
 
 from riskmap.errors import SettingsError
-from riskmap.privacy import cell_centres
+from riskmap.release.privacy import cell_centres
 from riskmap.schema import INCIDENT_TYPES, METRIC_CRS, WGS84, has_type
 
 #: Precisions precise enough to place an incident on a map grid or within a site's radius.
@@ -291,7 +292,8 @@ class GiStarResult:
     #: Incidents analysed: located at a site or in a neighbourhood (and, when the statistic
     #: ran, not in an isolated cell).
     incidents: int
-    #: Incidents left out of the statistics, by reason (see :data:`riskmap.hexgrid.EXCLUSIONS`).
+    #: Incidents left out of the statistics, by reason (see
+    #: :data:`riskmap.analysis.hexgrid.EXCLUSIONS`).
     excluded: dict[str, int]
     #: One row per cell of the study area, columns :data:`GI_COLUMNS` (empty when not run).
     cells: pd.DataFrame
@@ -348,7 +350,7 @@ def gi_star(
     """Find hex cells whose neighbourhood holds significantly many (or few) incidents.
 
     The variable is the incident count per H3 cell over the study area of
-    :func:`riskmap.hexgrid.study_area`; weights are binary, a cell and its six neighbours
+    :func:`riskmap.analysis.hexgrid.study_area`; weights are binary, a cell and its six neighbours
     (Gi*, the cell itself included). Inference is by conditional permutation (esda): the cell's
     own count is held and the others are shuffled, so a single busy cell amid empty ones is not a
     cluster; the site ranking is the tool for single places. The p-value is two-sided,

@@ -1,8 +1,9 @@
 """Decide what the matches in a description mean: one place, a city, or nothing.
 
-The rules of :mod:`riskmap.geocoder`, applied to the matches :mod:`riskmap._match` finds: the
+The rules of :mod:`riskmap.geo.geocoder`, applied to the matches :mod:`riskmap.geo._match` finds:
+the
 city hint (a column, or a city named in the text; US twins count as their Mexican neighbour's
-metropolitan area, :data:`riskmap.gazetteer.METRO_AREAS`) chooses between places that share an
+metropolitan area, :data:`riskmap.geo.gazetteer.METRO_AREAS`) chooses between places that share an
 alias; "near"/"cerca de" a place is ``neighborhood`` precision (ACLED's precision 2); with no
 credible place, the city point, unless the text speaks of a road, a stretch between two towns or
 a town outside the gazetteer. Two cities with nothing to choose between them, like an alias
@@ -15,7 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from riskmap._match import (
+from riskmap.geo._match import (
     FROM_WORDS,
     STREET_WORDS,
     CityMention,
@@ -27,8 +28,8 @@ from riskmap._match import (
     fuzzy_matches,
     select,
 )
-from riskmap._normalize import word_set
-from riskmap.gazetteer import METRO_AREAS, US_CITIES
+from riskmap.geo._normalize import word_set
+from riskmap.geo.gazetteer import METRO_AREAS, US_CITIES
 
 #: Two matched sites closer than this are one location (the camp at the foot of the bridge).
 COLOCATED_M = 300.0
@@ -88,9 +89,9 @@ def resolve_place(
     Parameters
     ----------
     index
-        The gazetteer's index (:func:`riskmap._match.index_for`).
+        The gazetteer's index (:func:`riskmap.geo._match.index_for`).
     text
-        The description, normalised (:func:`riskmap._normalize.normalize`).
+        The description, normalised (:func:`riskmap.geo._normalize.normalize`).
     city
         The canonical city of the row's city column, or None.
     fuzzy_threshold

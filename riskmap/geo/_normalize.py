@@ -3,7 +3,7 @@
 Case, accents (``unidecode``) and punctuation are folded; abbreviations researchers write
 ("Nvo.", "Pte.", "Int'l", "Cd.") and English words with a Spanish twin ("bridge") become one
 canonical word; articles and prepositions of both languages are dropped; bridge numbers are
-written as digits. Matching (:mod:`riskmap._match`) then compares runs of whole words.
+written as digits. Matching (:mod:`riskmap.geo._match`) then compares runs of whole words.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Export incidents as CSV, GeoJSON or GeoPackage, with a manifest; the app's downloads too.
 
 :func:`export` is the one path every download takes: it selects the incidents with
-:func:`riskmap.filters.apply`, turns them into the public view (:func:`riskmap.privacy.public_view`:
+:func:`riskmap.filters.apply`, turns them into the public view
+(:func:`riskmap.release.privacy.public_view`:
 no free text, masked points, pseudonymous ids) unless a restricted export is asked for, writes
 the format, and describes the result in a manifest (filters, row count, time, synthetic flag,
 data dictionary).
@@ -38,7 +39,7 @@ from riskmap import __version__
 from riskmap.errors import SchemaError
 from riskmap.filters import Filters, apply, describe
 from riskmap.ingest import guard_formula
-from riskmap.privacy import restricted_view
+from riskmap.release.privacy import restricted_view
 from riskmap.schema import MULTI_SEP, WGS84
 from riskmap.settings import DATA_DIR, Settings
 from riskmap.store import replace_atomically
@@ -197,7 +198,7 @@ def export_view(
     ----------
     view
         The selected rows of :func:`public_table` (``public=True``) or of
-        :func:`riskmap.privacy.restricted_view`.
+        :func:`riskmap.release.privacy.restricted_view`.
     filters
         The selection, recorded in the manifest.
     fmt, public, hxl, generated_at
@@ -215,7 +216,10 @@ def export_view(
         msg = "HXL hashtags can be added to CSV exports only; use --format csv with --hxl"
         raise SchemaError(msg)
     if public and "public_location" not in view.columns:
-        msg = "a public export needs the public view (riskmap.privacy.public_view), not raw rows"
+        msg = (
+            "a public export needs the public view"
+            "(riskmap.release.privacy.public_view), not raw rows"
+        )
         raise SchemaError(msg)
     table = view.drop(columns=[c for c in PRIVATE_COLUMNS if c in view.columns]) if public else view
     synthetic = bool(table["synthetic"].fillna(False).astype(bool).any())
@@ -237,7 +241,7 @@ def public_table(
     incidents: pd.DataFrame, *, places: pd.DataFrame, settings: Settings | None = None
 ) -> pd.DataFrame:
     """Return the public view of ``incidents``, without any restricted column."""
-    from riskmap.privacy import public_view
+    from riskmap.release.privacy import public_view
 
     view = public_view(incidents, places=places, settings=settings)
     return view.drop(columns=[c for c in PRIVATE_COLUMNS if c in view.columns])
