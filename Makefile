@@ -10,16 +10,19 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP) $(STORE)
 
-# Reinstall only when pyproject.toml changed since the last install.
+# Reinstall only when pyproject.toml changed since the last install. pycanon (an independent
+# k-anonymity checker, for the tests) pins old numpy and pandas exactly; its checks need only
+# what is installed already, so it is installed without its pins.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet --no-deps 'pycanon>=1.3.6'
 	touch $(STAMP)
 
 # The sample store is built from the committed sample CSV when it is absent.
 $(STORE): | $(STAMP)
-	$(BIN)/riskmap import data/sample_incidents.csv --store $(STORE)
+	$(BIN)/riskmap import riskmap/data/sample_incidents.csv --store $(STORE)
 
 run: setup
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
@@ -36,7 +39,7 @@ bench: setup
 	$(BIN)/python benchmarks/run.py
 
 sample: $(STAMP)
-	$(BIN)/riskmap sample -o data/sample_incidents.csv
+	$(BIN)/riskmap sample -o riskmap/data/sample_incidents.csv
 
 clean:
 	rm -rf $(VENV) $(STORE) .pytest_cache .mypy_cache .ruff_cache

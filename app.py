@@ -20,30 +20,32 @@ from riskmap.errors import RiskmapError
 from riskmap.filters import Filters
 from riskmap.geo.gazetteer import GAZETTEER_FILE, load_places
 from riskmap.release import access, privacy
-from riskmap.schema import (
-    INCIDENT_TYPES,
-    PERPETRATORS,
-    PLACE_TYPES,
-    PUBLIC_SITE_TYPES,
-    SITE_TYPES,
-)
+from riskmap.release.audience import Audience
+from riskmap.release.public import Release, build_release
+from riskmap.schema import INCIDENT_TYPES, PERPETRATORS, PLACE_TYPES
 from riskmap.settings import Settings
 from riskmap.store.cache import read_incidents_cached
 from riskmap.views import about, charts, dashboard, export, i18n, maps
 from riskmap.views.i18n import label, t
 
 st.set_page_config(page_title="riskmap", page_icon="🗺️", layout="wide")
+# Streamlit's own table toolbar would offer a second download path, without the formula guard
+# or the manifest: the app's download buttons are the only one.
+st.set_option("client.disableDataExport", True)
 
 
 # cache_resource, not cache_data: the frames are shared read-only, never copied per rerun (a
 # million rows would be pickled on every filter change). The key includes the file's mtime.
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _load(store: str, versions: tuple[float, ...], places_file: str | None, _settings: Settings):
-    """Read the store once per file version; build both views once too."""
+def _load(
+    store: str, versions: tuple[float, ...], places_file: str | None, _settings: Settings
+) -> tuple[pd.DataFrame, pd.DataFrame, Release]:
+    """Read the store once per file version; build the public release and the staff view once."""
     places = load_places(places_file)
     raw = read_incidents_cached(store)
-    public = privacy.public_view(raw, places=places, settings=_settings)
-    return places, privacy.restricted_view(raw, places=places), public
+    key = privacy.pseudonym_key(_settings, store=store)
+    release = build_release(raw, places=places, settings=_settings, key=key)
+    return places, privacy.restricted_view(raw, places=places), release
 
 
 def _secrets() -> dict:
@@ -132,7 +134,7 @@ if access.auth_configured(secrets):
                 st.warning(t("not_allowed", lang, email=email))
 
 try:
-    places, raw, public = _load(
+    places, staff_rows, release = _load(
         str(settings.store),
         # A corrected gazetteer (shipped or the user's) changes the public points too.
         (_mtime(settings.store), _mtime(GAZETTEER_FILE), _mtime(settings.places or "")),
@@ -145,7 +147,13 @@ except RiskmapError as e:
 
 st.title(t("title", lang))
 st.caption(t("subtitle", lang))
-if bool(public["synthetic"].fillna(False).any()):
+# The app only chooses the audience; what it may see is the release's business.
+audience = (
+    Audience("restricted", staff_rows, places, settings, release)
+    if restricted
+    else Audience.from_release(release, places=places, settings=settings)
+)
+if audience.synthetic:
     st.warning(t("synthetic_banner", lang), icon="⚠️")
 
 # Elements shown only sometimes go into containers that always exist: the map's position in the
@@ -153,11 +161,14 @@ if bool(public["synthetic"].fillna(False).any()):
 with st.container():
     if restricted:
         st.error(t("restricted_note", lang), icon="🔒")
-data = raw if restricted else public
+data = audience.table
 bounds = dashboard.date_bounds(data)
 cities = sorted({str(c) for c in data["city"].dropna()})
-# A shared link may name a city the data do not hold: drop it rather than filter on it.
+# Kinds of place the audience's rows show (in public, never a shelter or the camp).
+place_types = [p for p in PLACE_TYPES if p in set(data["place_type"].dropna().astype(str))]
+# A shared link may name a value the data do not hold: drop it rather than filter on it.
 state.cities = [c for c in state.cities if c in cities]
+state.place_types = [p for p in state.place_types if p in place_types]
 
 # --- filters ----------------------------------------------------------------------------------
 with st.sidebar:
@@ -196,7 +207,7 @@ with st.sidebar:
         ("types", "incident_types", INCIDENT_TYPES),
         ("cities", "city", cities),
         ("perpetrators", "perpetrator", PERPETRATORS),
-        ("place_types", "place_type", PLACE_TYPES),
+        ("place_types", "place_type", place_types),
     ):
         translated = name in _TRANSLATED  # city names are not translated
         picks[name] = st.multiselect(
@@ -226,8 +237,8 @@ current = {k: st.query_params.get_all(k) for k in st.query_params}
 if {k: v if isinstance(v, list) else [v] for k, v in wanted.items()} != current:
     st.query_params.from_dict(wanted)
 
-selection = dashboard.select(data, filters, published=_published())
-k = 0 if restricted else settings.min_cell
+selection = dashboard.select(audience, filters, published=_published())
+k = audience.k
 
 # --- headline counts --------------------------------------------------------------------------
 shown = [h for h in HEADLINES if h not in {"people_kidnapped", "people_in_attempts"}]
@@ -236,7 +247,7 @@ for col, key in zip(columns, shown, strict=True):
     value = selection.counts[key]
     col.metric(
         t(f"m_{key}", lang),
-        privacy.format_count(value, k=k),
+        audience.format_count(value),
         help=t("published", lang, value=selection.published[key])
         if key in selection.published
         else None,
@@ -253,20 +264,26 @@ tab_map, tab_trends, tab_hot, tab_data, tab_about = st.tabs(
     [t(x, lang) for x in ("tab_map", "tab_trends", "tab_hotspots", "tab_data", "tab_about")]
 )
 
+with st.container():
+    if audience.public:
+        st.caption(
+            t("release_note", lang, k=release.k)
+            + (
+                " " + t("release_suppressed", lang, n=release.suppressed)
+                if release.suppressed
+                else ""
+            )
+        )
+
 with tab_map:
     with st.container():
         if selection.incidents.empty:
             st.info(t("no_incidents", lang))
         if selection.unresolved:
-            n = privacy.format_count(selection.unresolved, k=k)
+            n = audience.format_count(selection.unresolved)
             st.caption(t("unresolved_note", lang, n=n))
     shown = maps.dashboard_map(
-        selection.incidents,
-        places=places,
-        lang=lang,
-        min_cell=k,
-        marker_limit=settings.marker_limit,
-        asset_base=settings.asset_base,
+        selection.incidents, audience=audience, lang=lang, asset_base=settings.asset_base
     )
     st_folium(
         shown.base,
@@ -311,29 +328,17 @@ with tab_hot:
         step=100,
         key="radius",
     )
-    # Rank the selection on all dates (the previous period matters), from the view shown: in
-    # the public view that is the public points and dates, so the ranking can reveal no true
-    # day or point, and only public sites are ranked (shelters and the camp are not singled
-    # out). It equals `riskmap hotspots --public` (or, restricted, `riskmap hotspots`).
-    rows = dashboard.select(data, filters.with_(start=None, end=None)).incidents
-    latest = dashboard.date_bounds(rows) or bounds
-    end_day = filters.end or (latest[1] if latest else dt.date.today())
-    days = (end_day - filters.start).days + 1 if filters.start else 90
-    ranking = hotspots.rank_sites(
-        rows,
-        places=places,
-        end=end_day,
-        period_days=days,
-        radius_m=float(radius),
-        site_types=SITE_TYPES if restricted else PUBLIC_SITE_TYPES,
-    )
+    # The audience's rows on all dates (the previous period matters): in public the release,
+    # public sites only. It equals `riskmap hotspots --public` (restricted: `riskmap hotspots`).
+    ranking = hotspots.rank_selection(audience, filters, radius_m=float(radius))
+    days, end_day = ranking.attrs["period_days"], ranking.attrs["end"]
     st.caption(t("hotspots_help", lang, radius=int(radius), days=days, end=end_day))
     first_day = dashboard.date_bounds(data)
     if first_day and first_day[0] > ranking.attrs["previous_start"]:
         # The data begin inside the previous period: a rise there may be missing records.
         st.caption(t("hotspots_no_previous", lang, first=first_day[0]))
     st.dataframe(
-        dashboard.ranking_table(ranking, lang=lang, min_cell=k),
+        dashboard.ranking_table(ranking, lang=lang, audience=audience),
         hide_index=True,
         width="stretch",
     )
@@ -355,13 +360,10 @@ with tab_hot:
 
 with tab_data:
     st.subheader(t("data_table", lang))
-    # A public table of 1 or 2 rows would show the very count the headline hides as "<3".
-    withheld = 0 < len(selection.incidents) < k
-    rows = selection.incidents.iloc[:0] if withheld else selection.incidents
+    # The audience's columns only, on a fresh index: no store row number reaches the browser.
+    rows = audience.rows(selection.incidents)
     with st.container():
-        st.caption(t("rows", lang, n=privacy.format_count(len(selection.incidents), k=k)))
-        if withheld:
-            st.info(t("withheld", lang, k=k))
+        st.caption(t("rows", lang, n=audience.format_count(len(rows))))
         if len(rows) > settings.table_rows:
             st.caption(t("table_limited", lang, n=settings.table_rows))
     st.dataframe(
@@ -372,7 +374,7 @@ with tab_data:
         column_config={"date": st.column_config.DateColumn(format="YYYY-MM-DD")},
     )
     files = {
-        fmt: export.export_view(rows, filters=filters, fmt=fmt, public=not restricted)
+        fmt: export.export_view(rows, audience=audience, filters=filters, fmt=fmt)
         for fmt in ("csv", "geojson")
     }
     # Small selections: bytes now. Large ones: written only when the button is clicked.
@@ -385,7 +387,6 @@ with tab_data:
             file_name=files[fmt].filename,
             mime=mime,
             key=f"download_{fmt}",
-            disabled=withheld,
         )
     c3.download_button(
         t("download_manifest", lang),
@@ -393,10 +394,10 @@ with tab_data:
         file_name=files["csv"].manifest_filename,
         mime="application/json",
         key="download_manifest",
-        disabled=withheld,
     )
     with st.expander(t("data_dictionary", lang)):
         st.markdown(about.data_dictionary(lang))
 
 with tab_about:
     st.markdown(about.about(lang))
+    st.markdown(about.release_report(release.report, lang))

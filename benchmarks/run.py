@@ -5,25 +5,34 @@ and the machine go to stderr). Each N is measured in fresh subprocesses, so that
 (``ru_maxrss`` of the process, the resident set's high-water mark) belongs to that N alone:
 
 ``riskmap``
-    ``load_s``: ``store.read_incidents`` + ``privacy.public_view`` (what the app caches per store
-    version), median of ``--load-runs``; ``load_cached_s``: the same through the GeoParquet cache
-    (``riskmap.store.cache``); ``app_load_s``: everything the app's ``_load`` does (adds the
-    restricted
-    view). ``filter_ms``: ``dashboard.select`` (filters + headline counts). ``map_ms``: what a
-    filter change costs: ``dashboard.select`` + ``maps.build_map`` (aggregation, layers, base
-    map) + rendering the whole standalone page, whose size is ``map_bytes``. ``app_ms``: the
-    same change as the app makes it: select + ``maps.base_map`` + ``maps.incident_layers`` +
-    ``st_folium``'s own Python work (its component call captured), sending ``app_bytes_max``
-    at most. Medians over ``--runs`` runs of each filter scenario (:data:`SCENARIOS`) after one
-    warm-up run, as a long-running app server is warm; ``*_max`` fields are the worst
-    scenario's. ``peak_rss_mb`` covers the loads and the runs; ``cache_data_hit_ms`` is what
-    unpickling ``_load``'s result would cost per rerun under ``st.cache_data``; ``geocode_s``
-    geocodes every row's description (once per distinct text and city).
+    ``load_s``: ``store.read_incidents`` + ``public.build_release`` (the k-anonymous public
+    release, what the app caches per store version), median of ``--load-runs``;
+    ``load_cached_s``: the same through the GeoParquet cache (``riskmap.store.cache``);
+    ``app_load_s``: everything the app's ``_load`` does (adds the restricted view).
+    ``filter_ms``: ``dashboard.select`` on the public audience (filters on shown values +
+    headline counts). ``map_ms``: what a filter change costs: ``dashboard.select`` +
+    ``maps.build_map`` (aggregation, layers, base map) + rendering the whole standalone page,
+    whose size is ``map_bytes``. ``app_ms``: the same change as the app makes it: select +
+    ``maps.dashboard_map`` (base map and incident layers) + ``st_folium``'s own Python work (its
+    component call captured), sending ``app_bytes_max`` at most. Medians over ``--runs`` runs of
+    each filter scenario (:data:`SCENARIOS`) after one warm-up run, as a long-running app server
+    is warm; ``*_max`` fields are the worst scenario's. ``peak_rss_mb`` covers the loads and the
+    runs; ``cache_data_hit_ms`` is what unpickling ``_load``'s result would cost per rerun under
+    ``st.cache_data``; ``geocode_s`` geocodes every row's description (once per distinct text
+    and city).
+``release``
+    ``public.build_release`` alone on the store's incidents (read once, not timed), local
+    recoding as the app builds it: ``build_s`` (median of ``--load-runs``), ``peak_rss_mb``,
+    and what the release keeps: ``detail`` (the report's detail share, 1 = every attribute at
+    its most detailed level), ``suppressed_share`` (incidents of the store not in the release)
+    and ``place`` (the share of incidents shown at each level of the place hierarchy).
+    ``benchmarks/release_utility.py`` compares local with global recoding.
 ``naive``
     A map as typical demos draw it: one ``folium.Marker`` with a popup per incident plus a
     ``HeatMap`` of every point, rendered with ``get_root().render()``; the filter is plain pandas
-    (a regular expression per type, no headline counts); the load is ``geopandas.read_file`` +
-    ``privacy.public_view``. Each scenario's build is stopped after ``--baseline-timeout``
+    on the release's shown values (a regular expression per type and its group, shown periods
+    overlapping the dates; no headline counts); the load is ``geopandas.read_file`` +
+    ``public.build_release``. Each scenario's build is stopped after ``--baseline-timeout``
     seconds and then left out (``timed_out``), so ``speedup`` and ``smaller`` (naive / riskmap
     medians) compare the scenarios the baseline finished, measured in the same run.
 ``app`` (with ``--app``)
@@ -112,6 +121,8 @@ def measure_riskmap(store: Path, *, runs: int, load_runs: int) -> dict[str, obje
     from riskmap.filters import Filters
     from riskmap.geo.gazetteer import load_places
     from riskmap.release import privacy
+    from riskmap.release.audience import Audience
+    from riskmap.release.public import build_release
     from riskmap.settings import Settings
     from riskmap.store import cache, read_incidents
     from riskmap.views import dashboard, maps
@@ -119,23 +130,26 @@ def measure_riskmap(store: Path, *, runs: int, load_runs: int) -> dict[str, obje
     settings = Settings()
     places = load_places()
     published = load_published()
+    key = privacy.pseudonym_key(settings, store=store)  # as the app finds it: beside the store
     rss_imports = _peak_rss_mb()
 
-    def load() -> Any:
-        return privacy.public_view(read_incidents(store), places=places, settings=settings)
+    def load(read: Callable[[Path], Any]) -> Any:
+        return build_release(read(store), places=places, settings=settings, key=key)
 
     load_times = []
-    for _ in range(load_runs):  # one store in memory at a time
-        public = None
-        elapsed, public = _timed(load)
+    release: Any = None
+    for _ in range(max(load_runs, 1)):  # one store in memory at a time
+        release = None
+        elapsed, release = _timed(lambda: load(read_incidents))
         load_times.append(elapsed)
     rss_loaded = _current_rss_mb()
+    audience = Audience.from_release(release, places=places, settings=settings)
 
     captured: dict[str, object] = {}
     streamlit_folium._component_func = lambda **kw: captured.update(kw)  # no browser here
 
     def select(f: Filters) -> Any:
-        return dashboard.select(public, f, published=published)
+        return dashboard.select(audience, f, published=published)
 
     def page(f: Filters) -> int:
         selection = select(f)
@@ -145,19 +159,14 @@ def measure_riskmap(store: Path, *, runs: int, load_runs: int) -> dict[str, obje
             lang="en",
             asset_base=settings.asset_base,
             marker_limit=settings.marker_limit,
-            min_cell=settings.min_cell,
+            min_cell=audience.k,
         )
         return len(m.get_root().render().encode("utf-8"))
 
     def app(f: Filters) -> int:
         selection = select(f)
         shown = maps.dashboard_map(
-            selection.incidents,
-            places=places,
-            lang="en",
-            min_cell=settings.min_cell,
-            marker_limit=settings.marker_limit,
-            asset_base=settings.asset_base,
+            selection.incidents, audience=audience, lang="en", asset_base=settings.asset_base
         )
         captured.clear()
         streamlit_folium.st_folium(
@@ -199,16 +208,9 @@ def measure_riskmap(store: Path, *, runs: int, load_runs: int) -> dict[str, obje
 
     peak = _peak_rss_mb()  # load, filters and maps; the extras below hold more copies
     cache.read_incidents_cached(store)  # writes the cache if absent: not timed
-    cached = [
-        _timed(
-            lambda: privacy.public_view(
-                cache.read_incidents_cached(store), places=places, settings=settings
-            )
-        )[0]
-        for _ in range(load_runs)
-    ]
+    cached = [_timed(lambda: load(cache.read_incidents_cached))[0] for _ in range(load_runs)]
     restricted_s, unpickle_s, geocode_s = _app_extras(
-        cache.read_incidents_cached(store), public, places
+        cache.read_incidents_cached(store), release, places
     )
 
     def overall(what: str) -> float:
@@ -248,7 +250,38 @@ def measure_riskmap(store: Path, *, runs: int, load_runs: int) -> dict[str, obje
     }
 
 
-def _app_extras(raw: Any, public: Any, places: Any) -> tuple[float, float, float]:
+def measure_release(store: Path, *, load_runs: int) -> dict[str, object]:
+    """Time ``build_release`` on one store and say what it keeps (run in its own process)."""
+    from riskmap.geo.gazetteer import load_places
+    from riskmap.release.public import build_release
+    from riskmap.settings import Settings
+    from riskmap.store import read_incidents
+
+    settings = Settings()
+    places = load_places()
+    incidents = read_incidents(store)
+    times = []
+    report: dict[str, Any] = {}
+    for _ in range(max(load_runs, 1)):
+        elapsed, release = _timed(
+            lambda: build_release(incidents, places=places, settings=settings, key=b"bench")
+        )
+        times.append(elapsed)
+        report = release.report
+        release = None
+    n = max(int(report["incidents"]), 1)
+    return {
+        "build_s": round(statistics.median(times), 2),
+        "k": report["k"],
+        "recoding": report["recoding"],
+        "detail": report["detail"],
+        "suppressed_share": round(int(report["suppressed"]) / n, 4),
+        "place": {level: round(c / n, 3) for level, c in report["levels"]["location"].items()},
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def _app_extras(raw: Any, release: Any, places: Any) -> tuple[float, float, float]:
     """Time the rest of the app's load, a ``st.cache_data`` hit, and geocoding every row."""
     import pickle
 
@@ -257,24 +290,32 @@ def _app_extras(raw: Any, public: Any, places: Any) -> tuple[float, float, float
 
     restricted_s, restricted = _timed(lambda: privacy.restricted_view(raw, places=places))
     # st.cache_data pickles what _load returns and unpickles it on every rerun.
-    pickled = pickle.dumps((places, restricted, public), protocol=pickle.HIGHEST_PROTOCOL)
+    pickled = pickle.dumps((places, restricted, release), protocol=pickle.HIGHEST_PROTOCOL)
     unpickle_s = statistics.median(_timed(lambda: pickle.loads(pickled))[0] for _ in range(3))
     geocode_s, _ = _timed(lambda: geocode_frame(raw[["location_text", "city"]], places=places))
     return restricted_s, unpickle_s, geocode_s
 
 
 def naive_select(frame: Any, spec: dict[str, Any]) -> Any:
-    """Filter the way a typical demo does: pandas masks, a regular expression per type."""
+    """Filter the way a typical demo does: pandas masks, a regular expression per type.
+
+    On release rows the masks test shown values, as the public filters do: a shown period
+    overlaps the dates (``date`` to ``date_end``), and a type matches itself or its group.
+    """
     import pandas as pd
 
+    from riskmap.release.public import TYPE_GROUPS
+
     df = frame
+    last = df["date_end"] if "date_end" in df.columns else df["date"]
     mask = pd.Series(True, index=df.index)
     if spec.get("start"):
-        mask &= df["date"] >= pd.Timestamp(spec["start"])
+        mask &= last >= pd.Timestamp(spec["start"])
     if spec.get("end"):
         mask &= df["date"] < pd.Timestamp(spec["end"]) + pd.Timedelta(days=1)
     if spec.get("types"):
-        pattern = r"(?:^|\|)(?:" + "|".join(spec["types"]) + r")(?:\||$)"
+        names = [*spec["types"], *{TYPE_GROUPS[t] for t in spec["types"]}]
+        pattern = r"(?:^|\|)(?:" + "|".join(names) + r")(?:\||$)"
         mask &= df["incident_types"].fillna("").str.contains(pattern, regex=True)
     if spec.get("cities"):
         mask &= df["city"].isin(spec["cities"]).fillna(False)
@@ -285,12 +326,14 @@ def naive_page(selection: Any) -> int:
     """Draw one marker with a popup per incident and a heat map of every point."""
     import folium
     import folium.plugins
+    import pandas as pd
 
     df = selection
     points = df[df["lat"].notna() & df["lon"].notna()]
     m = folium.Map(location=(26.69, -98.5), zoom_start=7)
     for row in points.itertuples(index=False):
-        text = f"<b>{row.incident_types}</b><br>{row.date:%Y-%m-%d}<br>{row.city}"
+        when = "" if pd.isna(row.date) else f"{row.date:%Y-%m-%d}"  # a release may withhold it
+        text = f"<b>{row.incident_types}</b><br>{when}<br>{row.city}"
         folium.Marker((row.lat, row.lon), popup=folium.Popup(text, max_width=300)).add_to(m)
     folium.plugins.HeatMap(points[["lat", "lon"]].to_numpy().tolist()).add_to(m)
     return len(m.get_root().render().encode("utf-8"))
@@ -301,15 +344,20 @@ def measure_naive(store: Path, *, runs: int, timeout: int) -> dict[str, object]:
     import geopandas as gpd
 
     from riskmap.geo.gazetteer import load_places
-    from riskmap.release import privacy
+    from riskmap.release.public import build_release
+    from riskmap.settings import Settings
 
     places = load_places()
+    settings = Settings()
 
     def alarm(signum: int, frame: object) -> None:
         raise _Timeout
 
     signal.signal(signal.SIGALRM, alarm)
-    load_s, public = _timed(lambda: privacy.public_view(gpd.read_file(store), places=places))
+    load_s, release = _timed(
+        lambda: build_release(gpd.read_file(store), places=places, settings=settings, key=b"b")
+    )
+    public = release.table
     filter_t: dict[str, list[float]] = {}
     map_t: dict[str, list[float]] = {}
     sizes: dict[str, int] = {}
@@ -442,7 +490,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--app", action="store_true", help="also time whole reruns of app.py (slow at large N)"
     )
-    parser.add_argument("--child", choices=["riskmap", "naive", "app"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", choices=["riskmap", "release", "naive", "app"], help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(HERE))
@@ -454,6 +504,8 @@ def main(argv: list[str] | None = None) -> int:
             result = measure_riskmap(store, runs=args.runs, load_runs=args.load_runs)
         elif args.child == "app":
             result = measure_app(store, runs=args.runs)
+        elif args.child == "release":
+            result = measure_release(store, load_runs=args.load_runs)
         else:
             result = measure_naive(store, runs=args.baseline_runs, timeout=args.baseline_timeout)
         print(json.dumps(result))
@@ -467,6 +519,7 @@ def main(argv: list[str] | None = None) -> int:
         load_before = os.getloadavg()[0]
         ours = _child("riskmap", n, args, timeout=1800)
         line: dict[str, object] = {"n": n, "riskmap": ours}
+        line["release"] = _child("release", n, args, timeout=1800)
         if args.no_baseline:
             line["naive"] = {"skipped": "--no-baseline"}
         else:

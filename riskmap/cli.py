@@ -15,7 +15,7 @@ from pathlib import Path
 
 from riskmap import __version__
 from riskmap.errors import RiskmapError
-from riskmap.settings import DATA_DIR, Settings
+from riskmap.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="write the synthetic sample incidents (CSV)")
     p.add_argument(
-        "-o", "--output", type=Path, default=DATA_DIR / "sample_incidents.csv", help="CSV to write"
+        "-o", "--output", type=Path, default=Path("sample_incidents.csv"), help="CSV to write"
     )
     p.add_argument("--seed", type=int, default=2020, help="random seed (default 2020)")
     p.set_defaults(handler=_cmd_sample)
@@ -52,6 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--places", type=Path, default=None, help="extra gazetteer CSV merged over the shipped one"
     )
     p.set_defaults(handler=_cmd_geocode)
+
+    p = sub.add_parser(
+        "release-report",
+        help="say what the public release keeps: k, the levels chosen, incidents suppressed",
+        description="Build the public release of the store (k-anonymous, k = RISKMAP_MIN_CELL) "
+        "and report how many incidents are shown at each level of place, date, types, "
+        "perpetrator and children, and how many are not in the release.",
+    )
+    p.add_argument("--store", type=Path, default=None, help="incident store (default: setting)")
+    p.add_argument("--lang", choices=("en", "es"), default="en", help="language of the report")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(handler=_cmd_release_report)
 
     p = sub.add_parser("places", help="list the gazetteer, with the confidence of each place")
     p.add_argument("--format", choices=("csv", "json"), default="csv", help="output format")
@@ -354,6 +366,7 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from riskmap.errors import SchemaError
     from riskmap.filters import Filters
     from riskmap.geo.gazetteer import load_places
+    from riskmap.release.audience import public_audience, restricted_audience
     from riskmap.store import read_incidents, write_bytes_atomically
     from riskmap.views.export import FORMATS, export
 
@@ -371,16 +384,15 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         cities=tuple(args.cities),
         perpetrators=tuple(args.perpetrators),
     )
-    incidents = read_incidents(args.store or settings.store)
-    result = export(
-        incidents,
-        filters=filters,
-        fmt=fmt,
-        public=not args.restricted,
-        places=load_places(settings.places),
-        settings=settings,
-        hxl=args.hxl,
+    store = args.store or settings.store
+    places = load_places(settings.places)
+    incidents = read_incidents(store)
+    audience = (
+        restricted_audience(incidents, places=places, settings=settings)
+        if args.restricted
+        else public_audience(incidents, places=places, settings=settings, store=store)
     )
+    result = export(audience, filters=filters, fmt=fmt, hxl=args.hxl)
     manifest_file = args.output.with_name(f"{args.output.stem}.manifest.json")
     write_bytes_atomically(args.output, result.data)
     write_bytes_atomically(manifest_file, result.manifest_json())
@@ -389,6 +401,26 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         f"wrote {args.output} ({result.manifest['rows']} incidents, {view} view) "
         f"and {manifest_file}"
     )
+    return 0
+
+
+def _cmd_release_report(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from riskmap.geo.gazetteer import load_places
+    from riskmap.release.audience import public_audience
+    from riskmap.store import read_incidents
+    from riskmap.views.about import release_report
+    from riskmap.views.export import release_summary
+
+    store = args.store or settings.store
+    audience = public_audience(
+        read_incidents(store), places=load_places(settings.places), settings=settings, store=store
+    )
+    if args.json:
+        print(json.dumps(release_summary(audience.report), ensure_ascii=False, indent=2))
+    else:
+        print(release_report(audience.report, args.lang).replace("**", ""))
     return 0
 
 
@@ -412,33 +444,34 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
 
     from riskmap.analysis import hotspots
     from riskmap.errors import StoreError
-    from riskmap.filters import Filters, apply
+    from riskmap.filters import Filters
     from riskmap.geo.gazetteer import load_places
-    from riskmap.release.privacy import public_view
-    from riskmap.schema import PUBLIC_SITE_TYPES, SITE_TYPES
+    from riskmap.release.audience import public_audience, restricted_audience
     from riskmap.store import read_incidents
 
     places = load_places(args.places or settings.places)
-    incidents = read_incidents(args.store or settings.store)
-    if args.public:
-        incidents = public_view(incidents, places=places, settings=settings)
-    incidents = apply(incidents, Filters(types=tuple(args.type), cities=tuple(args.city)))
+    store = args.store or settings.store
+    incidents = read_incidents(store)
+    # --public ranks the public release, as the public dashboard does; by default the recorded
+    # data (this command runs on the server, for staff).
+    audience = (
+        public_audience(incidents, places=places, settings=settings, store=store)
+        if args.public
+        else restricted_audience(incidents, places=places, settings=settings)
+    )
+    chosen = Filters(types=tuple(args.type), cities=tuple(args.city))
+    incidents = audience.select(chosen)
+    radius = settings.radius_m if args.radius is None else args.radius
+    ranking = hotspots.rank_selection(
+        audience, chosen, radius_m=radius, period_days=args.period, end=args.end
+    )
     if args.city:
         places = places[places["city"].isin(args.city)]
-    radius = settings.radius_m if args.radius is None else args.radius
-    ranking = hotspots.rank_sites(
-        incidents,
-        places=places,
-        end=args.end,
-        period_days=args.period,
-        radius_m=radius,
-        site_types=PUBLIC_SITE_TYPES if args.public else SITE_TYPES,
-    )
     meta = {k: str(v) if isinstance(v, dt.date) else v for k, v in ranking.attrs.items()}
     lines: list[str] = []
     if args.gi_star:
-        window = Filters(start=ranking.attrs["start"], end=ranking.attrs["end"])
-        gi = hotspots.gi_star(apply(incidents, window), resolution=settings.h3_resolution)
+        window = chosen.with_(start=ranking.attrs["start"], end=ranking.attrs["end"])
+        gi = hotspots.gi_star(audience.select(window), resolution=settings.h3_resolution)
         table = gi.cells if args.format == "csv" else gi.hotspots
         payload: object = {
             "period": {"start": meta["start"], "end": meta["end"]},

@@ -8,12 +8,30 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
+from importlib import resources
 from pathlib import Path
 
 from riskmap.errors import SettingsError
 
-#: The repository's data folder (the package lives beside it in a source checkout).
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+def _package_data() -> Path:
+    """Return the folder of the data shipped inside the package (``riskmap/data``).
+
+    Raises
+    ------
+    SettingsError
+        If the package was imported from an archive, so its data are not plain files.
+    """
+    folder = resources.files("riskmap").joinpath("data")
+    # setuptools installs package data as plain files; the readers need real paths.
+    if not isinstance(folder, Path):
+        msg = f"riskmap's data folder {folder} is not a folder on disk: install riskmap with pip"
+        raise SettingsError(msg)
+    return folder
+
+
+#: The data shipped with the package: gazetteer, data dictionary, published figures, sample.
+DATA_DIR = _package_data()
 
 
 @dataclass(frozen=True)
@@ -24,8 +42,10 @@ class Settings:
     upper case (for example ``RISKMAP_STORE=/srv/incidents.gpkg``).
     """
 
-    #: GeoPackage file of incidents (env ``RISKMAP_STORE``).
-    store: Path = DATA_DIR / "incidents.gpkg"
+    #: GeoPackage file of incidents, relative to the current directory unless absolute (env
+    #: ``RISKMAP_STORE``). ``make run`` runs from the checkout, so there it is the checkout's
+    #: ``data/incidents.gpkg``.
+    store: Path = Path("data", "incidents.gpkg")
     #: Extra gazetteer CSV merged over the shipped one by ``place_id`` (env ``RISKMAP_PLACES``).
     places: Path | None = None
     #: Small-cell threshold: public counts below it are shown as "<k" (env ``RISKMAP_MIN_CELL``).

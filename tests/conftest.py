@@ -14,6 +14,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -33,6 +34,8 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 ARTIFACTS = ROOT / "tests" / "artifacts"
+#: A string in every free-text field of generated stores: no public output may contain it.
+CANARY = "CANARY-93c1"
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +52,59 @@ def sample(places: pd.DataFrame) -> pd.DataFrame:
 def sample_store(tmp_path_factory: pytest.TempPathFactory, sample: pd.DataFrame) -> Path:
     """A real GeoPackage store holding the sample (do not modify it in a test)."""
     return write_incidents(sample, tmp_path_factory.mktemp("store") / "incidents.gpkg")
+
+
+def _random_store(places: pd.DataFrame, *, n: int, seed: int) -> pd.DataFrame:
+    """Random incidents at the gazetteer's places, in neighbourhoods, by city or unplaced."""
+    rng = np.random.default_rng(seed)
+    located = places[places["place_type"] != "city"].reset_index(drop=True)
+    pick = located.iloc[rng.integers(0, len(located), n)].reset_index(drop=True)
+    kind = rng.choice(["site", "neighborhood", "city", "unresolved"], n, p=[0.5, 0.3, 0.1, 0.1])
+    jitter = rng.normal(0, 0.01, (n, 2))
+    lat = np.where(kind == "site", pick["lat"], pick["lat"] + jitter[:, 0])
+    lon = np.where(kind == "site", pick["lon"], pick["lon"] + jitter[:, 1])
+    types = np.array(
+        [
+            "kidnapping",
+            "extortion",
+            "kidnapping|extortion",
+            "attempted_kidnapping",
+            "robbery",
+            "sexual_assault",
+            "threat",
+            "express_kidnapping|extortion",
+        ]
+    )
+    frame = pd.DataFrame(
+        {
+            "incident_id": [f"R-{seed}-{i}" for i in range(n)],
+            "date": pd.Timestamp("2019-10-01") + pd.to_timedelta(rng.integers(0, 200, n), "D"),
+            "date_precision": rng.choice(["day", "month"], n, p=[0.85, 0.15]),
+            "incident_types": rng.choice(types, n, p=[0.3, 0.2, 0.1, 0.1, 0.1, 0.05, 0.1, 0.05]),
+            "city": pick["city"],
+            "location_text": [f"{CANARY} text {i}" for i in range(n)],
+            "lat": np.where(kind == "unresolved", np.nan, lat),
+            "lon": np.where(kind == "unresolved", np.nan, lon),
+            "geo_precision": kind,
+            "place_id": np.where(kind == "site", pick["place_id"], None),
+            "place_type": np.where(kind == "site", pick["place_type"], "neighborhood"),
+            "perpetrator": rng.choice(["criminal_group", "police", "unknown"], n),
+            "victims": rng.integers(1, 6, n),
+            "children": rng.integers(0, 2, n),
+            "source": f"{CANARY} source",
+            "notes": f"{CANARY} note",
+            "synthetic": True,
+        }
+    )
+    month = frame["date_precision"] == "month"
+    frame.loc[month, "date"] = frame.loc[month, "date"].dt.to_period("M").dt.start_time
+    return frame
+
+
+@pytest.fixture(scope="session")
+def random_store():
+    """Make a random store: ``random_store(places, n=..., seed=...)`` (canary free text)."""
+    return _random_store
 
 
 def _free_port() -> int:

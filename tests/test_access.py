@@ -5,8 +5,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from riskmap.analysis.metrics import headline_counts, load_published
 from riskmap.release.access import auth_configured, provider_name, restricted_allowed
+from riskmap.release.public import ROW_COLUMNS
 from riskmap.settings import Settings
+from riskmap.views.i18n import t
 
 ROOT = Path(__file__).resolve().parent.parent
 AUTH = {
@@ -98,14 +101,37 @@ def test_logged_in_but_not_allowed(monkeypatch, sample_store):
         at.toggle(key="restricted")
 
 
-def test_allowed_staff_can_switch_to_restricted(monkeypatch, sample_store):
+def _metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_allowed_staff_can_switch_to_restricted(monkeypatch, sample_store, sample):
     at = _app(monkeypatch, sample_store, emails="staff@example.org")
     at.secrets.update(AUTH)
     at.user = {"email": "staff@example.org", "is_logged_in": True, "email_verified": True}
     at.run()
-    assert "location_text" not in _table_columns(at)
+    assert _table_columns(at) == list(ROW_COLUMNS)
+    public = _metric(at, "Kidnappings and attempts")
+    assert any("Public release" in c.value for c in at.caption)
     at.toggle(key="restricted").set_value(True).run()
     assert not at.exception
     columns = _table_columns(at)
     assert {"location_text", "notes", "source"} <= set(columns)
     assert any("Restricted view" in e.value for e in at.error)
+    # Staff count the recorded rows exactly: the sample's totals equal the published figures.
+    exact = headline_counts(sample)
+    published = dict(zip(load_published()["metric"], load_published()["value"], strict=True))
+    for key in (
+        "incidents",
+        "kidnapping_or_attempt",
+        "children",
+        "sexual_assault",
+        "express_by_police",
+    ):
+        assert _metric(at, t(f"m_{key}", "en")) == str(exact[key]), key
+        if key in published:
+            assert exact[key] == published[key], key
+    # The public release is coarser: it counts fewer kidnappings than staff do.
+    assert int(public) < exact["kidnapping_or_attempt"]
+    # The release guarantee is the public page's, not the staff's.
+    assert not any("Public release" in c.value for c in at.caption)

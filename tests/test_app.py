@@ -3,15 +3,47 @@ and the downloads' rows (captured from Streamlit's real media storage)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from streamlit import config
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
+from riskmap.analysis.metrics import headline_counts, load_published
+from riskmap.filters import Filters
+from riskmap.geo.gazetteer import load_places
+from riskmap.release.audience import public_audience
+from riskmap.release.public import PERPETRATOR_GROUPS, ROW_COLUMNS, TYPE_GROUPS
+from riskmap.settings import Settings
+from riskmap.store import read_incidents
+from riskmap.views import dashboard
+
 ROOT = Path(__file__).resolve().parent.parent
+K = Settings().min_cell
+DECEMBER = Filters(start=dt.date(2019, 12, 1), end=dt.date(2019, 12, 31))
+POLICE = ["police", PERPETRATOR_GROUPS["police"]]
+
+
+def store_audience(store):
+    """The public audience the app builds for ``store`` (its release, with the store's key)."""
+    return public_audience(
+        read_incidents(store), places=load_places(), settings=Settings(), store=store
+    )
+
+
+@pytest.fixture(scope="module")
+def public(sample_store):
+    return store_audience(sample_store)
+
+
+def overlaps(rows: pd.DataFrame, start: dt.date, end: dt.date) -> pd.Series:
+    """Whether each row's shown period overlaps ``[start, end]`` (how public dates select)."""
+    first, last = pd.to_datetime(rows["date"]), pd.to_datetime(rows["date_end"])
+    return (first <= pd.Timestamp(end)) & (last >= pd.Timestamp(start))
 
 
 @pytest.fixture
@@ -53,30 +85,63 @@ def csv_rows(downloads: dict[str, bytes]) -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", comment=None)
 
 
-def test_app_runs_with_banner_map_and_counts(app, downloads):
-    at = app.run()
-    assert not at.exception
+def test_app_runs_with_banner_map_and_counts(app, downloads, public):
+    config.set_option("client.disableDataExport", False)
+    try:
+        at = app.run()
+        assert not at.exception
+        # Streamlit's own table download would bypass the formula guard and the manifest.
+        assert config.get_option("client.disableDataExport") is True
+    finally:
+        config.set_option("client.disableDataExport", False)
     assert any("SYNTHETIC DATA" in w.value for w in at.warning)
-    assert metric(at, "Incidents") == "46"
-    assert metric(at, "Kidnappings and attempts") == "32"
-    assert metric(at, "Children") == "38"
-    assert metric(at, "Express kidnappings by police") == "5"
-    # The published figures sit beside the counts when the selection covers their period.
+    # The public counts are those of the release: k-anonymous, some detail generalised away.
+    counts = headline_counts(public.table)
+    assert metric(at, "Incidents") == str(public.report["released"]) == "46"
+    assert metric(at, "Kidnappings and attempts") == str(counts["kidnapping_or_attempt"])
+    assert metric(at, "Children") == str(counts["children"])
+    assert metric(at, "Express kidnappings by police") == public.format_count(
+        counts["express_by_police"]
+    )
+    # Never more than the published figures, which sit beside the counts (the staff's exact
+    # counts equal them: tests/test_access.py).
+    published = dashboard.select(public, Filters(), published=load_published()).published
+    assert published["kidnapping_or_attempt"] == 32
+    for key, value in published.items():
+        assert counts[key] <= value, key
+    assert counts["kidnapping_or_attempt"] < published["kidnapping_or_attempt"]
     assert any("Human Rights Watch" in c.value for c in at.caption)
+    # The release guarantee is stated beside the page.
+    assert any(f"is 0 or at least {K}" in c.value for c in at.caption)
     # The map is a custom component.
     assert at.get("component_instance") or at.get("iframe") or "st_folium" in str(at)
-    assert len(csv_rows(downloads)) == 46
+    rows = csv_rows(downloads)
+    assert list(rows.columns) == list(ROW_COLUMNS)
+    assert set(rows["incident_id"]) == set(public.table["incident_id"])
+    table = next(d.value for d in at.dataframe if "incident_id" in d.value.columns)
+    assert list(table.columns) == list(ROW_COLUMNS)
+    assert list(table.index) == list(range(len(table)))  # no store row number
+    # About tells what the release kept.
+    about = "\n".join(m.value for m in at.markdown)
+    assert f"Public release: k = {K}" in about
+    assert f"All {public.report['incidents']} incidents are in the public release." in about
 
 
-def test_type_filter_changes_counts_downloads_and_url(app, downloads):
+def test_type_filter_changes_counts_downloads_and_url(app, downloads, public):
     at = app.run()
     at.multiselect(key="types__en").set_value(["kidnapping"]).run()
     assert not at.exception
     n = int(metric(at, "Incidents"))
-    assert 0 < n < 32
+    assert n == len(public.select(Filters(types=("kidnapping",))))
+    assert K <= n < 46
     rows = csv_rows(downloads)
     assert len(rows) == n
-    assert rows["incident_types"].str.contains("kidnapping").all()
+    # The type itself, or its group where the release shows only the group.
+    exact = rows["type_precision"] == "exact"
+    types = rows["incident_types"].str.split("|")
+    assert types[exact].map(lambda t: "kidnapping" in t).all()
+    assert types[~exact].map(lambda t: TYPE_GROUPS["kidnapping"] in t).all()
+    assert (rows["type_precision"] != "withheld").all()
     assert at.query_params["type"] == ["kidnapping"] or at.query_params["type"] == "kidnapping"
     # Published figures are for all incidents: not shown beside a subset.
     assert not any("Human Rights Watch" in c.value for c in at.caption)
@@ -86,7 +151,8 @@ def test_type_filter_changes_counts_downloads_and_url(app, downloads):
     ("key", "value", "column", "check"),
     [
         ("cities", ["Matamoros"], "city", lambda s: (s == "Matamoros").all()),
-        ("perpetrators__en", ["police"], "perpetrator", lambda s: (s == "police").all()),
+        # Public rows show the perpetrator or its group (police: a state agent).
+        ("perpetrators__en", ["police"], "perpetrator", lambda s: s.isin(POLICE).all()),
         ("place_types__en", ["bus_terminal"], "place_type", lambda s: (s == "bus_terminal").all()),
     ],
 )
@@ -95,36 +161,40 @@ def test_each_multiselect_filters_the_download(app, downloads, key, value, colum
     at.multiselect(key=key).set_value(value).run()
     assert not at.exception
     rows = csv_rows(downloads)
-    assert 0 < len(rows) < 46
+    assert K <= len(rows) < 46
     assert check(rows[column])
     assert int(metric(at, "Incidents")) == len(rows)
 
 
-def test_children_checkbox(app, downloads):
+def test_children_checkbox(app, downloads, public):
     at = app.run()
     at.checkbox(key="children_only").check().run()
     assert not at.exception
     rows = csv_rows(downloads)
-    assert (rows["children"] > 0).all()
+    assert len(rows) == len(public.select(Filters(children_only=True))) >= K
+    assert rows["children_affected"].astype(bool).all()
     assert int(metric(at, "Incidents")) == len(rows)
     assert at.query_params["children"] in ("1", ["1"])
 
 
-def test_date_presets_and_custom_range(app, downloads, sample):
-    import datetime as dt
-
+def test_date_presets_and_custom_range(app, downloads, public):
     at = app.run()
     at.selectbox(key="preset__en").set_value("last30").run()
     assert not at.exception
     last30 = csv_rows(downloads)
-    assert 0 < len(last30) < 46
-    first_day = sample["date"].max() - pd.Timedelta(days=29)
-    assert pd.to_datetime(last30["date"]).min() >= first_day
+    assert K <= len(last30) < 46
+    # The last 30 days up to the end of the latest shown period; a row is in when its shown
+    # period overlaps them.
+    start, end = dashboard.preset_range("last30", dashboard.date_bounds(public.table))
+    assert end == public.table["date_end"].max().date()
+    assert overlaps(last30, start, end).all()
+    assert len(last30) == len(public.select(Filters(start=start, end=end)))
     at.selectbox(key="preset__en").set_value("custom").run()
-    at.date_input(key="dates").set_value((dt.date(2019, 12, 1), dt.date(2019, 12, 31))).run()
+    at.date_input(key="dates").set_value((DECEMBER.start, DECEMBER.end)).run()
     assert not at.exception
     dec = csv_rows(downloads)
-    assert pd.to_datetime(dec["date"]).dt.month.eq(12).all()
+    assert overlaps(dec, DECEMBER.start, DECEMBER.end).all()
+    assert len(dec) == len(public.select(DECEMBER))
     assert at.query_params["from"] in ("2019-12-01", ["2019-12-01"])
 
 
@@ -147,9 +217,10 @@ def test_url_round_trip_restores_the_view(monkeypatch, sample_store, downloads):
     assert at.selectbox(key="preset__es").value == "custom"
     assert at.radio(key="lang").value == "es"
     rows = csv_rows(downloads)
+    assert len(rows) >= K
     assert (rows["city"] == "Nuevo Laredo").all()
-    assert pd.to_datetime(rows["date"]).dt.month.eq(12).all()
-    assert metric(at, "Incidentes") == str(len(rows)) or metric(at, "Incidentes") == "<3"
+    assert overlaps(rows, DECEMBER.start, DECEMBER.end).all()
+    assert metric(at, "Incidentes") == str(len(rows))
 
 
 def test_spanish_labels_appear(app):
@@ -201,34 +272,49 @@ def test_gi_star_runs_only_on_request_and_says_why_not(app):
     assert "cells" in refusals[0] or "incidents" in refusals[0]
 
 
-def test_a_tiny_public_selection_shows_no_rows(app, downloads):
+def test_a_public_selection_is_never_smaller_than_k(app, downloads, sample):
+    # Staff would find one or two immigration agents' incidents in Matamoros; the public sees
+    # whole classes of the release only: 0 or at least k, and never a "<k".
+    staff = sample[(sample["perpetrator"] == "immigration_agent") & (sample["city"] == "Matamoros")]
+    assert 0 < len(staff) < K
     at = app.run()
     at.multiselect(key="perpetrators__en").set_value(["immigration_agent"]).run()
     at.multiselect(key="cities").set_value(["Matamoros"]).run()
     assert not at.exception
-    assert metric(at, "Incidents") == "<3"
-    assert any("Fewer than 3 incidents match" in i.value for i in at.info)
     table = next(d.value for d in at.dataframe if "incident_id" in d.value.columns)
-    assert table.empty
-    assert at.download_button(key="download_csv").disabled
+    assert len(table) == 0 or len(table) >= K
+    assert metric(at, "Incidents") == str(len(table))
+    for m in at.metric:
+        assert not m.value.startswith("<"), m.label
+    assert len(csv_rows(downloads)) == len(table)
 
 
-def test_published_figures_stay_beside_a_range_that_holds_all_the_data(app, sample):
+def test_published_figures_stay_beside_a_range_that_holds_all_the_data(app, public):
     at = app.run()
     at.selectbox(key="preset__en").set_value("custom").run()
-    first, last = sample["date"].min().date(), sample["date"].max().date()
+    # The data's range as shown: the first shown period's start to the last one's end.
+    first, last = dashboard.date_bounds(public.table)
     at.date_input(key="dates").set_value((first, last)).run()
     assert not at.exception
     assert any("Human Rights Watch" in c.value for c in at.caption)
+    # One day less at the end and the figures go: the range no longer covers their period.
+    at.date_input(key="dates").set_value((first, last - dt.timedelta(days=1))).run()
+    assert not at.exception
+    assert not any("Human Rights Watch" in c.value for c in at.caption)
 
 
 @pytest.mark.parametrize("query", [{"from": "2030-01-01"}, {"to": "2001-01-01"}])
-def test_a_link_with_dates_beyond_the_data_opens(app, query):
+def test_a_link_with_dates_beyond_the_data_opens(app, query, public):
     app.query_params.update(query)
     at = app.run()
     assert not at.exception
-    # The bounds are put in order; at most the data's first or last days remain.
-    assert metric(at, "Incidents") in {"0", "<3"}
+    # The bounds are put in order: what remains are the rows whose shown period holds the
+    # data's last (or first) day.
+    first, last = dashboard.date_bounds(public.table)
+    day = last if "from" in query else first
+    expected = len(public.select(Filters(start=day, end=day)))
+    assert metric(at, "Incidents") == str(expected)
+    assert expected < 46
 
 
 @pytest.mark.parametrize("kind", ["unresolved", "empty"])
@@ -244,7 +330,14 @@ def test_odd_stores_open(monkeypatch, tmp_path, sample, kind):
     at.query_params["lang"] = "en"
     at.run()
     assert not at.exception
-    assert metric(at, "Incidents") == ("0" if kind == "empty" else "5")
+    release = store_audience(store).release
+    assert metric(at, "Incidents") == str(release.report["released"])
+    # Incidents the release leaves out are counted, not dropped silently.
+    if release.suppressed:
+        note = f"{release.suppressed} incidents are not in the public release."
+        assert any(note in c.value for c in at.caption)
+    if kind == "unresolved":
+        assert 0 < release.suppressed < 5
     # Twice: the second run goes through the (cached or refused) GeoParquet cache.
     at.run()
     assert not at.exception
@@ -253,5 +346,6 @@ def test_odd_stores_open(monkeypatch, tmp_path, sample, kind):
 def test_hotspots_warn_when_the_previous_period_is_not_covered(app):
     at = app.run()
     assert not at.exception
-    # The sample starts on 2019-11-01; the 90 days before its last 90 are not covered.
+    # The release starts on 2019-10-01 (a quarter); the 90 days before its last 90 are not
+    # covered.
     assert any("inside the previous period" in c.value for c in at.caption)

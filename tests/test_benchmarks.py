@@ -1,6 +1,7 @@
 """The benchmark's synthetic data and its naive baseline (no timings: those are benchmarks)."""
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -9,10 +10,15 @@ import pandas as pd
 import pytest
 
 from riskmap.filters import Filters
-from riskmap.release.privacy import public_view, restricted_view
+from riskmap.release.audience import public_audience, restricted_audience
+from riskmap.release.privacy import restricted_view
 from riskmap.schema import COLUMNS, has_type, type_flags, validate
+from riskmap.settings import Settings
 from riskmap.store import read_incidents
 from riskmap.views import dashboard, maps
+
+# A fixed pseudonym key: no key file is written beside the default store.
+SETTINGS = Settings(pseudonym_key="bench-test")
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -38,6 +44,12 @@ def run():
 @pytest.fixture(scope="module")
 def rows(generate, places):
     return generate.generate(3000, places=places)
+
+
+@pytest.fixture(scope="module")
+def public(rows, places):
+    """The public audience of the benchmark rows, as the benchmark and the app build it."""
+    return public_audience(rows, places=places, settings=SETTINGS)
 
 
 def test_generator_makes_n_valid_synthetic_rows(rows):
@@ -78,23 +90,31 @@ def test_store_is_written_once_and_reused(generate, tmp_path):
     assert len(read_incidents(path)) == 500
 
 
-def test_scenarios_are_valid_filters_that_select_rows(run, rows, places):
-    view = public_view(rows, places=places)
+def test_scenarios_are_valid_filters_that_select_rows(run, public, rows, places):
+    staff = restricted_audience(rows, places=places, settings=SETTINGS)
     for name, spec in run.SCENARIOS.items():
-        selection = dashboard.select(view, Filters(**spec))
+        selection = dashboard.select(public, Filters(**spec))
         assert len(selection.incidents) > 0, name
+        # Public filters select whole shown periods and type groups: never fewer rows than
+        # k, and no public count is below k.
+        assert len(selection.incidents) >= public.k, name
+        assert len(dashboard.select(staff, Filters(**spec)).incidents) > 0, name
 
 
-def test_naive_baseline_selects_the_same_rows(run, rows, places):
-    view = public_view(rows, places=places)
+def test_naive_baseline_selects_the_same_rows(run, public, rows, places):
     for name, spec in run.SCENARIOS.items():
-        ours = dashboard.select(view, Filters(**spec)).incidents
-        naive = run.naive_select(view, spec)
+        ours = dashboard.select(public, Filters(**spec)).incidents
+        naive = run.naive_select(public.table, spec)
         assert naive.index.equals(ours.index), name
+    # On recorded rows (the staff's), the same masks select what the filters do.
+    staff = restricted_audience(rows, places=places, settings=SETTINGS)
+    for name, spec in run.SCENARIOS.items():
+        ours = dashboard.select(staff, Filters(**spec)).incidents
+        assert run.naive_select(staff.table, spec).index.equals(ours.index), name
 
 
-def test_naive_page_has_one_marker_per_located_incident(run, rows, places):
-    view = public_view(rows.head(200), places=places)
+def test_naive_page_has_one_marker_per_located_incident(run, public):
+    view = public.table.head(200)
     located = int(view["lat"].notna().sum())
     assert located > 100
     small = run.naive_page(view.head(20))
@@ -103,16 +123,23 @@ def test_naive_page_has_one_marker_per_located_incident(run, rows, places):
     assert len(maps.aggregate_locations(view)) < located
 
 
+def test_a_release_without_dates_still_draws_a_naive_page(run, public):
+    undated = public.table[public.table["date"].isna() & public.table["lat"].notna()]
+    assert len(undated) > 0
+    assert run.naive_page(undated) > 0
+
+
 # The optimised library paths on benchmark-shaped data, against plain pandas. (They belong with
 # each module's tests; kept here with the data that exercises them.)
 
 
-def test_aggregate_matches_a_plain_groupby(rows, places):
-    view = public_view(rows, places=places)
+def test_aggregate_matches_a_plain_groupby(public):
+    view = public.table
     located = maps.aggregate_locations(view)
     drawn = view.dropna(subset=["lat", "lon"])
+    # A release row stands for its shown period: a location's last day is its periods' end.
     plain = drawn.groupby(["lat", "lon"]).agg(
-        incidents=("incident_id", "size"), people=("victims", "sum"), last=("date", "max")
+        incidents=("incident_id", "size"), people=("victims", "sum"), last=("date_end", "max")
     )
     ours = located.groupby(["lat", "lon"]).agg(
         incidents=("incidents", "sum"), people=("people", "sum"), last=("last", "max")
@@ -123,6 +150,18 @@ def test_aggregate_matches_a_plain_groupby(rows, places):
         {t: sum(d.get(t, 0) for d in located["types"]) for t in exploded.index}, name="count"
     )
     pd.testing.assert_series_equal(totals, exploded, check_names=False, check_dtype=False)
+
+
+def test_the_release_benchmark_reports_detail_and_suppression(run, generate, tmp_path):
+    store = generate.ensure_store(500, folder=tmp_path)
+    result = run.measure_release(store, load_runs=1)
+    assert set(result) >= {"build_s", "detail", "suppressed_share", "place", "k"}
+    assert 0 < result["detail"] <= 1
+    assert 0 <= result["suppressed_share"] < 1
+    assert result["k"] == Settings().min_cell
+    assert sum(result["place"].values()) == pytest.approx(1 - result["suppressed_share"], abs=0.01)
+    assert result["build_s"] >= 0
+    json.dumps(result)  # one JSON line, like the others
 
 
 def test_type_tests_match_a_regular_expression(rows):
@@ -139,7 +178,7 @@ def test_restricted_view_past_the_marker_limit_is_binned(rows, places):
     exact = len(maps.aggregate_locations(raw))  # recorded street points, nearly all distinct
     assert exact > 1000
     m = folium.Map()
-    for layer in maps.incident_layers(raw, marker_limit=100):
+    for layer in maps.incident_layers(raw, marker_limit=100, min_cell=0):
         layer.add_to(m)
     page = m.get_root().render()
     # Binned to a grid before drawing: far fewer compact rows ("],[") than recorded points, and

@@ -9,6 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from riskmap.release.public import ROW_COLUMNS, TYPE_GROUPS
+from riskmap.settings import Settings
+
+K = Settings().min_cell
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 pytestmark = pytest.mark.browser
@@ -66,10 +70,18 @@ def test_filter_updates_counts_and_download_matches(server, browser_page):
     data = Path(info.value.path()).read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     rows = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
-    assert len(rows) > 0
-    assert str(len(rows)) == value or value == "<3"
-    assert rows["incident_types"].str.contains("kidnapping").all()
-    assert pd.to_datetime(rows["date"]).dt.month.eq(12).all()
+    # A public selection holds 0 or at least k rows, and the count shown is the rows'.
+    assert len(rows) >= K
+    assert str(len(rows)) == value
+    assert list(rows.columns) == list(ROW_COLUMNS)
+    # Each row shows kidnapping, or its group where the release generalised the types.
+    types = rows["incident_types"].str.split("|")
+    exact = rows["type_precision"] == "exact"
+    assert types[exact].map(lambda t: "kidnapping" in t).all()
+    assert types[~exact].map(lambda t: TYPE_GROUPS["kidnapping"] in t).all()
+    # Each row's shown period overlaps December 2019.
+    assert (pd.to_datetime(rows["date"]) <= "2019-12-31").all()
+    assert (pd.to_datetime(rows["date_end"]) >= "2019-12-01").all()
     page.screenshot(path=str(ARTIFACTS / "app_filtered.png"))
 
 
@@ -104,5 +116,29 @@ def test_changing_a_filter_in_the_page_updates_the_counts(server, browser_page):
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Descargar CSV").click()
     rows = pd.read_csv(io.BytesIO(Path(info.value.path()).read_bytes()), encoding="utf-8-sig")
-    assert len(rows) == int(after)
-    assert (rows["children"] > 0).all()
+    assert len(rows) == int(after) >= K
+    # Public rows show whether children were affected, never how many.
+    assert "children" not in rows.columns
+    assert rows["children_affected"].astype(bool).all()
+
+
+def test_the_table_offers_no_download_of_its_own(server, browser_page):
+    page = browser_page
+    page.goto(f"{server}/?lang=en", wait_until="domcontentloaded")
+    _wait_for_app(page)
+    # The release guarantee is stated on the page.
+    assert page.get_by_text(f"is 0 or at least {K}", exact=False).count() > 0
+    page.get_by_role("tab", name="Data").click()
+    _settled(page)
+    table = page.locator("[data-testid='stDataFrame']:visible").first
+    table.wait_for(timeout=30_000)
+    table.hover()
+    toolbar = page.locator("[data-testid='stElementToolbar']:visible").first
+    toolbar.wait_for(timeout=30_000)
+    buttons = toolbar.locator("button")
+    labels = [buttons.nth(i).get_attribute("aria-label") or "" for i in range(buttons.count())]
+    assert labels, "the table's toolbar shows no button"
+    # Streamlit's own CSV download would bypass the formula guard and the manifest: only the
+    # app's download buttons remain.
+    assert not [name for name in labels if "download" in name.lower()], labels
+    assert page.get_by_role("button", name="Download CSV").count() == 1

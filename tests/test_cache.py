@@ -71,3 +71,19 @@ def test_a_missing_store_is_reported(tmp_path):
     with pytest.raises(StoreError, match="no incident store"):
         read_incidents_cached(tmp_path / "missing.gpkg")
     assert not os.listdir(tmp_path)
+
+
+def test_the_cache_gives_the_same_public_release(store, places):
+    # The app builds the release from the cached frame: it must be the release of the store.
+    from riskmap.release.public import build_release
+    from riskmap.settings import Settings
+
+    settings = Settings()
+    read_incidents_cached(store)  # writes the cache
+    assert cache_path(store).exists()
+    cached = build_release(read_incidents_cached(store), places=places, settings=settings, key=b"k")
+    direct = build_release(read_incidents(store), places=places, settings=settings, key=b"k")
+    pd.testing.assert_frame_equal(cached.table, direct.table)
+    assert {k: v for k, v in cached.report.items() if k != "generated_at"} == {
+        k: v for k, v in direct.report.items() if k != "generated_at"
+    }

@@ -4,13 +4,19 @@ from dataclasses import fields
 from pathlib import Path
 
 from riskmap.cli import build_parser
-from riskmap.release.privacy import PUBLIC_COLUMNS
+from riskmap.release.privacy import PUBLIC_LOCATIONS
+from riskmap.release.public import (
+    LEVELS,
+    PERPETRATOR_GROUP_NAMES,
+    ROW_COLUMNS,
+    TYPE_GROUP_NAMES,
+)
 from riskmap.schema import COLUMNS, INCIDENT_TYPES, PERPETRATORS, PLACE_TYPES
 from riskmap.settings import Settings
 from riskmap.views.i18n import LANGUAGES, STRINGS, VALUE_LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
-DICTIONARY = (ROOT / "data" / "DATA_DICTIONARY.md").read_text(encoding="utf-8")
+DICTIONARY = (ROOT / "riskmap" / "data" / "DATA_DICTIONARY.md").read_text(encoding="utf-8")
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
@@ -21,12 +27,30 @@ def _section(heading: str) -> str:
 def test_every_column_is_in_the_dictionary_in_both_languages():
     for heading in ("## English", "## Español"):
         part = _section(heading)
-        for column in [*COLUMNS, *PUBLIC_COLUMNS]:
+        for column in [*COLUMNS, *ROW_COLUMNS]:
             assert f"`{column}`" in part, f"{column} missing from {heading}"
 
 
+#: Values a public row can show beyond the incident model's: type and perpetrator groups, the
+#: precision of each generalised column, how the point was obtained.
+ROW_VALUES = tuple(
+    dict.fromkeys(
+        [
+            *TYPE_GROUP_NAMES,
+            *PERPETRATOR_GROUP_NAMES,
+            *LEVELS["date"],
+            *LEVELS["types"],
+            *LEVELS["perpetrator"],
+            *PUBLIC_LOCATIONS,
+        ]
+    )
+)
+#: Every level the release report names (About and ``riskmap release-report`` label each one).
+REPORT_LEVELS = tuple(dict.fromkeys(level for levels in LEVELS.values() for level in levels))
+
+
 def test_every_vocabulary_value_is_in_the_dictionary():
-    for value in (*INCIDENT_TYPES, *PERPETRATORS, *PLACE_TYPES):
+    for value in (*INCIDENT_TYPES, *PERPETRATORS, *PLACE_TYPES, *ROW_VALUES):
         assert f"`{value}`" in DICTIONARY, value
 
 
@@ -54,5 +78,5 @@ def test_every_text_exists_in_both_languages():
     assert set(STRINGS["en"]) == set(STRINGS["es"])
     assert set(VALUE_LABELS["en"]) == set(VALUE_LABELS["es"])
     for lang in LANGUAGES:
-        for value in (*INCIDENT_TYPES, *PERPETRATORS, *PLACE_TYPES):
+        for value in (*INCIDENT_TYPES, *PERPETRATORS, *PLACE_TYPES, *ROW_VALUES, *REPORT_LEVELS):
             assert value in VALUE_LABELS[lang], (lang, value)

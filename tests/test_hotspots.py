@@ -16,7 +16,11 @@ from riskmap.analysis import hotspots
 from riskmap.analysis.hexgrid import _run_gi, neighbours, spatial_incidents, study_area
 from riskmap.cli import main
 from riskmap.errors import InputFileError, SettingsError
+from riskmap.filters import Filters
+from riskmap.release.audience import public_audience
 from riskmap.schema import INCIDENT_TYPES, conform
+from riskmap.settings import Settings
+from riskmap.store import read_incidents
 
 GEOD = Geod(ellps="WGS84")
 # A made-up site in central Matamoros; test points are placed at exact geodesic distances.
@@ -284,6 +288,116 @@ def test_ranking_is_fast_on_many_incidents(places):
     )
     expected = int(((dist <= 500) & recent).sum())
     assert abs(int(site["incidents"]) - expected) <= 2  # UTM scale: ~0.1 m at 500 m
+
+
+def _periods(rows: list[tuple[str, str]]) -> pd.DataFrame:
+    """Release-like rows at site A: each shown period as (date, date_end)."""
+    frame = incidents([{"lat": SITE_LAT, "lon": SITE_LON, "date": d} for d, _ in rows])
+    frame["date_end"] = pd.to_datetime([e for _, e in rows])
+    return frame
+
+
+def test_release_rows_count_only_in_a_period_holding_their_whole_shown_period():
+    frame = _periods(
+        [
+            ("2020-01-01", "2020-01-31"),  # the month of the period: current
+            ("2020-01-10", "2020-01-10"),  # a day in it: current
+            ("2019-12-01", "2019-12-31"),  # the previous month: previous
+            ("2019-10-01", "2019-12-31"),  # a quarter reaching back before the previous period
+            ("2019-12-22", "2020-01-04"),  # straddles the two periods: in neither
+            ("2020-01-29", "2020-02-04"),  # runs past the end: in neither
+        ]
+    )
+    places = place_table([("site_a", "bus_terminal", SITE_LAT, SITE_LON)])
+    ranked = hotspots.rank_sites(frame, places=places, end="2020-01-31", period_days=31)
+    assert ranked.attrs["start"].isoformat() == "2020-01-01"
+    assert ranked.attrs["previous_start"].isoformat() == "2019-12-01"
+    row = ranked.iloc[0]
+    assert (row["incidents"], row["previous_incidents"]) == (2, 1)
+    # Recorded rows (no date_end) count by their day, as before.
+    plain = hotspots.rank_sites(
+        frame.drop(columns="date_end"), places=places, end="2020-01-31", period_days=31
+    )
+    assert (plain.loc[0, "incidents"], plain.loc[0, "previous_incidents"]) == (3, 2)
+
+
+def test_the_default_end_is_the_end_of_the_latest_shown_period():
+    # "Now" is the data's last day; for release rows that is the end of the latest period.
+    frame = _periods([("2020-01-01", "2020-01-31"), ("2019-12-01", "2019-12-31")])
+    places = place_table([("site_a", "bus_terminal", SITE_LAT, SITE_LON)])
+    ranked = hotspots.rank_sites(frame, places=places, period_days=31)
+    assert ranked.attrs["end"].isoformat() == "2020-01-31"
+    assert (ranked.loc[0, "incidents"], ranked.loc[0, "previous_incidents"]) == (1, 1)
+
+
+@pytest.fixture(scope="module")
+def audiences(sample, places):
+    from riskmap.release.audience import restricted_audience
+
+    settings = Settings(pseudonym_key="test-key")  # no key file beside the default store
+    return (
+        public_audience(sample, places=places, settings=settings),
+        restricted_audience(sample, places=places, settings=settings),
+    )
+
+
+def _same_ranking(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a, b)
+    assert {k: v for k, v in a.attrs.items() if k != "notes"} == {
+        k: v for k, v in b.attrs.items() if k != "notes"
+    }
+
+
+def test_rank_selection_ranks_what_the_audience_may_see(audiences, sample, places):
+    from riskmap.schema import PUBLIC_SITE_TYPES
+
+    public, staff = audiences
+    # Staff: the recorded rows and every site, up to the latest incident.
+    ours = hotspots.rank_selection(staff, Filters(), radius_m=500)
+    _same_ranking(ours, hotspots.rank_sites(sample, places=places, radius_m=500))
+    assert {"shelter", "camp"} <= set(ours["place_type"])
+    # Public: the release rows, public sites only, up to the end of the latest shown period.
+    shown = hotspots.rank_selection(public, Filters(), radius_m=500)
+    last = public.table["date_end"].max().date()
+    assert shown.attrs["end"] == last
+    expected = hotspots.rank_sites(
+        public.table, places=places, radius_m=500, end=last, site_types=PUBLIC_SITE_TYPES
+    )
+    _same_ranking(shown, expected)
+    assert not {"shelter", "camp"} & set(shown["place_type"])
+    # Release rows count only inside periods that hold their whole shown period.
+    assert shown["incidents"].sum() <= ours["incidents"].sum()
+
+
+def test_rank_selection_takes_its_period_and_places_from_the_filters(audiences, places):
+    import datetime as dt
+
+    _, staff = audiences
+    december = Filters(start=dt.date(2019, 12, 1), end=dt.date(2019, 12, 31))
+    ranked = hotspots.rank_selection(staff, december, radius_m=500)
+    assert (ranked.attrs["start"], ranked.attrs["end"]) == (december.start, december.end)
+    assert ranked.attrs["period_days"] == 31
+    # The dates choose the period only: November is still there as the previous period.
+    assert ranked["previous_incidents"].sum() > 0
+    _same_ranking(
+        ranked,
+        hotspots.rank_sites(
+            staff.table, places=places, end=december.end, period_days=31, radius_m=500
+        ),
+    )
+    # The other filters choose the rows, and a city the sites too.
+    kidnappings = Filters(types=("kidnapping",), cities=("Matamoros",))
+    ranked = hotspots.rank_selection(staff, kidnappings, radius_m=500, period_days=30)
+    assert set(ranked["city"]) == {"Matamoros"}
+    chosen = staff.select(kidnappings)
+    # "Now" is the latest incident of the selection.
+    assert ranked.attrs["end"] == chosen["date"].max().date()
+    _same_ranking(
+        ranked,
+        hotspots.rank_sites(
+            chosen, places=places[places["city"] == "Matamoros"], period_days=30, radius_m=500
+        ),
+    )
 
 
 # --- hex grid ---------------------------------------------------------------------------------
@@ -583,6 +697,17 @@ def test_cli_gives_the_library_ranking(sample_store, sample, places, capsys):
     assert main(["hotspots", "--store", str(sample_store), "--format", "json", "--public"]) == 0
     public = json.loads(capsys.readouterr().out)
     assert not {s["place_type"] for s in public["sites"]} & {"shelter", "camp"}
+    # --public ranks the release of the store that was read, as the public dashboard does.
+    release = public_audience(
+        read_incidents(sample_store), places=places, settings=Settings(), store=sample_store
+    )
+    shown = hotspots.rank_selection(release, Filters(), radius_m=500, period_days=90)
+    assert [s["place_id"] for s in public["sites"]] == shown["place_id"].tolist()
+    assert [s["incidents"] for s in public["sites"]] == shown["incidents"].tolist()
+    assert [s["previous_incidents"] for s in public["sites"]] == (
+        shown["previous_incidents"].tolist()
+    )
+    assert public["end"] == shown.attrs["end"].isoformat()
     assert [s["place_id"] for s in out["sites"]] == library["place_id"].tolist()
     assert [s["rank"] for s in out["sites"]] == library["rank"].tolist()
     assert_allclose([s["ci_high"] for s in out["sites"]], library["ci_high"])

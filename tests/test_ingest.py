@@ -418,6 +418,24 @@ def test_unresolved_places_are_stored_without_a_point(tmp_path, capsys):
     assert got.geometry is None
 
 
+def test_the_gazetteer_kind_of_place_wins_and_unknown_cities_are_reported(tmp_path, capsys):
+    source = write(
+        tmp_path / "in.csv",
+        [
+            "date,incident_types,city,lat,lon,geo_precision,place_id,place_type",
+            "2019-12-02,kidnapping,Matamoros,25.8985,-97.4966,site,mat_camp,port_of_entry",
+            "2019-12-03,robbery,Casa de Juan,25.8797,-97.5042,city,,city",
+        ],
+    )
+    code, summary, err = run(tmp_path, source, capsys=capsys)
+    assert code == 0
+    assert summary["imported"] == 2
+    assert "line 2: place_type 'port_of_entry' disagrees with the gazetteer's 'camp'" in err
+    assert "line 3: city 'Casa de Juan' is not a gazetteer city" in err
+    stored = read_incidents(tmp_path / "s.gpkg").set_index("place_id", drop=False)
+    assert stored.loc["mat_camp", "place_type"] == "camp"
+
+
 # --- nothing lost, nothing silently changed -----------------------------------------------
 
 
@@ -567,7 +585,7 @@ def test_progress_is_reported(tmp_path):
 
 
 def test_sample_imports_unchanged(tmp_path, capsys):
-    sample_csv = ROOT / "data" / "sample_incidents.csv"
+    sample_csv = ROOT / "riskmap" / "data" / "sample_incidents.csv"
     code, summary, err = run(tmp_path, sample_csv, capsys=capsys)
     assert code == 0, err
     assert summary["imported"] == summary["read"] == 46

@@ -3,17 +3,50 @@
 import re
 
 import pandas as pd
+import pytest
 
-from riskmap.release.privacy import public_view
-from riskmap.views.maps import aggregate_locations, build_map, centre_and_zoom, selection_bounds
+from riskmap.filters import Filters
+from riskmap.release.audience import public_audience, restricted_audience
+from riskmap.release.privacy import pseudonym_key, pseudonyms, restricted_view
+from riskmap.settings import Settings
+from riskmap.views.maps import (
+    aggregate_locations,
+    build_map,
+    centre_and_zoom,
+    dashboard_map,
+    selection_bounds,
+)
+
+K = 3
+# A fixed key: no key file is written beside the default store.
+SETTINGS = Settings(min_cell=K, pseudonym_key="test-key")
+# DivIcon html is written into the page as a JSON string: < is \u003c, & is \u0026.
+COUNT = re.compile(r'rm-count\\"\\u003e(.*?)\\u003c/div')
 
 
-def _html(view, places, **kw):
-    return build_map(view, places=places, **kw).get_root().render()
+@pytest.fixture(scope="module")
+def public(sample, places):
+    return public_audience(sample, places=places, settings=SETTINGS)
 
 
-def test_map_has_layers_legend_and_attribution(sample, places):
-    html = _html(public_view(sample, places=places), places, lang="en")
+@pytest.fixture(scope="module")
+def release(public):
+    """The public release table: shown columns plus the people counts the map sums."""
+    return public.table
+
+
+def _html(view, places, *, min_cell=K, **kw):
+    return build_map(view, places=places, min_cell=min_cell, **kw).get_root().render()
+
+
+def _dashboard_html(shown):
+    for layer in shown.layers:
+        layer.add_to(shown.base)
+    return shown.base.get_root().render()
+
+
+def test_map_has_layers_legend_and_attribution(release, places):
+    html = _html(release, places, lang="en")
     for name in (
         "Heatmap",
         "Incidents",
@@ -33,8 +66,8 @@ def test_map_has_layers_legend_and_attribution(sample, places):
     assert "fullscreen" in html.lower()
 
 
-def test_spanish_labels(sample, places):
-    html = _html(public_view(sample, places=places), places, lang="es")
+def test_spanish_labels(release, places):
+    html = _html(release, places, lang="es")
     assert "Mapa de calor" in html
     assert "Puente internacional" in html
     assert "Heatmap" not in html
@@ -42,17 +75,28 @@ def test_spanish_labels(sample, places):
     assert "Pantalla completa" in html
 
 
-def test_counts_drawn_add_up_and_unresolved_are_not_drawn(sample, places):
-    view = public_view(sample, places=places)
-    located = aggregate_locations(view)
+def test_counts_drawn_add_up_and_rows_without_a_shown_place_are_not_drawn(release, sample, places):
+    located = aggregate_locations(release)
     drawn = int(located["incidents"].sum())
-    assert drawn == int(view["lat"].notna().sum())
-    assert drawn == len(sample) - int((sample["geo_precision"] == "unresolved").sum())
+    assert drawn == int(release["lat"].notna().sum())
+    # Only rows whose place the release withholds go undrawn.
+    assert drawn == len(release) - int((release["public_location"] == "none").sum())
+    assert drawn < len(release)
     assert set(located["kind"]) == {"site", "area", "city"}
+    # Incidents recorded as unresolved are among the undrawn ones.
+    unresolved = sample.loc[sample["geo_precision"] == "unresolved", "incident_id"]
+    assert len(unresolved) > 0
+    ids = set(pseudonyms(unresolved, pseudonym_key(SETTINGS)))
+    undrawn = release[release["incident_id"].isin(ids)]
+    assert len(undrawn) == len(ids)
+    assert undrawn["lat"].isna().all()
+    # The people drawn are those of the drawn rows (summed over whole classes).
+    drawn_people = release.loc[release["lat"].notna(), "victims"].sum()
+    assert int(located["people"].sum()) == int(drawn_people)
 
 
-def test_public_map_holds_no_raw_coordinate_or_free_text(sample, places):
-    html = _html(public_view(sample, places=places), places)
+def test_public_map_holds_no_raw_coordinate_or_free_text(release, sample, places):
+    html = _html(release, places)
     non_site = sample[sample["geo_precision"] == "neighborhood"]
     assert len(non_site) >= 2
     for lat, lon in zip(non_site["lat"], non_site["lon"], strict=True):
@@ -61,6 +105,8 @@ def test_public_map_holds_no_raw_coordinate_or_free_text(sample, places):
     for text in sample["location_text"].dropna():
         assert text not in html
     assert "Synthetic record" not in html
+    for incident_id in sample["incident_id"]:
+        assert incident_id not in html
 
 
 def test_text_from_the_data_is_escaped(places):
@@ -82,31 +128,83 @@ def test_text_from_the_data_is_escaped(places):
     assert "&lt;img src=x onerror=" in html
 
 
+def test_public_map_counts_are_never_below_k(release, places):
+    # Every class of the release holds at least k incidents and a class has one shown place,
+    # so every drawn location counts at least k: the "<k" guard has nothing to hide.
+    counts = COUNT.findall(_html(release, places))
+    assert counts
+    assert all(c.isdigit() and int(c) >= K for c in counts), counts
+    assert (aggregate_locations(release)["incidents"] >= K).all()
+
+
 def test_small_counts_are_suppressed_when_asked(sample, places):
-    view = public_view(sample, places=places)
-    html = _html(view, places, min_cell=3)
-    # DivIcon html is written into the page as a JSON string: < is \u003c, & is \u0026.
-    counts = re.findall(r'rm-count\\"\\u003e(.*?)\\u003c/div', html)
+    # The second guard, on rows that are not k-anonymous (the staff view).
+    staff = restricted_view(sample, places=places)
+    assert (aggregate_locations(staff)["incidents"] < K).any()
+    counts = COUNT.findall(_html(staff, places, min_cell=K))
     assert counts
     assert any(c == "\\u0026lt;3" for c in counts)
-    assert all(c == "\\u0026lt;3" or int(c) >= 3 for c in counts)
+    assert all(c == "\\u0026lt;3" or int(c) >= K for c in counts)
+    # min_cell=0 (staff) writes every number.
+    exact = COUNT.findall(_html(staff, places, min_cell=0))
+    assert exact
+    assert all(c.isdigit() for c in exact)
+    assert any(0 < int(c) < K for c in exact)
 
 
-def test_local_assets_replace_cdn_links(sample, places):
-    html = _html(public_view(sample, places=places), places, asset_base="app/static/vendor")
+def test_local_assets_replace_cdn_links(release, places):
+    html = _html(release, places, asset_base="app/static/vendor")
     scripts = re.findall(r'<script src="([^"]+)"', html)
     assert scripts
     assert all(s.startswith("/app/static/vendor/") for s in scripts)
     assert "cdn" not in " ".join(re.findall(r'href="([^"]+\.css)"', html))
 
 
-def test_many_incidents_make_a_page_of_constant_size(sample, places):
-    view = public_view(sample, places=places)
-    small = len(_html(view, places, marker_limit=10))
-    big = pd.concat([view] * 50, ignore_index=True)
+def test_many_incidents_make_a_page_of_constant_size(release, places):
+    small = len(_html(release, places, marker_limit=10))
+    big = pd.concat([release] * 50, ignore_index=True)
     large = len(_html(big, places, marker_limit=10))
     # Aggregated by location: 50x the incidents changes only the numbers in the page.
     assert large < small * 1.2
+
+
+def test_popups_span_the_shown_period(release, places):
+    # A release row stands for its whole shown period: a popup's dates run to its end.
+    located = aggregate_locations(release)
+    drawn = release[release["lat"].notna()]
+    assert located["last"].max() == drawn["date_end"].max()
+    assert located["first"].min() == drawn["date"].min()
+    html = _html(release, places)
+    assert f"{drawn['date_end'].max():%Y-%m-%d}" in html
+
+
+def test_dashboard_map_follows_the_audience(sample, places, public):
+    view = public.select(Filters())
+    shown = dashboard_map(view, audience=public, lang="en", asset_base="app/static/vendor")
+    assert (shown.centre, shown.zoom) == centre_and_zoom(selection_bounds(view))
+    html = _dashboard_html(shown)
+    counts = COUNT.findall(html)
+    assert counts
+    assert all(int(c) >= K for c in counts)
+    scripts = re.findall(r'<script src="([^"]+)"', html)
+    assert scripts
+    assert all(s.startswith("/app/static/vendor/") for s in scripts)
+    assert "Types: " in html  # within the marker limit: every location has a popup
+    # Staff (k = 0) see every number, small ones included.
+    staff = restricted_audience(sample, places=places, settings=SETTINGS)
+    assert staff.k == 0
+    staff_html = _dashboard_html(
+        dashboard_map(staff.select(Filters()), audience=staff, lang="en", asset_base=None)
+    )
+    assert any(0 < int(c) < K for c in COUNT.findall(staff_html))
+    assert "\\u0026lt;" not in staff_html
+    # The audience's marker limit decides whether locations get popups.
+    few = public_audience(
+        sample, places=places, settings=Settings(min_cell=K, pseudonym_key="k", marker_limit=5)
+    )
+    brief = _dashboard_html(dashboard_map(few.table, audience=few, lang="en", asset_base=None))
+    assert COUNT.findall(brief)
+    assert "Types: " not in brief
 
 
 def test_bounds_and_zoom():

@@ -1,8 +1,12 @@
-"""Property tests of the privacy policy over every public output.
+"""Every public output, attacked as an outsider would: property tests and the review's findings.
 
-Random datasets and filters go through the same functions the app and the CLI use; no public
-output (map HTML, CSV, GeoJSON, tables, chart data) may contain free text, a raw coordinate of a
-non-public-site incident, or an aggregated count below k. Injection strings must stay inert.
+Random stores with a secret in every free-text field, and random *pairs* of public filter states,
+go through the same functions the app and the CLI use. No public output (map HTML, CSV, GeoJSON,
+tables, chart data, rankings, Gi* messages) may contain free text, a raw coordinate of an
+incident that is not at a public site, or a raw id; every public count, and every difference
+between two filter states, is 0 or at least k. Injection strings must stay inert. The tests
+named ``test_finding_*`` are the eight findings of the hostile review, each of which failed on
+the code before the public release.
 """
 
 from __future__ import annotations
@@ -18,11 +22,19 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pycanon import anonymity
+from streamlit.testing.v1 import AppTest
 
-from riskmap.analysis.hotspots import rank_sites
-from riskmap.filters import Filters, apply
-from riskmap.release.privacy import public_view
-from riskmap.schema import INCIDENT_TYPES, PERPETRATORS, PUBLIC_SITE_TYPES
+from riskmap.analysis.hotspots import gi_star, rank_selection
+from riskmap.analysis.metrics import headline_counts
+from riskmap.cli import main
+from riskmap.filters import Filters
+from riskmap.release.audience import public_audience
+from riskmap.release.public import QI_COLUMNS
+from riskmap.schema import INCIDENT_TYPES, PERPETRATORS, PLACE_TYPES, PUBLIC_SITE_TYPES
+from riskmap.settings import Settings
+from riskmap.store import read_incidents, write_incidents
+from riskmap.views import dashboard
 from riskmap.views.charts import trend_chart, trend_table
 from riskmap.views.dashboard import ranking_table
 from riskmap.views.export import export, export_view
@@ -31,6 +43,10 @@ from riskmap.views.maps import build_map
 ROOT = Path(__file__).resolve().parent.parent
 K = 3
 SECRET = "SECRET-7f3a"
+CANARY = "CANARY-93c1"  # what tests/conftest.py's random stores hold in every free-text field
+SETTINGS = Settings(min_cell=K, pseudonym_key="property-tests")
+#: Headline keys that count incidents (the others sum people).
+INCIDENT_COUNTS = ("incidents", "kidnapping_or_attempt", "sexual_assault", "express_by_police")
 INJECTIONS = (
     "<script>alert(1)</script>",
     '<img src=x onerror="alert(2)">',
@@ -110,69 +126,269 @@ def _raw_points(frame: pd.DataFrame, places: pd.DataFrame) -> set[str]:
     return {p for p in out - public if len(p) > 8}  # enough digits to be a point, not a count
 
 
+_days = st.one_of(st.none(), st.integers(min_value=0, max_value=130))
+
+
+def _dates(a: int | None, b: int | None) -> dict[str, dt.date | None]:
+    first = dt.date(2019, 11, 1)
+    days = sorted(d for d in (a, b) if d is not None)
+    if not days:
+        return {"start": None, "end": None}
+    return {"start": first + dt.timedelta(days=days[0]), "end": first + dt.timedelta(days=days[-1])}
+
+
 _filters = st.builds(
-    Filters,
+    lambda a, b, **kw: Filters(**_dates(a, b), **kw),
+    _days,
+    _days,
     types=st.lists(st.sampled_from(INCIDENT_TYPES), max_size=2).map(tuple),
     cities=st.lists(st.sampled_from(["Matamoros", "Nuevo Laredo"]), max_size=1).map(tuple),
+    perpetrators=st.lists(st.sampled_from(PERPETRATORS), max_size=2).map(tuple),
+    place_types=st.lists(st.sampled_from(PLACE_TYPES), max_size=2).map(tuple),
     children_only=st.booleans(),
 )
 
 
+def _zero_or_k(value: int) -> bool:
+    return value == 0 or value >= K
+
+
+def _renderings(audience, selection) -> dict[str, str]:
+    """Every public rendering of a selection, as text."""
+    rows = audience.rows(selection)
+    csv = export_view(rows, audience=audience, filters=Filters(), fmt="csv")
+    geojson = export_view(rows, audience=audience, filters=Filters(), fmt="geojson")
+    out = {
+        "map": build_map(selection, places=audience.places, min_cell=audience.k)
+        .get_root()
+        .render(),
+        "csv": csv.data.decode("utf-8-sig"),
+        "geojson": geojson.data.decode("utf-8"),
+        "table": rows.to_csv(index=False),
+    }
+    if not selection.empty:
+        out["chart"] = json.dumps(trend_chart(selection, by="type", min_cell=K).to_dict())
+    return out
+
+
+def _small_counts_in(text: str) -> list[int]:
+    found = re.findall(r"(\d+) (?:incident|city-level|unresolved)", text)
+    return [int(n) for n in found if not _zero_or_k(int(n))]
+
+
 @settings(
-    max_examples=25,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(draws=st.lists(_incident, min_size=1, max_size=30), filters=_filters)
-def test_no_public_output_leaks(places, draws, filters):
+@given(draws=st.lists(_incident, min_size=1, max_size=40), first=_filters, second=_filters)
+def test_no_output_leaks_and_no_two_states_tell_fewer_than_k(places, draws, first, second):
     frame = _frame(draws, places)
-    view = apply(public_view(frame, places=places), filters)
+    audience = public_audience(frame, places=places, settings=SETTINGS)
+    rows = audience.release.rows()
+    if len(rows):
+        shown = rows[list(QI_COLUMNS)].astype(object).where(rows[list(QI_COLUMNS)].notna(), "-")
+        assert anonymity.k_anonymity(shown.astype(str), list(QI_COLUMNS)) >= K
+    a, b = audience.select(first), audience.select(second)
+    ids_a, ids_b = set(a["incident_id"]), set(b["incident_id"])
+    # Differencing two filter states: what one selects and the other does not is 0 or >= k.
+    assert _zero_or_k(len(ids_a - ids_b))
+    assert _zero_or_k(len(ids_b - ids_a))
+    both = a[a["incident_id"].isin(ids_b)]
+    for key in INCIDENT_COUNTS:
+        count_a, count_b, shared = (headline_counts(x)[key] for x in (a, b, both))
+        for count in (count_a, count_b, count_a - shared, count_b - shared):
+            assert _zero_or_k(count), key
+    # Chart bars, the ranking and the Gi* messages count the same rows: 0 or >= k too.
+    for by in ("type", "place", "perpetrator"):
+        assert trend_table(a, by=by, min_cell=K)["incidents"].map(_zero_or_k).all()
+    ranking = rank_selection(audience, first, radius_m=500.0)
+    assert ranking["incidents"].map(_zero_or_k).all()
+    assert ranking["previous_incidents"].map(_zero_or_k).all()
+    gi = gi_star(a, resolution=8)
+    assert all(_zero_or_k(v) for v in gi.excluded.values())
+    assert not _small_counts_in(" ".join([str(gi.reason or ""), *gi.notes]))
+
     raw_points = _raw_points(frame, places)
-
-    html = build_map(view, places=places, min_cell=K).get_root().render()
-    csv = export_view(view, filters=filters, fmt="csv").data.decode("utf-8-sig")
-    geojson = export_view(view, filters=filters, fmt="geojson").data.decode("utf-8")
-    table = view.to_csv(index=False)
-    outputs = {"map": html, "csv": csv, "geojson": geojson, "table": table}
-    if not view.empty:
-        chart = json.dumps(trend_chart(view, by="type", min_cell=K).to_dict())
-        outputs["chart"] = chart
-        chart_rows = trend_table(view, by="place", min_cell=K)
-        assert ((chart_rows["incidents"] >= K) | (chart_rows["shown"] == f"<{K}")).all()
-
-    for name, text in outputs.items():
+    for name, text in _renderings(audience, a).items():
         assert SECRET not in text, name
         assert "id-0-" not in text, name  # raw ids never appear, only pseudonyms
         for point in raw_points:
             assert point not in text, (name, point)
-    # Injection strings are inert: escaped in the page, neutralised in the CSV.
-    assert "<script>alert" not in html
-    assert "onerror=" not in html.replace("onerror=&#34;", "").replace("onerror=&quot;", "")
-    for cell in pd.read_csv(io.StringIO(csv), dtype=str).fillna("").to_numpy().ravel():
-        assert not re.match(r"^[=+\-@\t\r]", cell) or re.match(r"^-?\d", cell), cell
-    # Aggregated counts on the map: k or more, or shown as "<k".
-    for count in re.findall(r'rm-count\\"\\u003e(.*?)\\u003c/div', html):
-        assert count == "\\u0026lt;3" or int(count) >= K
+        if name == "map":
+            assert "<script>alert" not in text
+            for count in re.findall(r'rm-count\\"\\u003e(.*?)\\u003c/div', text):
+                assert int(count) >= K, count
+        if name == "csv":
+            for cell in pd.read_csv(io.StringIO(text), dtype=str).fillna("").to_numpy().ravel():
+                assert not re.match(r"^[=+\-@\t\r]", cell) or re.match(r"^-?\d", cell), cell
+
+
+@pytest.fixture(scope="module")
+def canary_store(tmp_path_factory, places, random_store):
+    """About 200 incidents with a canary in every free-text field, in a real GeoPackage."""
+    frame = random_store(places, n=200, seed=2024)
+    # One incident of a kind nobody else has, at a public site on its own day.
+    bridge = places.set_index("place_id").loc["mat_gateway_bridge"]
+    lone = frame.iloc[[0]].assign(
+        incident_id="LONE-1",
+        date=pd.Timestamp("2020-03-03"),
+        date_precision="day",
+        incident_types="robbery|threat",
+        perpetrator="military",
+        geo_precision="site",
+        place_id="mat_gateway_bridge",
+        place_type="port_of_entry",
+        lat=bridge["lat"],
+        lon=bridge["lon"],
+    )
+    folder = tmp_path_factory.mktemp("canary")
+    return write_incidents(pd.concat([frame, lone], ignore_index=True), folder / "incidents.gpkg")
+
+
+@pytest.fixture(scope="module")
+def canary_audience(canary_store, places):
+    return public_audience(
+        read_incidents(canary_store), places=places, settings=Settings(), store=canary_store
+    )
+
+
+def _cli_rows(store: Path, out: Path, *args: str) -> pd.DataFrame:
+    assert main(["export", "--store", str(store), "-o", str(out), *args]) == 0
+    return pd.read_csv(out, encoding="utf-8-sig", dtype=str)
+
+
+def _cli_args(f: Filters) -> list[str]:
+    out: list[str] = []
+    for flag, values in (
+        ("--type", f.types),
+        ("--city", f.cities),
+        ("--perpetrator", f.perpetrators),
+    ):
+        if values:
+            out += [flag, *values]
+    if f.start:
+        out += ["--from", f.start.isoformat(), "--to", (f.end or f.start).isoformat()]
+    return out
 
 
 @settings(
-    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(draws=st.lists(_incident, min_size=5, max_size=40))
-def test_public_ranking_suppresses_small_counts(places, draws):
-    frame = _frame(draws, places)
-    ranking = rank_sites(frame, places=places, site_types=PUBLIC_SITE_TYPES)
-    table = ranking_table(ranking, lang="en", min_cell=K)
-    for col in ("Incidents", "Previous period", "People"):
-        for value in table[col]:
-            assert value == f"<{K}" or value == "0" or int(value) >= K
-    hidden = table["Incidents"] == f"<{K}"
-    assert (table.loc[hidden, "95% interval"] == "–").all()
-    assert (table.loc[hidden, "Change"] == "–").all()
+@given(first=_filters, second=_filters)
+def test_cli_exports_of_two_states_differ_by_0_or_k(canary_store, tmp_path, first, second):
+    a = _cli_rows(canary_store, tmp_path / "a.csv", *_cli_args(first))
+    b = _cli_rows(canary_store, tmp_path / "b.csv", *_cli_args(second))
+    ids_a, ids_b = set(a["incident_id"]), set(b["incident_id"])
+    assert _zero_or_k(len(ids_a))
+    assert _zero_or_k(len(ids_b))
+    assert _zero_or_k(len(ids_a - ids_b))
+    assert _zero_or_k(len(ids_b - ids_a))
+    assert CANARY not in (tmp_path / "a.csv").read_text(encoding="utf-8-sig")
+
+
+def test_finding_1_no_index_and_no_sexual_assault_day(canary_store, canary_audience, monkeypatch):
+    monkeypatch.setenv("RISKMAP_STORE", str(canary_store))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    # The table's index is a plain 0..n-1: no store row number reaches the browser.
+    assert list(table.index) == list(range(len(table)))
+    # A sexual assault is in every one-day range of its shown period: no day can be pinned.
+    rows = canary_audience.table
+    sa = rows[rows["incident_types"].fillna("").str.contains("sexual_assault")]
+    assert len(sa)
+    for row in sa.itertuples():
+        assert row.date_precision not in {"day", "week"}
+        if pd.isna(row.date):
+            continue
+        for day in (row.date, row.date + (row.date_end - row.date) / 2, row.date_end):
+            chosen = canary_audience.select(Filters(start=day.date(), end=day.date()))
+            assert row.incident_id in set(chosen["incident_id"])
+
+
+def test_finding_2_no_count_below_k_in_any_message(canary_audience):
+    for filters in (Filters(types=("robbery",)), Filters(perpetrators=("military",)), Filters()):
+        selection = dashboard.select(canary_audience, filters)
+        assert all(_zero_or_k(selection.counts[k]) for k in INCIDENT_COUNTS)
+        gi = gi_star(selection.incidents, resolution=8)
+        assert not _small_counts_in(" ".join([gi.reason or "", *gi.notes]))
+        ranking = rank_selection(canary_audience, filters, radius_m=500.0)
+        shown = ranking_table(ranking, lang="en", audience=canary_audience)
+        assert not shown.isin([f"<{K}"]).any().any()
+        assert ranking["incidents"].map(_zero_or_k).all()
+
+
+def test_finding_3_a_lone_incident_is_neither_listed_nor_drawn(canary_audience):
+    selection = canary_audience.select(Filters(perpetrators=("military",), types=("robbery",)))
+    assert _zero_or_k(len(selection))
+    lone = canary_audience.table[canary_audience.table["date"] == pd.Timestamp("2020-03-03")]
+    # Its day is shown only if k or more incidents share it: the lone one does not stand out.
+    assert _zero_or_k(len(lone))
+    html = build_map(selection, places=canary_audience.places, min_cell=K).get_root().render()
+    assert "2020-03-03" not in html or len(lone) >= K
+
+
+def test_finding_4_the_cli_writes_no_selection_below_k(canary_store, tmp_path, capsys):
+    rows = _cli_rows(
+        canary_store, tmp_path / "x.csv", "--type", "robbery", "--perpetrator", "military"
+    )
+    assert _zero_or_k(len(rows))
+    capsys.readouterr()
+    assert main(["hotspots", "--store", str(canary_store), "--public", "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["sites"]
+    for site in payload["sites"]:
+        assert _zero_or_k(site["incidents"])
+        assert _zero_or_k(site["previous_incidents"])
+    assert not {s["place_type"] for s in payload["sites"]} - PUBLIC_SITE_TYPES
+
+
+def test_finding_5_and_6_place_and_city_come_from_the_gazetteer(canary_store, tmp_path):
+    frame = read_incidents(canary_store)
+    camp = frame.index[:12]
+    frame.loc[camp, "place_id"] = "mat_camp"
+    frame.loc[camp, "place_type"] = "port_of_entry"
+    frame.loc[camp, "geo_precision"] = "site"
+    odd = frame.index[12:40]
+    frame.loc[odd, "city"] = f"{CANARY} Colonia privada"
+    frame.loc[odd, "place_id"] = None
+    frame.loc[odd, "geo_precision"] = "city"
+    store = write_incidents(frame, tmp_path / "odd.gpkg")
+    rows = _cli_rows(store, tmp_path / "odd.csv")
+    assert "mat_camp" not in set(rows["place_id"].dropna())
+    assert not set(rows["place_type"].dropna()) & {"camp", "shelter"}
+    assert CANARY not in (tmp_path / "odd.csv").read_text(encoding="utf-8-sig")
+    assert set(rows["city"].dropna()) <= {"Matamoros", "Nuevo Laredo", "Reynosa", "Colombia"}
+
+
+def test_finding_7_the_table_toolbar_offers_no_download(canary_store, monkeypatch):
+    import streamlit as st_module
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["disableDataExport"] is True
+    monkeypatch.setenv("RISKMAP_STORE", str(canary_store))
+    st_module.set_option("client.disableDataExport", False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    # The app turns it off itself, even where the config file is not read.
+    assert st_module.get_option("client.disableDataExport") is True
+
+
+def test_finding_8_cli_ids_are_the_apps_ids(canary_store, canary_audience, tmp_path, monkeypatch):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setenv("RISKMAP_STORE", str(elsewhere / "other.gpkg"))
+    rows = _cli_rows(canary_store, tmp_path / "ids.csv")
+    assert set(rows["incident_id"]) <= set(canary_audience.table["incident_id"])
+    assert len(rows) == len(canary_audience.table)
 
 
 def test_full_export_of_the_store_is_clean(sample, places):
-    result = export(sample, filters=Filters(), fmt="geojson", places=places)
+    audience = public_audience(sample, places=places, settings=SETTINGS)
+    result = export(audience, filters=Filters(), fmt="geojson")
     data = result.data.decode("utf-8")
     for text in sample["location_text"].dropna():
         assert text not in data
@@ -195,7 +411,9 @@ def test_injection_in_a_place_name_is_escaped_in_the_map(places, text):
     extra["place_id"] = "zz_evil"
     extra["name"] = text
     extra["place_type"] = "bus_terminal"
-    html = build_map(pd.DataFrame(columns=["lat", "lon"]), places=pd.concat([places, extra]))
+    html = build_map(
+        pd.DataFrame(columns=["lat", "lon"]), places=pd.concat([places, extra]), min_cell=K
+    )
     rendered = html.get_root().render()
     assert "<script>alert" not in rendered
     assert '<img src=x onerror="alert' not in rendered

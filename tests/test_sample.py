@@ -10,7 +10,7 @@ from riskmap.sample import PERIOD_END, PERIOD_START, TARGETS, generate, write_sa
 from riskmap.schema import validate
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMITTED = ROOT / "data" / "sample_incidents.csv"
+COMMITTED = ROOT / "riskmap" / "data" / "sample_incidents.csv"
 
 
 def test_sample_matches_every_published_figure(sample):
@@ -69,7 +69,7 @@ def test_generator_is_deterministic(places):
 def test_committed_sample_is_what_the_generator_writes(tmp_path):
     fresh = write_sample(tmp_path / "sample.csv", places_file=None)
     assert fresh.read_text(encoding="utf-8") == COMMITTED.read_text(encoding="utf-8"), (
-        "data/sample_incidents.csv is stale: run `make sample` and commit it"
+        "riskmap/data/sample_incidents.csv is stale: run `make sample` and commit it"
     )
 
 

@@ -24,9 +24,8 @@ Benjamini-Hochberg false-discovery-rate procedure over all cells (Benjamini & Ho
 57, 1995; :func:`fdr_qvalues`). The statistic is refused below 30 incidents located at a site or
 in a neighbourhood, and on study areas of fewer than :data:`MIN_CELLS` cells.
 
-Hex counts are aggregates and may be shown publicly only after small-cell suppression
-(:func:`riskmap.release.privacy.suppress`), which the callers apply; counts here stay exact
-integers.
+Counts here stay exact integers of the rows given: public callers give rows of the public
+release, whose every selection holds 0 or at least k incidents.
 """
 
 from __future__ import annotations

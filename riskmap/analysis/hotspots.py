@@ -26,7 +26,7 @@ month, with the same exact interval scaled by the number returned.
 Only incidents whose ``geo_precision`` is ``site`` or ``neighborhood`` enter the spatial work;
 city-level and unresolved incidents are left out and counted (``attrs["excluded"]`` of the ranking
 and the hex counts, :attr:`GiStarResult.excluded`). All counts are exact integers: small-cell
-suppression for public output (:func:`riskmap.release.privacy.suppress`) is the caller's job.
+public outputs rank the rows of the public release (:func:`rank_selection` with a public audience).
 
 "Now", for historical data, is the data's last day: the period ends on the latest incident date
 unless an end date is given.
@@ -56,6 +56,8 @@ from riskmap.analysis.hexgrid import (
     spatial_incidents,
 )
 from riskmap.errors import SettingsError
+from riskmap.filters import Filters
+from riskmap.release.audience import Audience
 from riskmap.schema import SITE_TYPES
 
 #: Columns of :func:`rank_sites`, in order.
@@ -100,7 +102,8 @@ def _end_day(incidents: pd.DataFrame, end: dt.date | str | None) -> pd.Timestamp
         except (ValueError, TypeError) as e:
             msg = f"end date {end!r} is not a date; write it as YYYY-MM-DD"
             raise SettingsError(msg) from e
-    dates = pd.to_datetime(incidents["date"]).dropna()
+    # A release row stands for its whole shown period: "now" is the end of the latest one.
+    dates = pd.to_datetime(incidents.get("date_end", incidents["date"])).dropna()
     if dates.empty:
         return pd.Timestamp(dt.date.today())
     return dates.max().normalize()
@@ -110,6 +113,41 @@ def _check_positive(name: str, value: float) -> None:
     if isinstance(value, bool) or not np.isfinite(value) or value <= 0:
         msg = f"{name} must be a positive number, not {value!r}"
         raise SettingsError(msg)
+
+
+def rank_selection(
+    audience: Audience,
+    filters: Filters,
+    *,
+    radius_m: float,
+    period_days: int | None = None,
+    end: dt.date | None = None,
+) -> pd.DataFrame:
+    """Rank the sites an audience may see, for one filter state (the app and the CLI agree).
+
+    The selection is ranked on all its dates (the previous period matters); the period is the
+    filter's date range when it has one, else ``period_days`` (default 90) up to ``end`` (default
+    the latest incident). A public audience ranks its release rows, public sites only.
+    """
+    rows = audience.select(filters.with_(start=None, end=None))
+    if end is None:
+        end = filters.end
+    if end is None:
+        last = pd.to_datetime(rows.get("date_end", rows["date"])).dropna()
+        end = last.max().date() if not last.empty else dt.date.today()
+    if period_days is None:
+        period_days = (end - filters.start).days + 1 if filters.start else 90
+    places = audience.places
+    if filters.cities:
+        places = places[places["city"].isin(filters.cities)]
+    return rank_sites(
+        rows,
+        places=places,
+        end=end,
+        period_days=max(int(period_days), 1),
+        radius_m=radius_m,
+        site_types=audience.site_types,
+    )
 
 
 def rank_sites(
@@ -190,8 +228,11 @@ def rank_sites(
 
     used, excluded = spatial_incidents(incidents)
     days = pd.to_datetime(used["date"]).dt.normalize().to_numpy()
-    current = (days >= start_ts.to_datetime64()) & (days <= end_ts.to_datetime64())
-    previous = (days >= prev_ts.to_datetime64()) & (days < start_ts.to_datetime64())
+    # A row of the public release stands for its whole shown period (a week, a month...): it
+    # counts in a period only when all of it lies there, so no count rests on a guessed day.
+    last = pd.to_datetime(used.get("date_end", used["date"])).dt.normalize().to_numpy()
+    current = (days >= start_ts.to_datetime64()) & (last <= end_ts.to_datetime64())
+    previous = (days >= prev_ts.to_datetime64()) & (last < start_ts.to_datetime64())
     victims = pd.to_numeric(used["victims"]).fillna(0).to_numpy(dtype="int64")
 
     n_sites = len(sites)
@@ -393,6 +434,7 @@ __all__ = [
     "gi_star",
     "hex_counts",
     "poisson_interval",
+    "rank_selection",
     "rank_sites",
     "ranking_text",
     "read_returns",

@@ -16,9 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from riskmap.release.public import TYPE_GROUPS
 from riskmap.schema import KIDNAPPING_TYPES, type_flags
 from riskmap.settings import DATA_DIR
 
+#: The group of the public release that stands for any kind of kidnapping or attempt.
+KIDNAPPING_GROUP = TYPE_GROUPS["kidnapping"]
 #: Headline keys, in display order.
 HEADLINES: tuple[str, ...] = (
     "incidents",
@@ -46,8 +49,13 @@ def headline_counts(incidents: pd.DataFrame) -> dict[str, int]:
         One integer per key of :data:`HEADLINES`.
     """
     # One pass over the types for every count (a million rows hold a few dozen combinations).
-    flags = type_flags(incidents, sorted(KIDNAPPING_TYPES | {"sexual_assault"}))
-    kid = flags[sorted(KIDNAPPING_TYPES)].to_numpy().any(axis=1)
+    flags = type_flags(
+        incidents, [*sorted(KIDNAPPING_TYPES | {"sexual_assault"}), KIDNAPPING_GROUP]
+    )
+    # A release row may show only the group "kidnapping or attempt": it counts as one, but its
+    # people go to neither "kidnapped" nor "in attempts", which it cannot tell apart.
+    group_only = flags[KIDNAPPING_GROUP].to_numpy()
+    kid = flags[sorted(KIDNAPPING_TYPES)].to_numpy().any(axis=1) | group_only
     attempt_only = (
         flags["attempted_kidnapping"].to_numpy()
         & ~flags["kidnapping"].to_numpy()
@@ -62,7 +70,7 @@ def headline_counts(incidents: pd.DataFrame) -> dict[str, int]:
         "people_affected": int(victims.sum()),
         "children": int(children.sum()),
         "kidnapping_or_attempt": int(kid.sum()),
-        "people_kidnapped": int(victims[kid & ~attempt_only].sum()),
+        "people_kidnapped": int(victims[kid & ~attempt_only & ~group_only].sum()),
         "people_in_attempts": int(victims[attempt_only].sum()),
         "sexual_assault": int(flags["sexual_assault"].sum()),
         "express_by_police": int(express_police.sum()),

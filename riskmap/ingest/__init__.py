@@ -313,7 +313,7 @@ def import_file(
         remove_stale_temporaries(quarantine_path(store, source))
         existing = read_or_empty(store)
         new = _deduplicate(good, existing, rejected, report)
-        added = _geocode(new, places=places)
+        added = _geocode(new, places=places, report=report, lines=table.lines)
         report.imported = len(added)
         report.quarantined = len(rejected)
         report.rejected = [(table.lines[i], reason) for i, reason in sorted(rejected.items())]
@@ -409,8 +409,20 @@ def _position(row: Mapping[str, object]) -> int:
     return pos
 
 
-def _geocode(rows: list[dict[str, object]], *, places: pd.DataFrame | None) -> pd.DataFrame:
-    """Place the new rows; keep the place a canonical input gave with its coordinates."""
+def _geocode(
+    rows: list[dict[str, object]],
+    *,
+    places: pd.DataFrame | None,
+    report: ImportReport,
+    lines: Mapping[int, int] | list[int],
+) -> pd.DataFrame:
+    """Place the new rows; keep the place a canonical input gave with its coordinates.
+
+    The gazetteer has the last word on a known place: a row whose ``place_type`` disagrees with
+    its ``place_id``'s is stored with the gazetteer's, and the conflict is reported; a city the
+    gazetteer does not know is kept for staff and reported, since the public release withholds
+    it (only gazetteer cities are ever shown).
+    """
     if not rows:
         return empty_frame()
     frame = pd.DataFrame(rows)
@@ -432,7 +444,34 @@ def _geocode(rows: list[dict[str, object]], *, places: pd.DataFrame | None) -> p
         frame[col] = frame[col].where(keep, coded[col])
     located = frame["lat"].notna() & frame["lon"].notna()
     frame["geo_precision"] = frame["geo_precision"].where(located, "unresolved")
+    _reconcile(frame, places, report=report, lines=lines)
     return conform(frame)
+
+
+def _reconcile(
+    frame: pd.DataFrame,
+    places: pd.DataFrame,
+    *,
+    report: ImportReport,
+    lines: Mapping[int, int] | list[int],
+) -> None:
+    """Make known places take the gazetteer's kind; report conflicts and unknown cities."""
+    kinds = places.drop_duplicates("place_id").set_index("place_id")["place_type"]
+    cities = set(places.loc[places["place_type"] == "city", "city"])
+    for i in frame.index:
+        pid, kind, city = frame.at[i, "place_id"], frame.at[i, "place_type"], frame.at[i, "city"]
+        line = f"{report.unit} {lines[int(frame.at[i, '_pos'])]}"
+        if isinstance(pid, str) and pid in kinds.index and kind != kinds[pid]:
+            report.warnings.append(
+                f"{line}: place_type {kind!r} disagrees with the gazetteer's {kinds[pid]!r} for "
+                f"{pid}; the gazetteer's is kept"
+            )
+            frame.at[i, "place_type"] = kinds[pid]
+        if isinstance(city, str) and city and city not in cities:
+            report.warnings.append(
+                f"{line}: city {city!r} is not a gazetteer city ({', '.join(sorted(cities))}); "
+                "it is kept for staff and withheld from the public release"
+            )
 
 
 def _write_quarantine(table: RawTable, rejected: Mapping[int, str], report: ImportReport) -> None:

@@ -1,5 +1,7 @@
 """What leaves the tool, and to whom.
 
-The public view and its privacy rules (:mod:`~riskmap.release.privacy`), and who may see the
-restricted view (:mod:`~riskmap.release.access`).
+The audience chosen by a front end (:mod:`~riskmap.release.audience`), the k-anonymous public
+release every public output is derived from (:mod:`~riskmap.release.public`), its privacy
+primitives (:mod:`~riskmap.release.privacy`), and who may see the restricted view
+(:mod:`~riskmap.release.access`).
 """

@@ -23,7 +23,7 @@ real person. Downloads of synthetic data say so in the file and in the manifest.
 ### Method
 - **Geocoding.** Place descriptions ("la central camionera", "outside the INM office at
   Bridge 2") are matched against a gazetteer of real places with sourced coordinates
-  (`data/gazetteer.csv`, each row citing its source). Text is normalised (case, accents,
+  (`riskmap/data/gazetteer.csv`, each row citing its source). Text is normalised (case, accents,
   abbreviations), matched exactly to known names and aliases, then fuzzily; the city decides
   between same-named places ("Puente Nuevo" is a different bridge in each city).
 - **Precision.** Each incident is placed at a *site*, in a *neighbourhood*, only in a *city*, or
@@ -44,23 +44,32 @@ These are **reported** incidents only: a fraction of what happens. Many victims 
 of fear or because they are moved on; reports cluster where researchers and shelters are. A
 place with few reports is not a safe place. Counts this small are uncertain: read the intervals.
 
-### Privacy
-The public view never shows a victim's exact location or any free text:
-- an incident at a public site (an international bridge, a bus terminal, an INM office, a plaza)
-  is shown at the site's point; an incident at a shelter or the camp is never pinned to it (the
-  map shows where shelters are, not which incidents happened there);
-- any other incident is moved to the centre of its H3 cell (about 0.7 km²) or to the city point;
-- incidents that include sexual assault are shown only at the city point and by month;
-- descriptions, notes and sources never appear; incident ids are replaced by pseudonyms;
-- counts below 3 are shown as "<3", and a figure that would reveal such a count (a change or
-  an interval) is hidden too; a selection of fewer than 3 incidents shows no rows.
+### Privacy: the public release
+Everything public on this page — map, counts, charts, ranking, table, downloads — comes from one
+**public release** of the data, built so that no person can be singled out:
+- **the guarantee**: every combination of what you can see or filter on (the place shown with its
+  city and kind, the date shown, the incident types, the perpetrator, whether children were
+  affected) is shared by none or by at least 3 incidents (k-anonymity, k = 3). The filters look
+  only at those shown values, so every count on the page — and the difference between any two
+  selections — is 0 or at least 3;
+- where a combination is rarer, it is shown less precisely: a site becomes an area (an H3 cell of
+  about 0.7 km²) or the city; a day becomes a week, a month, a quarter or a year; types and
+  perpetrators become groups; some values are not shown at all. Incidents that cannot be
+  protected even then are left out, and the page says how many;
+- an incident at a shelter or the camp is never pinned there, and no kind of place names them;
+  incidents that include sexual assault are shown at the city and by month at most;
+- descriptions, notes and sources never appear; incident ids are replaced by pseudonyms; a city
+  is shown only when it is one of the gazetteer's;
+- **its limits**: someone who already knows all but one of the incidents in a group learns the
+  last; if all incidents of a group share a value, that value is known of each; releases of
+  different versions of the data can be compared. Small data sets are shown coarsely.
 Exact locations and notes are available only in the restricted view, after login, to staff on
-an allow-list.
+an allow-list. The report below says how the release was built.
 
 ### Sources
 - Human Rights Watch, "US: Investigate 'Remain in Mexico' Program" (2 June 2020), and its
   complaint to the DHS Inspector General: figures for Tamaulipas, Nov 2019 – Jan 2020.
-- Gazetteer coordinates: see the `source` column of `data/gazetteer.csv` (encyclopedia
+- Gazetteer coordinates: see the `source` column of `riskmap/data/gazetteer.csv` (encyclopedia
   coordinates, GeoNames ids, government crossing lists).
 - Map tiles © OpenStreetMap contributors.
 """,
@@ -84,8 +93,8 @@ el archivo y en el manifiesto.
 ### Método
 - **Geocodificación.** Las descripciones de lugares ("la central camionera", "afuera del INM en
   el Puente 2") se comparan con un nomenclátor de lugares reales con coordenadas documentadas
-  (`data/gazetteer.csv`, cada fila cita su fuente). El texto se normaliza (mayúsculas, acentos,
-  abreviaturas), se compara exactamente con nombres y alias conocidos y luego de forma
+  (`riskmap/data/gazetteer.csv`, cada fila cita su fuente). El texto se normaliza (mayúsculas,
+  acentos, abreviaturas), se compara exactamente con nombres y alias conocidos y luego de forma
   aproximada; la ciudad decide entre lugares con el mismo nombre ("Puente Nuevo" es un puente
   distinto en cada ciudad).
 - **Precisión.** Cada incidente se ubica en un *sitio*, en una *colonia*, solo en una *ciudad*, o
@@ -109,28 +118,34 @@ denuncian, por miedo o porque se desplazan; los reportes se concentran donde hay
 albergues. Un lugar con pocos reportes no es un lugar seguro. Con conteos tan pequeños hay mucha
 incertidumbre: lea los intervalos.
 
-### Privacidad
-La vista pública nunca muestra la ubicación exacta de una víctima ni texto libre:
-- un incidente en un sitio público (un puente internacional, una central de autobuses, una
-  oficina del INM, una plaza) se muestra en el punto del sitio; un incidente en un albergue o en
-  el campamento nunca se señala en ese lugar (el mapa muestra dónde están los albergues, no qué
-  incidentes ocurrieron allí);
-- cualquier otro incidente se mueve al centro de su celda H3 (unos 0.7 km²) o al punto de la
-  ciudad;
-- los incidentes con agresión sexual se muestran solo en el punto de la ciudad y por mes;
+### Privacidad: la publicación pública
+Todo lo público de esta página —mapa, conteos, gráficos, clasificación, tabla, descargas— sale de
+una sola **publicación pública** de los datos, hecha para que nadie pueda ser señalado:
+- **la garantía**: cada combinación de lo que se puede ver o filtrar (el lugar mostrado con su
+  ciudad y tipo, la fecha mostrada, los tipos de incidente, el perpetrador, si había menores) la
+  comparten ninguno o al menos 3 incidentes (k-anonimato, k = 3). Los filtros solo miran esos
+  valores mostrados, así que todo conteo de la página —y la diferencia entre dos selecciones— es
+  0 o al menos 3;
+- donde una combinación es más rara, se muestra con menos precisión: un sitio pasa a ser una zona
+  (una celda H3 de unos 0.7 km²) o la ciudad; un día, una semana, un mes, un trimestre o un año;
+  los tipos y perpetradores, grupos; algunos valores no se muestran. Los incidentes que ni así se
+  pueden proteger quedan fuera, y la página dice cuántos;
+- un incidente en un albergue o en el campamento nunca se señala allí, y ningún tipo de lugar los
+  nombra; los incidentes con agresión sexual se muestran como mucho en la ciudad y por mes;
 - nunca aparecen descripciones, notas ni fuentes; los identificadores se reemplazan por
-  seudónimos;
-- los conteos menores a 3 se muestran como "<3", y se oculta toda cifra que permitiría
-  deducirlos (un cambio o un intervalo); una selección de menos de 3 incidentes no
-  muestra filas.
+  seudónimos; una ciudad solo se muestra si es una del nomenclátor;
+- **sus límites**: quien ya conoce todos los incidentes de un grupo menos uno deduce el último;
+  si todos los incidentes de un grupo comparten un valor, ese valor se sabe de cada uno; se
+  pueden comparar publicaciones de distintas versiones de los datos. Los conjuntos pequeños se
+  muestran con poco detalle.
 Las ubicaciones exactas y las notas solo están en la vista restringida, tras iniciar sesión, para
-personal en una lista autorizada.
+personal en una lista autorizada. El informe de abajo dice cómo se construyó la publicación.
 
 ### Fuentes
 - Human Rights Watch, "US: Investigate 'Remain in Mexico' Program" (2 de junio de 2020), y su
   queja ante el Inspector General del DHS: cifras para Tamaulipas, nov. 2019 – ene. 2020.
-- Coordenadas del nomenclátor: ver la columna `source` de `data/gazetteer.csv` (coordenadas de
-  enciclopedias, identificadores de GeoNames, listas oficiales de cruces).
+- Coordenadas del nomenclátor: ver la columna `source` de `riskmap/data/gazetteer.csv`
+  (coordenadas de enciclopedias, identificadores de GeoNames, listas oficiales de cruces).
 - Mosaicos del mapa © colaboradores de OpenStreetMap.
 """,
 }
@@ -142,9 +157,76 @@ def about(lang: str) -> str:
 
 
 def data_dictionary(lang: str) -> str:
-    """Return the data dictionary's section in ``lang`` from ``data/DATA_DICTIONARY.md``."""
+    """Return the data dictionary's section in ``lang`` (``riskmap/data/DATA_DICTIONARY.md``)."""
     text = (DATA_DIR / "DATA_DICTIONARY.md").read_text(encoding="utf-8")
     heading = "## Español" if lang == "es" else "## English"
     other = "## English" if lang == "es" else "## Español"
     part = text.split(heading, 1)[1]
     return part.split(other, 1)[0].strip()
+
+
+_REPORT_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Public release: k = {k}",
+        "summary": "{released} of {incidents} incidents are in the public release; {suppressed} "
+        "are not (their combination of place, date, types, perpetrator and children was shared "
+        "by fewer than {k} incidents, even at the coarsest level).",
+        "all_in": "All {incidents} incidents are in the public release.",
+        "guarantee": "Every combination of shown values is held by 0 or at least {k} incidents, "
+        "so every public count, and the difference between any two filter states, is 0 or at "
+        "least {k}. Detail kept: {detail:.0%}.",
+        "location": "Place",
+        "date": "Date",
+        "types": "Incident types",
+        "perpetrator": "Perpetrator",
+        "children": "Children affected",
+        "through": "Data through {date}.",
+    },
+    "es": {
+        "title": "Publicación pública: k = {k}",
+        "summary": "{released} de {incidents} incidentes están en la publicación pública; "
+        "{suppressed} no (su combinación de lugar, fecha, tipos, perpetrador y niñez la "
+        "compartían menos de {k} incidentes, aun al nivel más general).",
+        "all_in": "Los {incidents} incidentes están en la publicación pública.",
+        "guarantee": "Cada combinación de valores mostrados la tienen 0 o al menos {k} "
+        "incidentes: todo conteo público, y la diferencia entre dos estados de los filtros, es "
+        "0 o al menos {k}. Detalle conservado: {detail:.0%}.",
+        "location": "Lugar",
+        "date": "Fecha",
+        "types": "Tipos de incidente",
+        "perpetrator": "Perpetrador",
+        "children": "Niñas y niños afectados",
+        "through": "Datos hasta el {date}.",
+    },
+}
+
+
+def release_report(report: dict[str, object], lang: str) -> str:
+    """Return the release report in words (Markdown): k, levels chosen, suppressed incidents.
+
+    Parameters
+    ----------
+    report
+        :attr:`riskmap.release.public.Release.report`.
+    lang
+        ``"es"`` or ``"en"``.
+    """
+    from riskmap.views.i18n import label
+
+    text = _REPORT_TEXT[lang]
+    summary = text["summary" if report.get("suppressed") else "all_in"]
+    lines = [
+        f"**{text['title'].format(**report)}**",
+        "",
+        summary.format(**report),
+        text["guarantee"].format(**report),
+    ]
+    if report.get("data_through"):
+        lines.append(text["through"].format(date=report["data_through"]))
+    lines.append("")
+    levels = report.get("levels")
+    if isinstance(levels, dict):
+        for attribute, counts in levels.items():
+            shown = ", ".join(f"{label(level, lang)} {n}" for level, n in counts.items() if n)
+            lines.append(f"- {text[attribute]}: {shown}")
+    return "\n".join(lines)

@@ -1,8 +1,10 @@
 """Altair trend charts: incidents per week or month by type, place type or perpetrator.
 
-The chart data are computed by :func:`trend_table`, which tests call directly. With small-cell
-suppression on, a count of 1 to ``min_cell - 1`` is drawn faded at the height ``min_cell - 1``
-(its upper bound) and labelled ``"<min_cell"``: the bar says no more than the table would.
+The chart data are computed by :func:`trend_table`, which tests call directly. A row of the
+public release is charted in a period only when its whole shown period lies in it (a row known
+by quarter is in no monthly bar; the chart says how many are left out). Public counts are 0 or
+at least k already; as a second guard a count of 1 to ``min_cell - 1`` would be drawn faded at
+the height ``min_cell - 1`` and labelled ``"<min_cell"``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from riskmap.schema import type_flags
+from riskmap.release.public import TYPE_GROUP_NAMES
+from riskmap.schema import INCIDENT_TYPES, type_flags
 from riskmap.views.i18n import label, t
 
 #: Chart dimension -> column of the incident table.
@@ -35,7 +38,7 @@ def trend_table(
     by: str = "type",
     period: str = "month",
     lang: str = "en",
-    min_cell: int = 0,
+    min_cell: int,
 ) -> pd.DataFrame:
     """Count incidents per period and category.
 
@@ -59,16 +62,18 @@ def trend_table(
         ``period_start``, ``category``, ``incidents`` (true count), ``height`` (drawn),
         ``shown`` (text) and ``suppressed`` (bool).
     """
+    incidents, left_out = _chartable(incidents, period)
     col = DIMENSIONS[by]
     # Vectorised for a million incidents: periods are found for the distinct days only, and
     # counts are bincounts over (period, category) codes rather than a groupby over rows.
     days, day_of_row = np.unique(pd.to_datetime(incidents["date"]).to_numpy(), return_inverse=True)
-    day_starts = pd.DatetimeIndex(days).to_period(_FREQ[period]).start_time.to_numpy()
+    day_starts = _period_starts(days, period, release="date_end" in incidents.columns)
     periods, period_of_day = np.unique(day_starts, return_inverse=True)
     row_period = period_of_day.ravel()[day_of_row.ravel()]
     if by == "type":
         # An incident with several types counts once under each.
-        flags = type_flags(incidents)
+        flags = type_flags(incidents, [*INCIDENT_TYPES, *TYPE_GROUP_NAMES])
+        flags = flags.loc[:, flags.any(axis=0) | flags.columns.isin(INCIDENT_TYPES)]
         categories = np.array(flags.columns, dtype=object)
         table = np.column_stack(
             [
@@ -100,7 +105,36 @@ def trend_table(
     counts["suppressed"] = small
     counts["height"] = counts["incidents"].where(~small, min_cell - 1)
     counts["shown"] = counts["incidents"].astype(str).where(~small, f"<{min_cell}")
+    counts.attrs["left_out"] = left_out
     return counts
+
+
+def _period_starts(days: np.ndarray, period: str, *, release: bool) -> np.ndarray:
+    """Return the first day of each day's chart period.
+
+    Release rows are charted by the release's own weeks (days 1-7, 8-14, 15-21, 22-end of a
+    month), which nest in months; recorded rows by weeks starting on Monday.
+    """
+    if period == "week" and release:
+        month = days.astype("datetime64[M]")
+        offset = (days.astype("datetime64[D]") - month.astype("datetime64[D]")).astype(np.int64)
+        start = month.astype("datetime64[D]") + np.minimum(offset // 7, 3) * 7
+        return start.astype(days.dtype)
+    return pd.DatetimeIndex(days).to_period(_FREQ[period]).start_time.to_numpy()
+
+
+def _chartable(incidents: pd.DataFrame, period: str) -> tuple[pd.DataFrame, int]:
+    """Return the rows whose shown period lies within one chart period, and how many do not."""
+    if "date_end" not in incidents.columns:
+        return incidents, 0
+    start = pd.to_datetime(incidents["date"]).to_numpy()
+    end = pd.to_datetime(incidents["date_end"]).to_numpy()
+    inside = ~(np.isnat(start) | np.isnat(end))
+    if inside.any():
+        first = _period_starts(start[inside], period, release=True)
+        last = _period_starts(end[inside], period, release=True)
+        inside[np.flatnonzero(inside)] = first == last
+    return incidents.loc[inside], int((~inside).sum())
 
 
 def trend_chart(
@@ -109,7 +143,7 @@ def trend_chart(
     by: str = "type",
     period: str = "month",
     lang: str = "en",
-    min_cell: int = 0,
+    min_cell: int,
 ) -> alt.Chart:
     """Return a grouped bar chart of :func:`trend_table`, titled in ``lang``.
 
@@ -118,6 +152,8 @@ def trend_chart(
     several types counts under each, as the subtitle says.
     """
     table = trend_table(incidents, by=by, period=period, lang=lang, min_cell=min_cell)
+    left_out = int(table.attrs.get("left_out", 0))
+    faded = bool(table["suppressed"].any())
     if min_cell:
         # The spec is sent to the browser whole: the true small counts must not be in it.
         table = table.drop(columns="incidents")
@@ -125,7 +161,8 @@ def trend_chart(
         t(_TITLE_KEYS[by], lang, period=t(f"period_{period}", lang)),
         subtitle=[
             *([t("chart_multi_type", lang)] if by == "type" else []),
-            *([t("chart_suppressed", lang, k=min_cell)] if min_cell else []),
+            *([t("chart_suppressed", lang, k=min_cell)] if faded else []),
+            *([t("chart_left_out", lang, n=left_out)] if left_out else []),
         ],
     )
     time_unit = "yearmonth" if period == "month" else "yearmonthdate"

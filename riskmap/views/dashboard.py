@@ -4,9 +4,9 @@
 and the date presets are computed here, so that tests can check them directly and the app, the
 CLI and the exports agree.
 
-In the public view the filters act on the public table (dates of sensitive incidents already
-reduced to their month), so narrowing the date range day by day cannot reveal a date the public
-view hides.
+Every selection comes from an audience (:class:`~riskmap.release.audience.Audience`): in public,
+the filters act on the shown values of the k-anonymous release, so every count shown here —
+and the difference between any two filter states — is 0 or at least k.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pandas as pd
 
 from riskmap import filters as _filters
 from riskmap.analysis.metrics import HEADLINES, headline_counts, published_for
+from riskmap.release.audience import Audience
 
 PRESETS: tuple[str, ...] = ("all", "last30", "last90", "custom")
 
@@ -38,11 +39,15 @@ class Selection:
 
 
 def date_bounds(incidents: pd.DataFrame) -> tuple[dt.date, dt.date] | None:
-    """Return the first and last incident dates, or ``None`` for an empty table."""
+    """Return the first and last incident dates, or ``None`` for an empty table.
+
+    A release row stands for its shown period: the last date is the end of the latest period.
+    """
     dates = pd.to_datetime(incidents["date"]).dropna()
-    if dates.empty:
+    ends = pd.to_datetime(incidents.get("date_end", incidents["date"])).dropna()
+    if dates.empty or ends.empty:
         return None
-    return dates.min().date(), dates.max().date()
+    return dates.min().date(), ends.max().date()
 
 
 def preset_range(
@@ -60,48 +65,52 @@ def preset_range(
 
 
 def select(
-    incidents: pd.DataFrame,
+    audience: Audience,
     filters: _filters.Filters,
     *,
     published: pd.DataFrame | None = None,
 ) -> Selection:
-    """Apply ``filters`` and compute the headline counts.
+    """Select an audience's rows with ``filters`` and compute the headline counts.
 
     Parameters
     ----------
-    incidents
-        All incidents (the public view in public mode).
+    audience
+        Whose rows (the public release, or the restricted view).
     filters
         The selection.
     published
         The published figures (:func:`riskmap.analysis.metrics.load_published`). They are shown
-        beside
-        the counts only when no filter other than the dates is set and the dates cover their
+        beside the counts only when no filter other than the dates is set and the dates cover their
         whole period: a figure for all incidents is no benchmark for a subset.
     """
-    chosen = _filters.apply(incidents, filters)
+    # A bound that leaves out no dated incident is as good as no bound (and then leaves out no
+    # undated one either): the decision rests on the shown dates only.
+    bounds = date_bounds(audience.table)
+    start = None if bounds and filters.start and filters.start <= bounds[0] else filters.start
+    end = None if bounds and filters.end and filters.end >= bounds[1] else filters.end
+    chosen = audience.select(filters.with_(start=start, end=end))
     counts = headline_counts(chosen)
     compare: dict[str, int] = {}
     unfiltered = filters.with_(start=None, end=None) == _filters.Filters()
     if published is not None and unfiltered:
-        # A bound that leaves out no incident of the data is as good as no bound.
-        bounds = date_bounds(incidents)
-        start = None if bounds and filters.start and filters.start <= bounds[0] else filters.start
-        end = None if bounds and filters.end and filters.end >= bounds[1] else filters.end
         found = published_for(published, start=start, end=end)
         compare = {k: v for k, v in found.items() if k in HEADLINES}
+    # Not drawn on the map: no point at all (unresolved, or a release row with its place
+    # withheld).
     unresolved = int(
-        (chosen["geo_precision"].astype("string").fillna("unresolved") == "unresolved").sum()
+        pd.to_numeric(chosen["lat"], errors="coerce").isna().sum()
+        if audience.public
+        else (chosen["geo_precision"].astype("string").fillna("unresolved") == "unresolved").sum()
     )
     return Selection(filters, chosen, counts, compare, unresolved)
 
 
-def ranking_table(ranking: pd.DataFrame, *, lang: str, min_cell: int = 0) -> pd.DataFrame:
+def ranking_table(ranking: pd.DataFrame, *, lang: str, audience: Audience) -> pd.DataFrame:
     """Format a site ranking (:func:`riskmap.analysis.hotspots.rank_sites`) for display.
 
-    Sites with no incident in either period are left out. With small-cell suppression on, a count
-    below ``min_cell`` is shown as ``"<min_cell"``, and the change and the interval, which would
-    give such a count away, are hidden for that site.
+    Sites with no incident in either period are left out. Counts are written for ``audience``: in
+    public a count below k would be ``"<k"`` (release counts are 0 or at least k already), and
+    the change and the interval, which would give such a count away, are hidden for that site.
 
     Returns
     -------
@@ -111,6 +120,7 @@ def ranking_table(ranking: pd.DataFrame, *, lang: str, min_cell: int = 0) -> pd.
     from riskmap.release.privacy import format_count
     from riskmap.views.i18n import label, t
 
+    min_cell = audience.k
     active = ranking[(ranking["incidents"] > 0) | (ranking["previous_incidents"] > 0)]
     names = dict(zip(ranking["place_id"], ranking["name"], strict=True))
     rows = []

@@ -1,11 +1,9 @@
 """Export incidents as CSV, GeoJSON or GeoPackage, with a manifest; the app's downloads too.
 
-:func:`export` is the one path every download takes: it selects the incidents with
-:func:`riskmap.filters.apply`, turns them into the public view
-(:func:`riskmap.release.privacy.public_view`:
-no free text, masked points, pseudonymous ids) unless a restricted export is asked for, writes
-the format, and describes the result in a manifest (filters, row count, time, synthetic flag,
-data dictionary).
+:func:`export` is the one path every download takes: the audience selects its rows (in public,
+rows of the k-anonymous release: no free text, generalised values, pseudonymous ids), the
+format is written, and a manifest describes the result (filters, row count, time, synthetic
+flag, data dictionary and, in public, the release report).
 
 Spreadsheet programs run a cell that starts with ``=`` ``+`` ``-`` ``@``, a tab or a carriage
 return as a formula, so :func:`to_csv` prefixes such text cells with ``'`` (OWASP, "CSV
@@ -37,11 +35,12 @@ import shapely
 
 from riskmap import __version__
 from riskmap.errors import SchemaError
-from riskmap.filters import Filters, apply, describe
+from riskmap.filters import Filters, describe
 from riskmap.ingest import guard_formula
-from riskmap.release.privacy import restricted_view
+from riskmap.release.audience import Audience
+from riskmap.release.public import ROW_COLUMNS
 from riskmap.schema import MULTI_SEP, WGS84
-from riskmap.settings import DATA_DIR, Settings
+from riskmap.settings import DATA_DIR
 from riskmap.store import replace_atomically
 
 #: Export formats: name -> (media type, file extension).
@@ -56,7 +55,11 @@ DATA_DICTIONARY = DATA_DIR / "DATA_DICTIONARY.md"
 HXL_TAGS: dict[str, str] = {
     "incident_id": "#event+id",
     "date": "#date+occurred",
+    "date_end": "#date+end",
     "date_precision": "#date+precision",
+    "type_precision": "#meta+precision+type",
+    "perpetrator_precision": "#meta+precision+perpetrator",
+    "children_affected": "#indicator+children",
     "incident_types": "#event+type",
     "city": "#adm2+name",
     "location_text": "#loc+description",
@@ -122,33 +125,24 @@ class ExportResult:
 
 
 def export(
-    incidents: pd.DataFrame,
+    audience: Audience,
     *,
     filters: Filters,
     fmt: str,
-    public: bool = True,
-    places: pd.DataFrame,
-    settings: Settings | None = None,
     hxl: bool = False,
     generated_at: dt.datetime | None = None,
 ) -> ExportResult:
-    """Select, protect and write incidents in one format, with a manifest.
+    """Select an audience's rows and write them in one format, with a manifest.
 
     Parameters
     ----------
-    incidents
-        The whole store (canonical columns).
+    audience
+        Whose rows: the public release (what may be published), or the restricted view (every
+        column, for allowed staff).
     filters
-        The selection, applied here with :func:`riskmap.filters.apply`.
+        The selection, applied by the audience (on shown values, in public).
     fmt
         ``"csv"``, ``"geojson"`` or ``"gpkg"``.
-    public
-        Write the public view (the default); ``False`` writes every column, for those who may
-        see the restricted data.
-    places
-        The gazetteer, for public site points and place names.
-    settings
-        H3 resolutions of the public view.
     hxl
         Add the HXL hashtag row (CSV only).
     generated_at
@@ -164,18 +158,11 @@ def export(
     SchemaError
         If the format is unknown or HXL is asked for a format other than CSV.
     """
-    # Filter the view, not the store: in the public view the dates of sensitive incidents are
-    # already cut to the month, so a narrow date filter cannot reveal the true day.
-    view = (
-        public_table(incidents, places=places, settings=settings)
-        if public
-        else restricted_view(incidents, places=places)
-    )
     return export_view(
-        apply(view, filters),
+        audience.rows(audience.select(filters)),
+        audience=audience,
         filters=filters,
         fmt=fmt,
-        public=public,
         hxl=hxl,
         generated_at=generated_at,
     )
@@ -184,30 +171,28 @@ def export(
 def export_view(
     view: pd.DataFrame,
     *,
+    audience: Audience,
     filters: Filters,
     fmt: str,
-    public: bool = True,
     hxl: bool = False,
     generated_at: dt.datetime | None = None,
 ) -> ExportResult:
-    """Write an already selected public or restricted table, with its manifest.
+    """Write rows already selected for ``audience``, with their manifest.
 
     The app calls this with the rows it shows; :func:`export` calls it after selecting.
 
     Parameters
     ----------
     view
-        The selected rows of :func:`public_table` (``public=True``) or of
-        :func:`riskmap.release.privacy.restricted_view`.
-    filters
-        The selection, recorded in the manifest.
-    fmt, public, hxl, generated_at
+        Rows of ``audience`` (:meth:`~riskmap.release.audience.Audience.rows` of a selection).
+    audience, filters, fmt, hxl, generated_at
         As for :func:`export`.
 
     Raises
     ------
     SchemaError
-        If the format is unknown or HXL is asked for a format other than CSV.
+        If the format is unknown, HXL is asked for a format other than CSV, or a public export
+        is given rows that are not the release's.
     """
     if fmt not in FORMATS:
         msg = f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}"
@@ -215,11 +200,9 @@ def export_view(
     if hxl and fmt != "csv":
         msg = "HXL hashtags can be added to CSV exports only; use --format csv with --hxl"
         raise SchemaError(msg)
-    if public and "public_location" not in view.columns:
-        msg = (
-            "a public export needs the public view"
-            "(riskmap.release.privacy.public_view), not raw rows"
-        )
+    public = audience.public
+    if public and list(view.columns) != list(ROW_COLUMNS):
+        msg = "a public export takes rows of the public release (Audience.rows), not other rows"
         raise SchemaError(msg)
     table = view.drop(columns=[c for c in PRIVATE_COLUMNS if c in view.columns]) if public else view
     synthetic = bool(table["synthetic"].fillna(False).astype(bool).any())
@@ -230,21 +213,19 @@ def export_view(
     }
     when = generated_at or dt.datetime.now(dt.UTC)
     info = manifest(table, filters=filters, synthetic=synthetic, generated_at=when)
-    info.update(view="public" if public else "restricted", format=fmt, hxl=hxl)
+    info.update(view=audience.kind, format=fmt, hxl=hxl)
+    if audience.release is not None:
+        # Restricted files are not the release, but their manifest still says what it held back.
+        info["release"] = release_summary(audience.report)
     media_type, suffix = FORMATS[fmt]
     name = "riskmap-incidents" + ("" if public else "-restricted")
     name += ("-synthetic" if synthetic else "") + f"-{when:%Y%m%d}{suffix}"
     return ExportResult(render=writers[fmt], manifest=info, filename=name, media_type=media_type)
 
 
-def public_table(
-    incidents: pd.DataFrame, *, places: pd.DataFrame, settings: Settings | None = None
-) -> pd.DataFrame:
-    """Return the public view of ``incidents``, without any restricted column."""
-    from riskmap.release.privacy import public_view
-
-    view = public_view(incidents, places=places, settings=settings)
-    return view.drop(columns=[c for c in PRIVATE_COLUMNS if c in view.columns])
+def release_summary(report: dict[str, object]) -> dict[str, object]:
+    """Return the release report as a manifest records it (without its build time)."""
+    return {k: v for k, v in report.items() if k != "generated_at"}
 
 
 def to_csv(frame: pd.DataFrame, *, hxl: bool = False) -> bytes:
@@ -344,7 +325,7 @@ def manifest(
         "rows": len(frame),
         "filters": describe(filters),
         "synthetic": synthetic,
-        "data_dictionary": f"data/{DATA_DICTIONARY.name}",
+        "data_dictionary": DATA_DICTIONARY.name,
         "columns": [
             {"name": c, **dictionary.get(c, {}), "hxl": HXL_TAGS.get(c, "")} for c in columns
         ],
@@ -433,7 +414,7 @@ __all__ = [
     "data_dictionary",
     "export",
     "manifest",
-    "public_table",
+    "release_summary",
     "export_view",
     "to_csv",
     "to_geojson",

@@ -1,11 +1,10 @@
 """The folium map: heatmap, incidents by precision, reference places, legend.
 
-Everything drawn comes from the frame it is given; in public mode that is the output of
-:func:`riskmap.release.privacy.public_view`, so no raw victim coordinate can reach the page.
-Incidents
-are aggregated by drawn location before anything reaches folium: the page grows with the number
-of distinct places, not with the number of incidents (folium writes every marker into the page,
-which is what makes naive maps unusable past ~10k points).
+Everything drawn comes from the frame it is given; in public that is a selection of the public
+release (:mod:`riskmap.release.public`), so no raw victim coordinate can reach the page.
+Incidents are aggregated by drawn location before anything reaches folium: the page grows with
+the number of distinct places, not with the number of incidents (folium writes every marker into
+the page, which is what makes naive maps unusable past ~10k points).
 
 Precision decides the symbol: a site gets a numbered marker at the site; an area (an H3 cell or a
 neighbourhood) a circle whose radius shows the uncertainty; a city-level count a badge at the city
@@ -28,6 +27,7 @@ import pandas as pd
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from riskmap.release.audience import Audience
 from riskmap.release.privacy import format_count
 from riskmap.schema import MULTI_SEP, split_types
 from riskmap.views.i18n import label, t
@@ -278,12 +278,14 @@ def aggregate_locations(view: pd.DataFrame) -> pd.DataFrame:
         pd.DataFrame(
             {
                 "date": pd.to_datetime(view["date"]).to_numpy()[rows],
+                # A release row stands for its whole period: the last day is the period's end.
+                "end": pd.to_datetime(view.get("date_end", view["date"])).to_numpy()[rows],
                 "name": np.where(name_code >= 0, name_code, np.nan),
                 "group": group,
             }
         )
         .groupby("group", sort=True)
-        .agg(first=("date", "min"), last=("date", "max"), name=("name", "first"))
+        .agg(first=("date", "min"), last=("end", "max"), name=("name", "first"))
     )
     name_of_group = per_group["name"].to_numpy()
     place_name = [None if np.isnan(c) else str(names[int(c)]) for c in name_of_group]
@@ -406,7 +408,7 @@ def incident_layers(
     *,
     lang: str = "en",
     marker_limit: int = 2000,
-    min_cell: int = 0,
+    min_cell: int,
     asset_base: str | None = None,
 ) -> list[folium.FeatureGroup]:
     """Build the layers that show the selected incidents.
@@ -420,7 +422,8 @@ def incident_layers(
     marker_limit
         Most incidents with per-location popups; above it only per-location totals are shown.
     min_cell
-        Counts below it are shown as ``"<min_cell"`` (small-cell suppression); 0 shows all.
+        Counts below it are shown as ``"<min_cell"`` (small-cell suppression; the audience's
+        ``k``); 0 shows all, for staff.
     asset_base
         URL path of the vendored Leaflet files (see :func:`base_map`).
 
@@ -476,20 +479,24 @@ class DashboardMap:
 def dashboard_map(
     view: pd.DataFrame,
     *,
-    places: pd.DataFrame,
+    audience: Audience,
     lang: str,
-    min_cell: int,
-    marker_limit: int,
     asset_base: str | None,
 ) -> DashboardMap:
     """Build the dashboard's map in parts (see :func:`base_map` and :func:`incident_layers`).
 
+    ``view`` is a selection of ``audience``'s rows
+    (:meth:`~riskmap.release.audience.Audience.select`).
     The app passes the base to ``st_folium`` once and the layers, centre and zoom as the parts
     that change with the filters, so a filter change never reloads the map.
     """
-    base = base_map(places, lang=lang, asset_base=asset_base)
+    base = base_map(audience.places, lang=lang, asset_base=asset_base)
     layers = incident_layers(
-        view, lang=lang, marker_limit=marker_limit, min_cell=min_cell, asset_base=asset_base
+        view,
+        lang=lang,
+        marker_limit=audience.settings.marker_limit,
+        min_cell=audience.k,
+        asset_base=asset_base,
     )
     centre, zoom = centre_and_zoom(selection_bounds(view))
     return DashboardMap(base, layers, centre, zoom)
@@ -502,7 +509,7 @@ def build_map(
     lang: str = "en",
     asset_base: str | None = None,
     marker_limit: int = 2000,
-    min_cell: int = 0,
+    min_cell: int,
     height: int = 560,
 ) -> folium.Map:
     """Build the whole incident map as one folium object (for files, tests and benchmarks).
