@@ -27,6 +27,7 @@ from riskmap.settings import Settings
 from riskmap.store.cache import read_incidents_cached
 from riskmap.views import about, charts, dashboard, export, i18n, maps
 from riskmap.views.i18n import label, t
+from riskmap.workflow import places as verified
 
 st.set_page_config(page_title="riskmap", page_icon="🗺️", layout="wide")
 # Streamlit's own table toolbar would offer a second download path, without the formula guard
@@ -41,7 +42,8 @@ def _load(
     store: str, versions: tuple[float, ...], places_file: str | None, _settings: Settings
 ) -> tuple[pd.DataFrame, pd.DataFrame, Release]:
     """Read the store once per file version; build the public release and the staff view once."""
-    places = load_places(places_file)
+    # Staff-verified locations (confirmed by a second staff member) lie over the gazetteer.
+    places = verified.apply_verified(load_places(places_file), store)
     raw = read_incidents_cached(store)
     key = privacy.pseudonym_key(_settings, store=store)
     release = build_release(raw, places=places, settings=_settings, key=key)
@@ -114,6 +116,7 @@ def _keyed(name: str) -> str:
 
 secrets = _secrets()
 restricted = False
+email = ""
 if access.auth_configured(secrets):
     with st.sidebar:
         user = st.user.to_dict()
@@ -137,7 +140,12 @@ try:
     places, staff_rows, release = _load(
         str(settings.store),
         # A corrected gazetteer (shipped or the user's) changes the public points too.
-        (_mtime(settings.store), _mtime(GAZETTEER_FILE), _mtime(settings.places or "")),
+        (
+            _mtime(settings.store),
+            _mtime(GAZETTEER_FILE),
+            _mtime(settings.places or ""),
+            _mtime(verified.history_path(settings.store)),
+        ),
         str(settings.places) if settings.places else None,
         settings,
     )
@@ -282,6 +290,17 @@ with tab_map:
         if selection.unresolved:
             n = audience.format_count(selection.unresolved)
             st.caption(t("unresolved_note", lang, n=n))
+        listed = dashboard.listed_places(selection.incidents, places=places, lang=lang)
+        if len(listed):
+            # Approximate places are not pinned where they are not: listed by name instead.
+            st.caption(
+                t("listed_places", lang)
+                + " "
+                + "; ".join(
+                    f"{r.name} ({r.city}): {audience.format_count(r.incidents)}"
+                    for r in listed.itertuples()
+                )
+            )
     shown = maps.dashboard_map(
         selection.incidents, audience=audience, lang=lang, asset_base=settings.asset_base
     )
@@ -296,6 +315,51 @@ with tab_map:
         use_container_width=True,
         height=560,
     )
+
+if restricted:
+    with tab_map, st.expander(t("loc_title", lang)):
+        _place_ids = [p for p in places["place_id"] if not str(p).endswith("_city")]
+        _names = dict(zip(places["place_id"], maps.place_names(places, lang), strict=True))
+        chosen_place = st.selectbox(
+            t("loc_place", lang), _place_ids, key="loc_place", format_func=_names.get
+        )
+        here = places.set_index("place_id").loc[chosen_place]
+        st.caption(
+            t("loc_current", lang, confidence=here["confidence"], lat=here["lat"], lon=here["lon"])
+        )
+        c1, c2 = st.columns(2)
+        new_lat = c1.number_input(t("loc_lat", lang), format="%.6f", value=None, key="loc_lat")
+        new_lon = c2.number_input(t("loc_lon", lang), format="%.6f", value=None, key="loc_lon")
+        why = st.text_input(t("loc_reason", lang), key="loc_reason")
+        if st.button(t("loc_set", lang), key="loc_set"):
+            try:
+                verified.set_location(
+                    settings.store,
+                    chosen_place,
+                    lat=new_lat,
+                    lon=new_lon,
+                    reason=why,
+                    by=email,
+                    places=places,
+                )
+                st.success(t("loc_saved", lang))
+            except RiskmapError as e:
+                st.error(str(e))
+        for row in verified.pending(settings.store).itertuples(index=False):
+            mine = row.by == email.strip().lower()
+            st.caption(
+                t("loc_pending", lang, place=_names.get(row.place_id, row.place_id), by=row.by)
+                + f" {row.lat:.6f}, {row.lon:.6f} — {row.reason}"
+            )
+            if st.button(t("loc_confirm", lang), key=f"loc_confirm_{row.place_id}", disabled=mine):
+                try:
+                    verified.confirm_location(settings.store, row.place_id, by=email)
+                    st.success(t("loc_confirmed", lang))
+                except RiskmapError as e:
+                    st.error(str(e))
+        trail = verified.history(settings.store, chosen_place)
+        if len(trail):
+            st.dataframe(trail, hide_index=True, key="loc_history")
 
 with tab_trends:
     period = st.radio(
@@ -320,27 +384,38 @@ with tab_trends:
 
 with tab_hot:
     st.subheader(t("hotspots_title", lang))
-    radius = st.number_input(
+    # The audience's rows on all dates (the previous period matters): in public the release,
+    # public sites only. It equals `riskmap hotspots --public` (restricted: `riskmap hotspots`).
+    radius = int(state.get("radius", settings.radius_m))
+    ranking = hotspots.rank_selection(audience, filters, radius_m=float(radius))
+    meta = ranking.attrs
+    st.caption(
+        t(
+            "hotspots_help",
+            lang,
+            days=meta["period_days"],
+            end=meta["end"],
+            through=meta["data_through"] or "–",
+        )
+    )
+    first_day = dashboard.date_bounds(data)
+    if not meta["previous_covered"] and first_day:
+        # The data begin inside the previous period: a change there would be missing records.
+        st.caption(t("hotspots_no_previous", lang, first=first_day[0]))
+    cards = dashboard.ranking_cards(ranking, lang=lang, audience=audience)
+    if not cards:
+        st.info(t("ranking_empty", lang))
+    # Cards, not a ten-column table: the explanation of a rank must read on a phone.
+    for card in cards:
+        with st.container(border=True):
+            st.markdown(card)
+    st.number_input(
         t("hotspots_radius", lang),
         min_value=100,
         max_value=5000,
         value=int(settings.radius_m),
         step=100,
         key="radius",
-    )
-    # The audience's rows on all dates (the previous period matters): in public the release,
-    # public sites only. It equals `riskmap hotspots --public` (restricted: `riskmap hotspots`).
-    ranking = hotspots.rank_selection(audience, filters, radius_m=float(radius))
-    days, end_day = ranking.attrs["period_days"], ranking.attrs["end"]
-    st.caption(t("hotspots_help", lang, radius=int(radius), days=days, end=end_day))
-    first_day = dashboard.date_bounds(data)
-    if first_day and first_day[0] > ranking.attrs["previous_start"]:
-        # The data begin inside the previous period: a rise there may be missing records.
-        st.caption(t("hotspots_no_previous", lang, first=first_day[0]))
-    st.dataframe(
-        dashboard.ranking_table(ranking, lang=lang, audience=audience),
-        hide_index=True,
-        width="stretch",
     )
     st.markdown(f"**{t('gi_title', lang)}**")
     # Gi* takes seconds with many incidents (9,999 permutations): computed on request only.
@@ -361,7 +436,7 @@ with tab_hot:
 with tab_data:
     st.subheader(t("data_table", lang))
     # The audience's columns only, on a fresh index: no store row number reaches the browser.
-    rows = audience.rows(selection.incidents)
+    rows = maps.named_in(audience.rows(selection.incidents), places, lang)
     with st.container():
         st.caption(t("rows", lang, n=audience.format_count(len(rows))))
         if len(rows) > settings.table_rows:
@@ -374,7 +449,7 @@ with tab_data:
         column_config={"date": st.column_config.DateColumn(format="YYYY-MM-DD")},
     )
     files = {
-        fmt: export.export_view(rows, audience=audience, filters=filters, fmt=fmt)
+        fmt: export.export_view(rows, audience=audience, filters=filters, fmt=fmt, lang=lang)
         for fmt in ("csv", "geojson")
     }
     # Small selections: bytes now. Large ones: written only when the button is clicked.
@@ -401,3 +476,16 @@ with tab_data:
 with tab_about:
     st.markdown(about.about(lang))
     st.markdown(about.release_report(release.report, lang))
+    staff_verified = verified.verified_names(places)
+    st.markdown(
+        t(
+            "verified_places",
+            lang,
+            names=", ".join(
+                _n
+                for _p, _n in zip(places["place_id"], maps.place_names(places, lang), strict=True)
+                if _p in staff_verified
+            )
+            or t("none", lang),
+        )
+    )

@@ -65,12 +65,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=_cmd_release_report)
 
-    p = sub.add_parser("places", help="list the gazetteer, with the confidence of each place")
+    p = sub.add_parser(
+        "places",
+        help="list the gazetteer (with staff-verified locations); set, confirm, show history",
+        description="Without a subcommand: list the gazetteer, with the confidence of each place "
+        "and the staff-verified locations of the store laid over it. `set` proposes a location "
+        "(with a reason), `confirm` confirms it (a second staff member: two-person rule), "
+        "`history` prints a place's trail.",
+    )
     p.add_argument("--format", choices=("csv", "json"), default="csv", help="output format")
     p.add_argument(
         "--places", type=Path, default=None, help="extra gazetteer CSV merged over the shipped one"
     )
-    p.set_defaults(handler=_cmd_places)
+    p.add_argument("--store", type=Path, default=None, help="incident store (default: setting)")
+    p.set_defaults(handler=_cmd_places, action=None)
+    actions = p.add_subparsers(dest="action", metavar="{set,confirm,history}")
+    q = actions.add_parser("set", help="propose a place's location (waits for confirmation)")
+    q.add_argument("place_id")
+    q.add_argument("--lat", type=float, required=True, help="latitude, WGS84")
+    q.add_argument("--lon", type=float, required=True, help="longitude, WGS84")
+    q.add_argument("--reason", required=True, help="why: how the location is known")
+    q.add_argument("--by", required=True, help="your e-mail (staff)")
+    q = actions.add_parser("confirm", help="confirm the location another staff member set")
+    q.add_argument("place_id")
+    q.add_argument("--by", required=True, help="your e-mail (not the one who set it)")
+    q.add_argument("--reason", default="", help="optional note")
+    q = actions.add_parser("history", help="print a place's location trail")
+    q.add_argument("place_id")
+    for q in actions.choices.values():
+        q.add_argument(
+            "--store",
+            type=Path,
+            default=argparse.SUPPRESS,
+            help="incident store (default: setting)",
+        )
     # --- subcommands: import / export ---
     p = sub.add_parser(
         "import",
@@ -160,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="perpetrator(s), e.g. police criminal_group",
     )
     p.add_argument("--hxl", action="store_true", help="add a row of HXL hashtags (CSV only)")
+    p.add_argument(
+        "--lang", choices=("en", "es"), default="en", help="language of the place names (en)"
+    )
     p.add_argument(
         "--restricted",
         action="store_true",
@@ -281,10 +312,42 @@ def _cmd_places(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
     from riskmap.geo.gazetteer import load_places
+    from riskmap.workflow import places as verified
 
-    places = load_places(args.places or settings.places)
+    store = args.store or settings.store
+    places = verified.apply_verified(load_places(args.places or settings.places), store)
+    if args.action == "set":
+        change = verified.set_location(
+            store,
+            args.place_id,
+            lat=args.lat,
+            lon=args.lon,
+            reason=args.reason,
+            by=args.by,
+            places=places,
+        )
+        print(
+            f"{args.place_id}: location {change.lat:.6f}, {change.lon:.6f} set by {change.by}; "
+            "it is used publicly once a second staff member confirms it "
+            f"(riskmap places confirm {args.place_id} --by EMAIL)"
+        )
+        return 0
+    if args.action == "confirm":
+        change = verified.confirm_location(store, args.place_id, by=args.by, reason=args.reason)
+        print(
+            f"{args.place_id}: location {change.lat:.6f}, {change.lon:.6f} confirmed by {change.by}"
+        )
+        return 0
+    if args.action == "history":
+        trail = verified.history(store, args.place_id)
+        if trail.empty:
+            print(f"{args.place_id}: no staff location changes")
+        else:
+            trail.to_csv(sys.stdout, index=False)
+        return 0
     if args.format == "json":
-        records = places.to_dict(orient="records")
+        # Approximate places have no point: null, not NaN (which is not JSON).
+        records = places.astype(object).where(places.notna(), None).to_dict(orient="records")
         sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
     else:
         places.to_csv(sys.stdout, index=False)
@@ -392,7 +455,7 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         if args.restricted
         else public_audience(incidents, places=places, settings=settings, store=store)
     )
-    result = export(audience, filters=filters, fmt=fmt, hxl=args.hxl)
+    result = export(audience, filters=filters, fmt=fmt, hxl=args.hxl, lang=args.lang)
     manifest_file = args.output.with_name(f"{args.output.stem}.manifest.json")
     write_bytes_atomically(args.output, result.data)
     write_bytes_atomically(manifest_file, result.manifest_json())

@@ -5,7 +5,9 @@ the totals match Human Rights Watch's published count for Tamaulipas, November 2
 2020 (``data/published_figures.csv``). No record describes a real event or person.
 
 The generator is deterministic (``random.Random(seed)``, as datasette builds its fixtures) and
-places incidents at gazetteer sites, so the committed CSV can be regenerated and compared.
+places incidents at gazetteer sites, so the committed CSV can be regenerated and compared. An
+incident at a place without a sourced point (an ``approximate`` bus terminal, shelter, camp or
+neighbourhood) carries the place's id and kind but no coordinates, as an import would store it.
 """
 
 from __future__ import annotations
@@ -50,21 +52,23 @@ class Targets:
 
 TARGETS = Targets()
 
-# Where the reports say people were taken, with a weight and text templates (English, Spanish).
+# Where the reports say people were taken, with a weight and text templates: English ones name
+# the place by its ``name``, Spanish ones by its ``name_es``. A template names no other place
+# ("the immigration office" would also name the INM post when the place is the detention station).
 _SETTINGS: dict[str, tuple[int, tuple[str, ...]]] = {
     "immigration_office": (
         8,
         (
             "outside the {name}",
-            "afuera de las oficinas de migración ({name})",
-            "leaving the immigration office: {name}",
+            "a la salida de la {name_es}",
+            "leaving the {name}",
         ),
     ),
     "bus_terminal": (
         8,
         (
             "at the {name}",
-            "en la {name}",
+            "en la {name_es}",
             "taken from a taxi outside the {name}",
         ),
     ),
@@ -72,15 +76,23 @@ _SETTINGS: dict[str, tuple[int, tuple[str, ...]]] = {
         5,
         (
             "walking from the {name} after being returned",
-            "al bajar del {name}",
+            "al bajar del {name_es}",
         ),
     ),
-    "shelter": (3, ("outside the {name}", "afuera del albergue {name}")),
-    "camp": (3, ("at the {name}", "en el campamento ({name})")),
-    "plaza": (2, ("in the {name}", "en la {name}")),
+    "shelter": (3, ("outside the {name}", "afuera del albergue {name_es}")),
+    "camp": (3, ("at the {name}", "en el {name_es}")),
+    "plaza": (2, ("in the {name}", "en la {name_es}")),
 }
 #: Bridges where MPP returnees were walked back into Mexico (the cargo bridges are left out).
 _RETURN_BRIDGES = frozenset({"mat_gateway_bridge", "mat_bm_bridge", "nld_bridge_1", "nld_bridge_2"})
+#: The terminals and INM offices the reports speak of: "the bus station" of each city and the
+#: INM posts where returnees were handed over (not the company terminals nor the detention
+#: station, which the gazetteer knows for researchers' own records).
+_REPORTED_SITES: dict[str, frozenset[str]] = {
+    "port_of_entry": _RETURN_BRIDGES,
+    "bus_terminal": frozenset({"mat_bus_terminal", "nld_bus_terminal"}),
+    "immigration_office": frozenset({"mat_inm_office", "nld_inm_office"}),
+}
 _TAXI_TEXTS = (
     "taken from a taxi in {name}",
     "lo subieron a un taxi en {name}",
@@ -230,13 +242,18 @@ def _place(rng: random.Random, places: pd.DataFrame, city: str, *, index: int) -
     if roll < 0.2:
         hood = in_city[in_city["place_type"] == "neighborhood"]
         point = hood.iloc[rng.randrange(len(hood))]
-        # A synthetic street point within ~400 m of the neighbourhood's centre: the kind of
-        # exact coordinate the public views must never show.
+        lat = lon = float("nan")
+        if _pinned(point):
+            # A synthetic street point within ~400 m of the neighbourhood's centre: the kind of
+            # exact coordinate the public views must never show. A neighbourhood without a
+            # sourced centre gets no point: the incident is attributed to it, not pinned.
+            lat = round(float(point["lat"]) + rng.uniform(-0.0035, 0.0035), 6)
+            lon = round(float(point["lon"]) + rng.uniform(-0.0035, 0.0035), 6)
         return {
             "city": city,
             "text": rng.choice(_TAXI_TEXTS).format(name=point["name"]),
-            "lat": round(float(point["lat"]) + rng.uniform(-0.0035, 0.0035), 6),
-            "lon": round(float(point["lon"]) + rng.uniform(-0.0035, 0.0035), 6),
+            "lat": lat,
+            "lon": lon,
             "precision": "neighborhood",
             "place_id": point["place_id"],
             "place_type": "neighborhood",
@@ -244,18 +261,25 @@ def _place(rng: random.Random, places: pd.DataFrame, city: str, *, index: int) -
     kinds = [k for k in _SETTINGS if (in_city["place_type"] == k).any()]
     kind = rng.choices(kinds, weights=[_SETTINGS[k][0] for k in kinds])[0]
     options = in_city[in_city["place_type"] == kind].sort_values("place_id")
-    if kind == "port_of_entry":
-        options = options[options["place_id"].isin(_RETURN_BRIDGES)]
+    if kind in _REPORTED_SITES:
+        options = options[options["place_id"].isin(_REPORTED_SITES[kind])]
     site = options.iloc[rng.randrange(len(options))]
+    spanish = site["name_es"] if "name_es" in site.index and site["name_es"] else site["name"]
+    # A site without a sourced point (approximate) is attributed, not pinned.
     return {
         "city": city,
-        "text": rng.choice(_SETTINGS[kind][1]).format(name=site["name"]),
-        "lat": float(site["lat"]),
-        "lon": float(site["lon"]),
+        "text": rng.choice(_SETTINGS[kind][1]).format(name=site["name"], name_es=spanish),
+        "lat": float(site["lat"]) if _pinned(site) else float("nan"),
+        "lon": float(site["lon"]) if _pinned(site) else float("nan"),
         "precision": "site",
         "place_id": site["place_id"],
         "place_type": kind,
     }
+
+
+def _pinned(place: pd.Series) -> bool:
+    """Tell whether a gazetteer place has a point."""
+    return bool(pd.notna(place["lat"]) and pd.notna(place["lon"]))
 
 
 def write_sample(

@@ -131,7 +131,7 @@ def test_allowed_staff_can_switch_to_restricted(monkeypatch, sample_store, sampl
         assert _metric(at, t(f"m_{key}", "en")) == str(exact[key]), key
         if key in published:
             assert exact[key] == published[key], key
-    # The public release is coarser: it counts fewer kidnappings than staff do.
-    assert int(public) < exact["kidnapping_or_attempt"]
+    # The public release is coarser: it never counts more kidnappings than staff do.
+    assert int(public) <= exact["kidnapping_or_attempt"]
     # The release guarantee is the public page's, not the staff's.
     assert not any("Public release" in c.value for c in at.caption)

@@ -153,7 +153,12 @@ def test_type_filter_changes_counts_downloads_and_url(app, downloads, public):
         ("cities", ["Matamoros"], "city", lambda s: (s == "Matamoros").all()),
         # Public rows show the perpetrator or its group (police: a state agent).
         ("perpetrators__en", ["police"], "perpetrator", lambda s: s.isin(POLICE).all()),
-        ("place_types__en", ["bus_terminal"], "place_type", lambda s: (s == "bus_terminal").all()),
+        (
+            "place_types__en",
+            ["port_of_entry"],
+            "place_type",
+            lambda s: (s == "port_of_entry").all(),
+        ),
     ],
 )
 def test_each_multiselect_filters_the_download(app, downloads, key, value, column, check):
@@ -252,14 +257,16 @@ def test_hotspot_panel_gives_the_cli_ranking(app, sample_store, capsys):
 
     at = app.run()
     assert not at.exception
-    panel = next(d.value for d in at.dataframe if "Site" in d.value.columns)
+    # The panel is one card per site (readable on a phone), in the CLI's order.
+    cards = [m.value for m in at.markdown if m.value.startswith("**") and "· " in m.value]
     assert main(["hotspots", "--store", str(sample_store), "--format", "json", "--public"]) == 0
     cli = json.loads(capsys.readouterr().out)["sites"]
     active = [s for s in cli if s["incidents"] or s["previous_incidents"]]
-    assert panel["Site"].tolist() == [s["name"] for s in active]
-    assert panel["Rank"].tolist() == [s["rank"] for s in active]
-    intervals = [f"{s['ci_low']:.1f}–{s['ci_high']:.1f}" for s in active if s["incidents"] >= 3]
-    assert [i for i in panel["95% interval"] if i != "–"] == intervals
+    assert len(cards) == len(active)
+    for card, site in zip(cards, active, strict=True):
+        assert card.startswith(f"**{site['rank']}. {site['name']}**")
+        assert f"**{site['incidents']}** incidents" in card
+        assert f"{site['ci_low']:.1f}–{site['ci_high']:.1f}" in card
 
 
 def test_gi_star_runs_only_on_request_and_says_why_not(app):
@@ -349,3 +356,25 @@ def test_hotspots_warn_when_the_previous_period_is_not_covered(app):
     # The release starts on 2019-10-01 (a quarter); the 90 days before its last 90 are not
     # covered.
     assert any("inside the previous period" in c.value for c in at.caption)
+
+
+def test_spanish_place_names_everywhere(app, downloads, places):
+    app.query_params["lang"] = "es"
+    at = app.run()
+    assert not at.exception
+    spanish = dict(zip(places["place_id"], places["name_es"], strict=True))
+    english = dict(zip(places["place_id"], places["name"], strict=True))
+    differ = {p for p in spanish if spanish[p] != english[p]}
+    # The ranking cards name the sites in Spanish.
+    cards = " ".join(m.value for m in at.markdown if m.value.startswith("**"))
+    shown = [p for p in differ if spanish[p] in cards]
+    assert shown
+    assert not [p for p in differ if f"{english[p]}**" in cards]
+    # So do the table and the downloads.
+    table = next(d.value for d in at.dataframe if "place_name" in d.value.columns)
+    named = table.dropna(subset=["place_id"])
+    assert len(named)
+    assert (named["place_name"] == named["place_id"].map(spanish)).all()
+    rows = csv_rows(downloads)
+    named = rows.dropna(subset=["place_id"])
+    assert (named["place_name"] == named["place_id"].map(spanish)).all()

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from riskmap.cli import main
 from riskmap.errors import SchemaError
 from riskmap.geo import geocoder
-from riskmap.geo.gazetteer import COLUMNS, in_city, load_places
+from riskmap.geo.gazetteer import in_city, load_places
 from riskmap.geo.geocoder import (
     GIVEN_RADIUS_M,
     RESULT_COLUMNS,
@@ -27,6 +27,9 @@ from riskmap.schema import GEO_PRECISIONS
 
 CASES_FILE = Path(__file__).parent / "data" / "geocode_cases.csv"
 CASES = pd.read_csv(CASES_FILE, dtype=str, keep_default_na=False)
+_PLACES = load_places().set_index("place_id")
+#: The columns a user's gazetteer file must have (name_es, site_group, beside may be left out).
+USER_HEADER = "place_id,name,aliases,place_type,city,lat,lon,source,confidence,notes"
 
 
 def _case_id(row: pd.Series) -> str:
@@ -57,9 +60,17 @@ def test_description_is_placed_as_expected(case, places):
         assert result.geocode_method == "none"
         assert result.geocode_score == 0
     else:
-        city = places.set_index("place_id").at[result.place_id, "city"]
-        assert city == case["expected_city"]
-        assert in_city(result.lat, result.lon, case["expected_city"])
+        place = places.set_index("place_id").loc[result.place_id]
+        assert place["city"] == case["expected_city"]
+        assert result.place_type == place["place_type"]
+        if np.isnan(place["lat"]):
+            # A place without a sourced point is found, attributed and not pinned.
+            assert result.lat is None
+            assert result.lon is None
+        else:
+            assert in_city(result.lat, result.lon, case["expected_city"])
+            if result.geo_precision == "site":
+                assert (result.lat, result.lon) == (place["lat"], place["lon"])
         assert 0 < result.geocode_score <= 1
 
 
@@ -99,7 +110,12 @@ def test_any_text_gives_a_well_formed_result(text, city):
     result = geocode(text, city=city)
     assert result.geo_precision in GEO_PRECISIONS
     assert 0 <= result.geocode_score <= 1
-    assert (result.lat is None) == (result.geo_precision == "unresolved")
+    assert (result.lat is None) == (result.lon is None)
+    if result.geo_precision == "unresolved":
+        assert (result.lat, result.place_id) == (None, None)
+    elif result.lat is None:
+        # Only a place without a point of its own comes back without coordinates.
+        assert np.isnan(_PLACES.at[result.place_id, "lat"])
     assert (result.geocode_method == "none") == (result.geo_precision == "unresolved")
 
 
@@ -156,11 +172,43 @@ def test_near_a_site_is_neighbourhood_precision():
 
 
 def test_site_at_a_bridge_is_the_site_not_the_bridge():
-    assert geocode("the camp at the foot of the Gateway bridge").place_id == "mat_camp"
-    assert geocode("INM, Puente Internacional 2").place_id == "nld_inm_office"
-    # Two sites far apart: the row only tells the city.
+    # The camp has no point: the gazetteer puts it beside the Gateway bridge.
+    camp = geocode("the camp at the foot of the Gateway bridge")
+    assert (camp.place_id, camp.geo_precision, camp.lat) == ("mat_camp", "site", None)
+    # The INM post is one site with Puente II, at its point.
+    inm = geocode("INM, Puente Internacional 2")
+    assert (inm.place_id, inm.lat) == ("nld_inm_office", _PLACES.at["nld_bridge_2", "lat"])
+    assert geocode("estación migratoria, puente viejo", city="Matamoros").place_id == (
+        "mat_inm_detention"
+    )
+    # Two sites far apart, or a place without a point that no row puts beside the bridge:
+    # the row only tells the city.
     both = geocode("walked from the bus station to the B&M bridge", city="Matamoros")
     assert (both.place_id, both.geo_precision) == ("mat_city", "city")
+    camp_elsewhere = geocode("the camp by the B&M bridge")
+    assert (camp_elsewhere.place_id, camp_elsewhere.geo_precision) == ("mat_city", "city")
+
+
+def test_a_place_without_a_point_is_found_but_not_pinned():
+    result = geocode("afuera de la central camionera", city="Nuevo Laredo")
+    assert (result.place_id, result.place_type) == ("nld_bus_terminal", "bus_terminal")
+    assert (result.geo_precision, result.geocode_method) == ("site", "exact")
+    assert (result.lat, result.lon) == (None, None)
+    near = geocode("cerca de la central camionera", city="Nuevo Laredo")
+    assert (near.place_id, near.geo_precision, near.lat) == (
+        "nld_bus_terminal",
+        "neighborhood",
+        None,
+    )
+    hood = geocode("en el centro", city="Nuevo Laredo")
+    assert (hood.place_id, hood.geo_precision, hood.lat) == ("nld_centro", "neighborhood", None)
+    frame = geocode_frame(
+        pd.DataFrame({"location_text": ["la central camionera"], "city": ["Nuevo Laredo"]})
+    )
+    assert frame.at[0, "place_id"] == "nld_bus_terminal"
+    assert frame.at[0, "geo_precision"] == "site"
+    assert np.isnan(frame.at[0, "lat"])
+    assert np.isnan(frame.at[0, "lon"])
 
 
 def test_scores_and_methods():
@@ -205,7 +253,7 @@ def test_result_is_frozen():
 def test_user_places_are_matched(tmp_path: Path):
     extra = tmp_path / "mine.csv"
     extra.write_text(
-        ",".join(COLUMNS) + "\n"
+        USER_HEADER + "\n"
         "mat_albergue_x,Albergue Xochitl,Casa Xochitl|Xochitl shelter,shelter,Matamoros,"
         "25.8612,-97.5011,field visit 2024,medium,\n",
         encoding="utf-8",
@@ -318,8 +366,18 @@ def test_given_coordinates_are_kept_and_get_the_nearest_site():
 def test_given_coordinates_on_colocated_places_prefer_the_sourced_one(places):
     gateway = places.set_index("place_id").loc["mat_gateway_bridge"]
     out = geocode_frame(pd.DataFrame({"lat": [gateway["lat"]], "lon": [gateway["lon"]]}))
-    # The camp and the INM office share the bridge's point by rule; the bridge is sourced.
+    # The INM post is one site with the bridge, at its point; the bridge is sourced.
     assert out.at[0, "place_id"] == "mat_gateway_bridge"
+
+
+def test_given_coordinates_never_snap_to_a_place_without_a_point(places):
+    # The Matamoros terminal and shelters have no point: a coordinate on the old city point
+    # is the city's, not theirs, and a site is taken only within the radius.
+    city = places.set_index("place_id").loc["mat_city"]
+    out = geocode_frame(pd.DataFrame({"lat": [city["lat"]], "lon": [city["lon"]]}))
+    assert out.at[0, "place_id"] not in set(places.loc[places["lat"].isna(), "place_id"])
+    assert out.at[0, "geo_precision"] == "site"  # the cathedral plaza, 80 m away
+    assert out.at[0, "place_id"] == "mat_plaza_hidalgo"
 
 
 def test_geocode_frame_needs_a_text_column():
@@ -410,7 +468,7 @@ def test_cli_geocode_errors(tmp_path: Path, capsys):
     assert main(["geocode", str(source), "-o", str(target), "--city-column", "ciudad"]) == 2
     assert "'ciudad'" in capsys.readouterr().err
     bad = tmp_path / "bad_places.csv"
-    bad.write_text(",".join(COLUMNS) + "\nmat_x,X,,hotel,Matamoros,25.8,-97.5,s,medium,\n")
+    bad.write_text(USER_HEADER + "\nmat_x,X,,hotel,Matamoros,25.8,-97.5,s,medium,\n")
     assert main(["geocode", str(source), "-o", str(target), "--places", str(bad)]) == 2
     assert "column place_type" in capsys.readouterr().err
     assert not target.exists()

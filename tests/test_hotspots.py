@@ -18,7 +18,7 @@ from riskmap.cli import main
 from riskmap.errors import InputFileError, SettingsError
 from riskmap.filters import Filters
 from riskmap.release.audience import public_audience
-from riskmap.schema import INCIDENT_TYPES, conform
+from riskmap.schema import INCIDENT_TYPES, SITE_TYPES, conform
 from riskmap.settings import Settings
 from riskmap.store import read_incidents
 
@@ -44,12 +44,14 @@ def incidents(rows: list[dict]) -> pd.DataFrame:
     return conform(frame)
 
 
-def place_table(rows: list[tuple[str, str, float, float]]) -> pd.DataFrame:
+def place_table(rows: list[tuple], *, confidence: str = "high") -> pd.DataFrame:
+    """Places (place_id, kind, lat, lon[, site_group]); every point of ``confidence``."""
     return pd.DataFrame(
         [
-            {"place_id": pid, "name": pid.upper(), "place_type": kind, "city": "Matamoros"}
-            | {"lat": lat, "lon": lon, "aliases": ""}
-            for pid, kind, lat, lon in rows
+            {"place_id": r[0], "name": r[0].upper(), "place_type": r[1], "city": "Matamoros"}
+            | {"lat": r[2], "lon": r[3], "aliases": "", "confidence": confidence}
+            | {"site_group": r[4] if len(r) > 4 else r[0], "name_es": f"ES {r[0]}"}
+            for r in rows
         ]
     )
 
@@ -99,64 +101,88 @@ def test_fdr_qvalues_reject_what_benjamini_hochberg_rejects():
 # --- site ranking -----------------------------------------------------------------------------
 
 
-def test_radius_counts_points_inside_and_not_outside():
-    points = [offset(d) for d in (0, 120, 499, 501, 900)]
+def test_sites_count_the_incidents_attributed_to_them():
+    # Five incidents all at site A's point, but only three name site A: attribution, not radius.
     frame = incidents(
         [
-            {"lat": a, "lon": b, "date": "2020-01-10", "victims": i + 1}
-            for i, (a, b) in enumerate(points)
+            {
+                "lat": SITE_LAT,
+                "lon": SITE_LON,
+                "date": "2020-01-10",
+                "victims": i + 1,
+                "place_id": p,
+            }
+            for i, p in enumerate(["site_a", "site_a", "site_a", "site_b", None])
         ]
     )
-    places = place_table([("site_a", "bus_terminal", SITE_LAT, SITE_LON)])
-    ranked = hotspots.rank_sites(frame, places=places, radius_m=500)
-    assert ranked.loc[0, "incidents"] == 3  # 0, 120 and 499 m
-    assert ranked.loc[0, "people"] == 1 + 2 + 3
-    wide = hotspots.rank_sites(frame, places=places, radius_m=1000)
-    assert wide.loc[0, "incidents"] == 5
-    assert wide.loc[0, "people"] == 15
+    places = place_table(
+        [
+            ("site_a", "bus_terminal", SITE_LAT, SITE_LON),
+            ("site_b", "plaza", *offset(100)),
+        ]
+    )
+    ranked = hotspots.rank_sites(frame, places=places, site_types=SITE_TYPES).set_index("place_id")
+    assert ranked.loc["site_a", "incidents"] == 3
+    assert ranked.loc["site_a", "people"] == 1 + 2 + 3
+    assert ranked.loc["site_b", "incidents"] == 1
+    # The radius is a second figure only, for high-confidence points: 5 located within 500 m.
+    assert ranked.loc["site_a", "nearby"] == 5
+    assert ranked.loc["site_b", "nearby"] == 5
+    wide = hotspots.rank_sites(frame, places=places, site_types=SITE_TYPES, radius_m=50)
+    assert wide.set_index("place_id").loc["site_b", "nearby"] == 0
+    assert ranked.attrs["unattributed"] == 1
+    unsure = hotspots.rank_sites(
+        frame,
+        places=place_table(
+            [("site_a", "bus_terminal", SITE_LAT, SITE_LON)], confidence="approximate"
+        ),
+        site_types=SITE_TYPES,
+    )
+    assert unsure["nearby"].isna().all()
+
+
+def test_a_place_without_a_point_is_ranked_by_name():
+    frame = incidents(
+        [{"date": "2020-01-10", "place_id": "terminal", "geo_precision": "site"} for _ in range(4)]
+    )
+    places = place_table([("terminal", "bus_terminal", np.nan, np.nan)], confidence="approximate")
+    ranked = hotspots.rank_sites(frame, places=places, site_types=SITE_TYPES)
+    assert ranked.loc[0, "incidents"] == 4
+    assert np.isnan(ranked.loc[0, "lat"])
 
 
 def test_ranking_by_hand_with_periods_change_and_intervals():
-    near = offset(50)
-    far = offset(3000)
     rows = (
         # site A: 3 in the period (one on its first day, one on the end day), 1 before it.
         [
-            {"lat": near[0], "lon": near[1], "date": d, "victims": v}
+            {"date": d, "victims": v, "place_id": "site_a"}
             for d, v in (("2020-01-31", 2), ("2020-01-02", 1), ("2020-01-15", 4), ("2020-01-01", 5))
         ]
         # site B: 1 in the period, 3 in the previous period; one too old for either.
         + [
-            {"lat": far[0], "lon": far[1], "date": d}
+            {"date": d, "place_id": "site_b"}
             for d in ("2020-01-20", "2019-12-03", "2019-12-31", "2019-12-10", "2019-12-02")
         ]
-        # city-level and unresolved incidents at site A's point never count.
-        + [
-            {"lat": SITE_LAT, "lon": SITE_LON, "date": "2020-01-20", "geo_precision": "city"},
-            {"date": "2020-01-20", "geo_precision": "unresolved", "city": None},
-        ]
+        # a city-level incident names no site and counts for none.
+        + [{"lat": SITE_LAT, "lon": SITE_LON, "date": "2020-01-20", "geo_precision": "city"}]
     )
     frame = incidents(rows)
     places = place_table(
         [
             ("site_a", "bus_terminal", SITE_LAT, SITE_LON),
-            ("site_b", "immigration_office", *far),
+            ("site_b", "immigration_office", *offset(3000)),
             ("site_c", "plaza", *offset(8000)),
             ("hood", "neighborhood", SITE_LAT, SITE_LON),  # not a site type
         ]
     )
     # The latest incident is 2020-01-31: a 30-day period is 2020-01-02..31, the previous one
     # 2019-12-03..2020-01-01.
-    ranked = hotspots.rank_sites(frame, places=places, period_days=30)
+    ranked = hotspots.rank_sites(frame, places=places, site_types=SITE_TYPES, period_days=30)
     assert ranked.attrs["end"].isoformat() == "2020-01-31"
     assert ranked.attrs["start"].isoformat() == "2020-01-02"
     assert ranked.attrs["previous_start"].isoformat() == "2019-12-03"
-    assert ranked.attrs["excluded"] == {
-        "city": 1,
-        "unresolved": 1,
-        "unknown": 0,
-        "missing_coordinates": 0,
-    }
+    assert ranked.attrs["data_through"].isoformat() == "2020-01-31"
+    assert ranked.attrs["unattributed"] == 1
     assert list(ranked["place_id"]) == ["site_a", "site_b", "site_c"]
     a, b, c = (ranked.iloc[i] for i in range(3))
     assert (a["incidents"], a["people"], a["previous_incidents"], a["previous_people"]) == (
@@ -173,126 +199,116 @@ def test_ranking_by_hand_with_periods_change_and_intervals():
     # Exact conditional test: 3 of 4 under Binomial(4, 1/2), two-sided: 2 * 5/16 = 0.625.
     assert_allclose(a["change_p"], 0.625)
     assert_allclose(c["change_p"], 1.0)
-    assert c["tie_note"] == "no incidents within 500 m in the period"
+    assert c["tie_note"] == "no incidents in the period"
     assert c["tie_reason"] == "no_incidents"
     for col in ("incidents", "people", "previous_incidents", "previous_people", "change", "rank"):
         assert ranked[col].dtype == "int64", col
     # An explicit end date moves the window.
-    earlier = hotspots.rank_sites(frame, places=places, period_days=30, end="2020-01-01")
+    earlier = hotspots.rank_sites(
+        frame, places=places, site_types=SITE_TYPES, period_days=30, end="2020-01-01"
+    )
     assert earlier.set_index("place_id").loc["site_b", "incidents"] == 3
 
 
-def test_ties_share_a_rank_and_are_explained():
+def test_ties_are_ties_of_counts_and_one_site_is_one_entry():
     frame = incidents(
-        [{"lat": SITE_LAT, "lon": SITE_LON, "date": "2020-01-10", "victims": 2} for _ in range(2)]
-        + [{"lat": offset(300)[0], "lon": offset(300)[1], "date": "2020-01-10", "victims": 1}]
+        [{"date": "2020-01-10", "victims": 2, "place_id": "bridge"} for _ in range(2)]
+        + [{"date": "2020-01-10", "victims": 5, "place_id": "office"}]
+        + [{"date": "2020-01-10", "victims": 1, "place_id": "plaza"} for _ in range(3)]
+        + [{"date": "2020-01-10", "victims": 1, "place_id": "terminal"}]
     )
     places = place_table(
         [
-            ("bridge", "port_of_entry", SITE_LAT, SITE_LON),
-            ("office", "immigration_office", SITE_LAT, SITE_LON),  # same point as the bridge
-            ("camp", "camp", *offset(150)),  # 150 m away: sees the same three incidents
-            ("plaza", "plaza", *offset(700)),  # sees only the one 400 m away
+            ("bridge", "port_of_entry", SITE_LAT, SITE_LON, "gateway"),
+            ("office", "immigration_office", SITE_LAT, SITE_LON, "gateway"),  # one site
+            ("plaza", "plaza", *offset(150)),
+            ("terminal", "bus_terminal", *offset(900)),
         ]
     )
-    ranked = hotspots.rank_sites(frame, places=places, radius_m=500).set_index("place_id")
-    assert ranked.loc[["bridge", "camp", "office"], "incidents"].tolist() == [3, 3, 3]
-    assert ranked.loc[["bridge", "camp", "office"], "rank"].tolist() == [1, 1, 1]
-    assert ranked.loc["plaza", "rank"] == 4  # competition ranking: 1, 1, 1, 4
-    assert "within 500 m of each other count the same incidents" in ranked.loc["bridge", "tie_note"]
-    assert "shares 1 of its 1 incidents with" in ranked.loc["plaza", "tie_note"]
-    only_same_point = hotspots.rank_sites(frame, places=places, radius_m=100)
-    notes = only_same_point.set_index("place_id")["tie_note"]
-    assert notes["bridge"] == "tied with OFFICE: same gazetteer point, so the same incidents"
-    by_id = only_same_point.set_index("place_id")
-    assert by_id.loc["bridge", "tie_reason"] == "same_point"
-    assert by_id.loc["bridge", "tied_with"] == "office"
-    assert ranked.loc["bridge", "tie_reason"] == "same_incidents"
-    assert ranked.loc["bridge", "tied_with"] == "camp|office"
-    assert ranked.loc["plaza", "tie_reason"] == ""
+    ranked = hotspots.rank_sites(frame, places=places, site_types=SITE_TYPES).set_index("place_id")
+    # The bridge and the INM post at its foot are one entry, named after the bridge.
+    assert "office" not in ranked.index
+    assert ranked.loc["bridge", "members"] == "bridge|office"
+    assert ranked.loc["bridge", "incidents"] == 3
+    assert "one site: bridge, office" in ranked.loc["bridge", "tie_note"]
+    # Equal counts share a rank whatever the people; the next rank skips (1, 1, 3).
+    assert ranked.loc[["bridge", "plaza"], "rank"].tolist() == [1, 1]
+    assert ranked.loc["terminal", "rank"] == 3
+    assert ranked.loc["plaza", "tie_reason"] == "equal_counts"
+    assert ranked.loc["plaza", "tied_with"] == "bridge"
+    assert "the same number of incidents" in ranked.loc["plaza", "tie_note"]
+    assert ranked.loc["terminal", "tie_reason"] == ""
     assert set(ranked["tie_reason"]) <= set(hotspots.TIE_REASONS)
 
 
-def test_equal_incidents_are_ordered_by_people_and_say_so():
-    frame = incidents(
-        [
-            {"lat": SITE_LAT, "lon": SITE_LON, "date": "2020-01-10", "victims": 1},
-            {"lat": offset(5000)[0], "lon": offset(5000)[1], "date": "2020-01-10", "victims": 4},
-        ]
-    )
-    places = place_table([("a", "plaza", SITE_LAT, SITE_LON), ("b", "plaza", *offset(5000))])
-    ranked = hotspots.rank_sites(frame, places=places)
-    assert list(ranked["place_id"]) == ["b", "a"]
-    assert list(ranked["rank"]) == [1, 2]
-    assert "ordered by people" in ranked.loc[0, "tie_note"]
-    assert ranked.loc[0, "tie_reason"] == "ordered_by_people"
-
-
 def test_ranking_notes_a_previous_period_before_the_data():
-    frame = incidents([{"lat": SITE_LAT, "lon": SITE_LON, "date": "2020-01-10"}])
+    frame = incidents([{"date": "2020-01-10", "place_id": "a"}])
     places = place_table([("a", "plaza", SITE_LAT, SITE_LON)])
-    ranked = hotspots.rank_sites(frame, places=places)
+    ranked = hotspots.rank_sites(frame, places=places, site_types=SITE_TYPES)
     assert any("may reflect missing records" in n for n in ranked.attrs["notes"])
+    assert ranked.attrs["previous_covered"] is False
     assert ranked["change_p"].isna().all()  # no test of a change the data cannot show
     assert ranked.loc[0, "change"] == 1
 
 
 def test_ranking_of_no_incidents_and_bad_options(places):
     empty = incidents([{"lat": SITE_LAT, "lon": SITE_LON, "date": "2020-01-10"}]).iloc[0:0]
-    ranked = hotspots.rank_sites(empty, places=places, end="2020-01-31")
+    ranked = hotspots.rank_sites(empty, places=places, site_types=SITE_TYPES, end="2020-01-31")
     assert (ranked["incidents"] == 0).all()
     assert (ranked["rank"] == 1).all()
     for kwargs in ({"radius_m": 0}, {"period_days": 0}, {"period_days": 1.5}, {"end": "soon"}):
         with pytest.raises(SettingsError):
-            hotspots.rank_sites(empty, places=places, **kwargs)
+            hotspots.rank_sites(empty, places=places, site_types=SITE_TYPES, **kwargs)
+    with pytest.raises(TypeError):
+        hotspots.rank_sites(empty, places=places)  # no default kinds of site: the caller says
 
 
-def test_sample_ranking_is_consistent(sample, places):
-    ranked = hotspots.rank_sites(sample, places=places)
+def test_sample_ranking_follows_attribution(sample, places):
+    ranked = hotspots.rank_sites(sample, places=places, site_types=SITE_TYPES)
     assert list(ranked.columns) == list(hotspots.RANKING_COLUMNS)
-    assert set(ranked["place_type"]) <= {
-        "port_of_entry",
-        "bus_terminal",
-        "immigration_office",
-        "shelter",
-        "camp",
-        "plaza",
-    }
+    assert set(ranked["place_type"]) <= SITE_TYPES
     assert ranked["incidents"].is_monotonic_decreasing
     assert (ranked["ci_low"] <= ranked["incidents"]).all()
     assert (ranked["incidents"] <= ranked["ci_high"]).all()
-    top = ranked.iloc[0]
-    assert top["incidents"] > 0
-    assert top["rank"] == 1
+    period = pd.to_datetime(sample["date"]) >= pd.Timestamp(ranked.attrs["start"])
+    # Every entry's count is the incidents naming one of its members, in the period.
+    for row in ranked.itertuples():
+        members = row.members.split("|")
+        assert row.incidents == int((sample["place_id"].isin(members) & period).sum())
+    # No tie is explained by a shared coordinate any more.
+    assert not ranked["tie_note"].str.contains("point|same incidents").any()
 
 
 def test_ranking_is_fast_on_many_incidents(places):
     rng = np.random.default_rng(1)
     n = 100_000
+    ids = places.loc[places["place_type"].isin(SITE_TYPES), "place_id"].to_numpy()
     frame = pd.DataFrame(
         {
             "date": pd.Timestamp("2019-06-01") + pd.to_timedelta(rng.integers(0, 365, n), "D"),
             "lat": 25.88 + rng.normal(0, 0.02, n),
             "lon": -97.50 + rng.normal(0, 0.02, n),
             "geo_precision": "site",
+            "place_id": rng.choice(ids, n),
             "victims": 1,
             "incident_types": "robbery",
         }
     )
-    ranked = hotspots.rank_sites(frame, places=places)
-    # Brute force for one site with the geodesic distance agrees with the projected count.
-    site = ranked.set_index("place_id").loc["mat_gateway_bridge"]
+    ranked = hotspots.rank_sites(frame, places=places, site_types=SITE_TYPES)
     recent = frame["date"] >= pd.Timestamp(ranked.attrs["start"])
+    assert ranked["incidents"].sum() == int(recent.sum())
+    # Brute force for one high-confidence site with the geodesic distance agrees with "nearby".
+    site = ranked[ranked["place_id"] == "mat_gateway_bridge"].iloc[0]
     _, _, dist = GEOD.inv(
         np.full(n, site["lon"]), np.full(n, site["lat"]), frame["lon"], frame["lat"]
     )
     expected = int(((dist <= 500) & recent).sum())
-    assert abs(int(site["incidents"]) - expected) <= 2  # UTM scale: ~0.1 m at 500 m
+    assert abs(int(site["nearby"]) - expected) <= 2  # UTM scale: ~0.1 m at 500 m
 
 
 def _periods(rows: list[tuple[str, str]]) -> pd.DataFrame:
     """Release-like rows at site A: each shown period as (date, date_end)."""
-    frame = incidents([{"lat": SITE_LAT, "lon": SITE_LON, "date": d} for d, _ in rows])
+    frame = incidents([{"date": d, "place_id": "site_a"} for d, _ in rows])
     frame["date_end"] = pd.to_datetime([e for _, e in rows])
     return frame
 
@@ -309,14 +325,20 @@ def test_release_rows_count_only_in_a_period_holding_their_whole_shown_period():
         ]
     )
     places = place_table([("site_a", "bus_terminal", SITE_LAT, SITE_LON)])
-    ranked = hotspots.rank_sites(frame, places=places, end="2020-01-31", period_days=31)
+    ranked = hotspots.rank_sites(
+        frame, places=places, site_types=SITE_TYPES, end="2020-01-31", period_days=31
+    )
     assert ranked.attrs["start"].isoformat() == "2020-01-01"
     assert ranked.attrs["previous_start"].isoformat() == "2019-12-01"
     row = ranked.iloc[0]
     assert (row["incidents"], row["previous_incidents"]) == (2, 1)
     # Recorded rows (no date_end) count by their day, as before.
     plain = hotspots.rank_sites(
-        frame.drop(columns="date_end"), places=places, end="2020-01-31", period_days=31
+        frame.drop(columns="date_end"),
+        places=places,
+        site_types=SITE_TYPES,
+        end="2020-01-31",
+        period_days=31,
     )
     assert (plain.loc[0, "incidents"], plain.loc[0, "previous_incidents"]) == (3, 2)
 
@@ -325,7 +347,7 @@ def test_the_default_end_is_the_end_of_the_latest_shown_period():
     # "Now" is the data's last day; for release rows that is the end of the latest period.
     frame = _periods([("2020-01-01", "2020-01-31"), ("2019-12-01", "2019-12-31")])
     places = place_table([("site_a", "bus_terminal", SITE_LAT, SITE_LON)])
-    ranked = hotspots.rank_sites(frame, places=places, period_days=31)
+    ranked = hotspots.rank_sites(frame, places=places, site_types=SITE_TYPES, period_days=31)
     assert ranked.attrs["end"].isoformat() == "2020-01-31"
     assert (ranked.loc[0, "incidents"], ranked.loc[0, "previous_incidents"]) == (1, 1)
 
@@ -354,7 +376,7 @@ def test_rank_selection_ranks_what_the_audience_may_see(audiences, sample, place
     public, staff = audiences
     # Staff: the recorded rows and every site, up to the latest incident.
     ours = hotspots.rank_selection(staff, Filters(), radius_m=500)
-    _same_ranking(ours, hotspots.rank_sites(sample, places=places, radius_m=500))
+    _same_ranking(ours, hotspots.rank_sites(sample, places=places, site_types=SITE_TYPES))
     assert {"shelter", "camp"} <= set(ours["place_type"])
     # Public: the release rows, public sites only, up to the end of the latest shown period.
     shown = hotspots.rank_selection(public, Filters(), radius_m=500)
@@ -382,7 +404,7 @@ def test_rank_selection_takes_its_period_and_places_from_the_filters(audiences, 
     _same_ranking(
         ranked,
         hotspots.rank_sites(
-            staff.table, places=places, end=december.end, period_days=31, radius_m=500
+            staff.table, places=places, site_types=SITE_TYPES, end=december.end, period_days=31
         ),
     )
     # The other filters choose the rows, and a city the sites too.
@@ -395,7 +417,10 @@ def test_rank_selection_takes_its_period_and_places_from_the_filters(audiences, 
     _same_ranking(
         ranked,
         hotspots.rank_sites(
-            chosen, places=places[places["city"] == "Matamoros"], period_days=30, radius_m=500
+            chosen,
+            places=places[places["city"] == "Matamoros"],
+            site_types=SITE_TYPES,
+            period_days=30,
         ),
     )
 
@@ -569,9 +594,13 @@ def test_gi_star_leaves_out_isolated_cells_and_says_so():
     assert h3.latlng_to_cell(25.70, -97.30, 8) not in set(ran.cells["cell"])
 
 
-def test_gi_star_refuses_too_few_cells(sample):
-    # The sample's 43 located incidents sit on a handful of gazetteer points.
-    result = hotspots.gi_star(sample)
+def test_gi_star_refuses_too_few_cells():
+    # 40 located incidents on three points: enough incidents, too few connected cells.
+    points = [offset(0), offset(200), offset(200, azimuth=0)]
+    frame = incidents(
+        [{"lat": p[0], "lon": p[1], "date": "2020-01-10"} for p in points for _ in range(14)]
+    )
+    result = hotspots.gi_star(frame)
     assert not result.ran
     assert "connected H3 cell(s)" in result.reason
 
@@ -692,7 +721,7 @@ def test_exposure_rejects_unusable_tables(tmp_path, places):
 def test_cli_gives_the_library_ranking(sample_store, sample, places, capsys):
     assert main(["hotspots", "--store", str(sample_store), "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    library = hotspots.rank_sites(sample, places=places, radius_m=500)
+    library = hotspots.rank_sites(sample, places=places, site_types=SITE_TYPES)
     assert {s["place_type"] for s in out["sites"]} >= {"shelter", "camp"}
     assert main(["hotspots", "--store", str(sample_store), "--format", "json", "--public"]) == 0
     public = json.loads(capsys.readouterr().out)
@@ -711,12 +740,13 @@ def test_cli_gives_the_library_ranking(sample_store, sample, places, capsys):
     assert [s["place_id"] for s in out["sites"]] == library["place_id"].tolist()
     assert [s["rank"] for s in out["sites"]] == library["rank"].tolist()
     assert_allclose([s["ci_high"] for s in out["sites"]], library["ci_high"])
-    assert out["excluded"]["unresolved"] == int((sample["geo_precision"] == "unresolved").sum())
+    assert out["unattributed"] == library.attrs["unattributed"]
+    assert out["data_through"] == library.attrs["data_through"].isoformat()
 
     assert main(["hotspots", "--store", str(sample_store), "--top", "3"]) == 0
     text = capsys.readouterr().out
     assert "95% interval" in text
-    assert "Sites ranked by incidents within 500 m" in text
+    assert "Sites ranked by the incidents attributed to them" in text
     assert library.loc[0, "name"][:45] in text
 
     assert main(["hotspots", "--store", str(sample_store), "--format", "csv"]) == 0

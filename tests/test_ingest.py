@@ -418,6 +418,29 @@ def test_unresolved_places_are_stored_without_a_point(tmp_path, capsys):
     assert got.geometry is None
 
 
+def test_a_place_without_a_point_is_stored_with_its_place_and_no_point(tmp_path, capsys):
+    source = write(
+        tmp_path / "in.csv",
+        [
+            "fecha,tipo,ciudad,lugar",
+            "20/11/2019,robo,Nuevo Laredo,afuera de la central camionera",
+            "21/11/2019,robo,Nuevo Laredo,cerca de la Casa Nazareth",
+            "22/11/2019,robo,Nuevo Laredo,Puente 2",
+        ],
+    )
+    code, summary, _ = run(tmp_path, source, capsys=capsys)
+    assert (code, summary["imported"]) == (0, 3)
+    got = read_incidents(tmp_path / "s.gpkg").set_index("place_id")
+    # Not unresolved: the place is known, only its point is not.
+    assert got.at["nld_bus_terminal", "geo_precision"] == "site"
+    assert got.at["nld_bus_terminal", "place_type"] == "bus_terminal"
+    assert pd.isna(got.at["nld_bus_terminal", "lat"])
+    assert got.loc["nld_bus_terminal"].geometry is None
+    assert got.at["nld_casa_nazareth", "geo_precision"] == "neighborhood"
+    assert pd.isna(got.at["nld_casa_nazareth", "lon"])
+    assert got.at["nld_bridge_2", "lat"] == pytest.approx(27.500216)
+
+
 def test_the_gazetteer_kind_of_place_wins_and_unknown_cities_are_reported(tmp_path, capsys):
     source = write(
         tmp_path / "in.csv",

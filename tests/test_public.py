@@ -81,12 +81,12 @@ def test_sites_points_and_cells(places, random_store):
     rows = release.rows()
     by_id = places.set_index("place_id")
     site = rows[rows["public_location"] == "site"]
-    assert len(site) > 100
+    assert len(site) > 30
     assert set(site["place_type"]) <= PUBLIC_SITE_TYPES
     np.testing.assert_allclose(site["lat"], by_id.loc[site["place_id"], "lat"].round(6))
     assert (site["place_type"].to_numpy() == by_id.loc[site["place_id"], "place_type"]).all()
     hexes = rows[rows["public_location"] == "hex"]
-    assert len(hexes) > 100
+    assert len(hexes) > 30
     for lat, lon in hexes[["lat", "lon"]].drop_duplicates().itertuples(index=False):
         cell = h3.latlng_to_cell(lat, lon, 8)
         assert h3.cell_to_latlng(cell) == pytest.approx((lat, lon), abs=1e-6)
@@ -271,3 +271,25 @@ def test_the_report_says_what_was_kept(sample, places):
         assert list(report["levels"][attribute]) == list(levels)
         assert sum(report["levels"][attribute].values()) == report["released"]
     assert report["data_through"] >= "2020-01-25"
+
+
+def test_no_city_point_is_a_shelter_camp_or_terminal_point(places, random_store):
+    rows = _release(random_store(places, n=2000, seed=43), places).rows()
+    at_city = rows[rows["public_location"] == "city"]
+    assert len(at_city)
+    private = places[places["place_type"].isin(["shelter", "camp", "bus_terminal"])]
+    private = private.dropna(subset=["lat", "lon"])
+    points = set(zip(private["lat"].round(6), private["lon"].round(6), strict=True))
+    shown = set(zip(at_city["lat"].round(6), at_city["lon"].round(6), strict=True))
+    assert not shown & points
+
+
+def test_a_place_without_a_point_is_shown_by_name_not_pinned(places, random_store):
+    frame = random_store(places, n=3000, seed=47)
+    pointless = places.loc[places["lat"].isna() & places["place_type"].isin(PUBLIC_SITE_TYPES)]
+    assert len(pointless), "the gazetteer has approximate public sites without a point"
+    rows = _release(frame, places).rows()
+    named = rows[rows["place_id"].isin(pointless["place_id"])]
+    assert len(named)
+    assert named["lat"].isna().all()
+    assert (named["public_location"] == "site").all()

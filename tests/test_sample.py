@@ -47,11 +47,26 @@ def test_sample_is_valid_synthetic_and_in_period(sample):
 def test_sample_sits_at_the_kinds_of_places_the_reports_name(sample, places):
     sites = sample[sample["geo_precision"] == "site"]
     assert {"bus_terminal", "immigration_office", "port_of_entry"} <= set(sites["place_type"])
-    # A site-precision incident sits exactly at its gazetteer site.
+    # A site-precision incident sits exactly at its gazetteer site, or has no point when the
+    # site has none (attributed to the place, not pinned).
     merged = sites.merge(places, on="place_id", suffixes=("", "_place"))
     assert len(merged) == len(sites)
-    assert (merged["lat"] - merged["lat_place"]).abs().max() < 1e-9
+    pinned = merged["lat_place"].notna()
+    assert pinned.any()
+    assert (~pinned).any()
+    assert (merged.loc[pinned, "lat"] - merged.loc[pinned, "lat_place"]).abs().max() < 1e-9
+    assert (merged.loc[pinned, "lon"] - merged.loc[pinned, "lon_place"]).abs().max() < 1e-9
+    assert merged.loc[~pinned, ["lat", "lon"]].isna().all().all()
     assert (merged["place_type"] == merged["place_type_place"]).all()
+    # Neighbourhoods without a sourced centre give their incidents no point either.
+    hoods = sample[sample["geo_precision"] == "neighborhood"].merge(
+        places, on="place_id", suffixes=("", "_place")
+    )
+    assert hoods.loc[hoods["lat_place"].isna(), "lat"].isna().all()
+    # No incident is pinned on a city point unless only its city is known.
+    cities = places[places["place_type"] == "city"]
+    on_city = sample.merge(cities, on=["lat", "lon"], suffixes=("", "_city"))
+    assert set(on_city["geo_precision"]) <= {"city"}
     # Enough precisely placed incidents for the spatial statistics to run on the sample.
     assert sample["geo_precision"].isin(["site", "neighborhood"]).sum() >= 30
     assert (sample["geo_precision"] == "unresolved").sum() >= 1

@@ -4,11 +4,13 @@ The hotspot analysis the app, the ``riskmap hotspots`` command and the notebook 
 analyses, each careful not to claim more than a few dozen incidents can support:
 
 **Site ranking** (:func:`rank_sites`). For each gazetteer site (bridges, bus terminals, INM
-offices, shelters, the camp, plazas) the incidents recorded within a radius (default 500 m,
-measured in the metric CRS :data:`~riskmap.schema.METRIC_CRS` from the incident's own coordinate)
-in a period and in the previous period of equal length. Each count carries an exact Poisson
-confidence interval (Garwood, *Fiducial limits for the Poisson distribution*, Biometrika 28,
-1936; :func:`poisson_interval`), and the change between periods an exact conditional test of
+offices, plazas; for staff also shelters and the camp) the incidents *attributed* to it — the
+place its description named — in a period and in the previous period of equal length; places
+that are one site are one entry. Counting within a radius stays as a second figure for sites
+with a high-confidence point (measured in :data:`~riskmap.schema.METRIC_CRS`), never the rank.
+Each count carries an exact Poisson confidence interval (Garwood, *Fiducial limits for the
+Poisson distribution*, Biometrika 28, 1936; :func:`poisson_interval`), and the change between
+periods an exact conditional test of
 equal rates: given ``n`` incidents over both periods, the current count is Binomial(``n``, 1/2)
 when the rate has not changed (Przyborowski & Wilenski, Biometrika 31, 1940).
 
@@ -23,10 +25,10 @@ neighbourhood; otherwise it says why not.
 :func:`read_returns`). Incidents per 1,000 people returned through a city's ports of entry, per
 month, with the same exact interval scaled by the number returned.
 
-Only incidents whose ``geo_precision`` is ``site`` or ``neighborhood`` enter the spatial work;
-city-level and unresolved incidents are left out and counted (``attrs["excluded"]`` of the ranking
-and the hex counts, :attr:`GiStarResult.excluded`). All counts are exact integers: small-cell
-public outputs rank the rows of the public release (:func:`rank_selection` with a public audience).
+Only incidents whose ``geo_precision`` is ``site`` or ``neighborhood`` enter the spatial work
+(Gi*, the ``nearby`` figure); city-level and unresolved incidents are left out and counted
+(:attr:`GiStarResult.excluded`). All counts are exact integers; public outputs rank the rows of
+the public release (:func:`rank_selection` with a public audience).
 
 "Now", for historical data, is the data's last day: the period ends on the latest incident date
 unless an end date is given.
@@ -48,7 +50,6 @@ from riskmap.analysis.hexgrid import (
     GI_COLUMNS,
     MIN_CELLS,
     GiStarResult,
-    describe_exclusions,
     fdr_qvalues,
     gi_star,
     hex_counts,
@@ -58,17 +59,18 @@ from riskmap.analysis.hexgrid import (
 from riskmap.errors import SettingsError
 from riskmap.filters import Filters
 from riskmap.release.audience import Audience
-from riskmap.schema import SITE_TYPES
 
 #: Columns of :func:`rank_sites`, in order.
 RANKING_COLUMNS: tuple[str, ...] = (
     "rank",
     "place_id",
     "name",
+    "name_es",
     "place_type",
     "city",
     "lat",
     "lon",
+    "members",
     "incidents",
     "ci_low",
     "ci_high",
@@ -77,21 +79,14 @@ RANKING_COLUMNS: tuple[str, ...] = (
     "previous_people",
     "change",
     "change_p",
+    "nearby",
     "tie_reason",
     "tied_with",
     "tie_note",
 )
-#: Codes of ``tie_reason`` (for translation): tied sites on one gazetteer point; tied sites
-#: apart that count the very same incidents; tied on counts with different incidents; not tied
-#: but level on incidents and ordered by people; no incident in the period; nothing to explain.
-TIE_REASONS: tuple[str, ...] = (
-    "same_point",
-    "same_incidents",
-    "equal_counts",
-    "ordered_by_people",
-    "no_incidents",
-    "",
-)
+#: Codes of ``tie_reason`` (for translation): tied on the number of incidents; no incident in
+#: the period; nothing to explain.
+TIE_REASONS: tuple[str, ...] = ("equal_counts", "no_incidents", "")
 _NAMES_SHOWN = 3
 
 
@@ -154,56 +149,58 @@ def rank_sites(
     incidents: pd.DataFrame,
     *,
     places: pd.DataFrame,
+    site_types: Iterable[str],
     end: dt.date | str | None = None,
     period_days: int = 90,
     radius_m: float = 500.0,
-    site_types: Iterable[str] = SITE_TYPES,
     level: float = 0.95,
 ) -> pd.DataFrame:
-    """Rank the gazetteer's sites by the incidents recorded near them in a recent period.
+    """Rank the gazetteer's sites by the incidents attributed to them in a recent period.
 
-    An incident counts for a site when its own coordinate lies within ``radius_m`` of the
-    site's point; it may count for several sites that lie close together (the Matamoros camp,
-    INM office and Gateway bridge share one point). Only incidents with ``site`` or
-    ``neighborhood`` precision count: a city-level incident sits on the city's reference point,
-    where several sites are also placed, and would be credited to all of them.
+    An incident counts for the site its description named (its ``place_id``), wherever the
+    site's point is and whether or not it has one: a bus terminal with no public coordinate is
+    ranked like a bridge. Places that are one site (the same ``site_group``: a bridge and the
+    INM post at its foot) are ranked as one entry with their members listed. Ties are ties of
+    counts. As a second figure, for sites whose point is of ``high`` confidence only, ``nearby``
+    counts the incidents located within ``radius_m`` of it (never the rank key).
 
     Parameters
     ----------
     incidents
-        Incidents in the canonical columns, filtered by anything but date: the period is chosen
-        here. (A GeoDataFrame's geometry is ignored.)
+        Incidents filtered by anything but date: the period is chosen here. (A GeoDataFrame's
+        geometry is ignored; release rows count in a period only when their whole shown period
+        lies in it.)
     places
         The gazetteer (:func:`riskmap.geo.gazetteer.load_places`).
+    site_types
+        Place types ranked as sites: :data:`~riskmap.schema.PUBLIC_SITE_TYPES` in public (no
+        shelter or camp), :data:`~riskmap.schema.SITE_TYPES` for staff. No default: the caller
+        says which.
     end
-        Last day of the period (inclusive). Defaults to the latest incident date in
-        ``incidents``: historical data's "now" is its last day.
+        Last day of the period (inclusive). Defaults to the end of the latest incident's shown
+        period: historical data's "now" is its last day.
     period_days
         Length of the period in days; the previous period is the same number of days before it.
     radius_m
-        Radius around each site, in metres.
-    site_types
-        Place types ranked as sites (default :data:`~riskmap.schema.SITE_TYPES`).
+        Radius of the ``nearby`` figure, in metres.
     level
         Confidence level of the intervals.
 
     Returns
     -------
     pandas.DataFrame
-        One row per site, columns :data:`RANKING_COLUMNS`: ``incidents`` and ``people``
-        (victims, a missing count adding 0) in the period, ``ci_low``/``ci_high`` the exact
-        Poisson interval of the incident count, ``previous_incidents``/``previous_people`` in
-        the previous period, ``change`` = incidents - previous incidents, ``change_p`` the
-        two-sided exact p-value of "the rate did not change" (``NaN`` when the data start
-        after the previous period does), ``rank`` (sites equal on incidents
-        and people share the lowest rank; ranked by incidents, then people), ``tie_reason`` (a
-        code of :data:`TIE_REASONS`), ``tied_with`` (the ``place_id`` of the sites sharing the
-        rank, ``|``-joined) and ``tie_note``, which explains ties and the incidents a site shares
-        with sites of other ranks, in English. Sorted by rank, then ``place_id``. ``attrs``
-        holds ``start``, ``end``, ``previous_start``, ``previous_end`` (dates), ``period_days``,
-        ``radius_m``,
-        ``excluded`` (incidents left out, by reason) and ``notes`` (caveats in words, such as a
-        previous period the data do not cover).
+        One row per site, columns :data:`RANKING_COLUMNS`: ``incidents`` and ``people`` (victims,
+        a missing count adding 0) attributed in the period, ``ci_low``/``ci_high`` the exact
+        Poisson interval of the incident count, ``previous_incidents``/``previous_people``,
+        ``change`` and ``change_p`` (the two-sided exact p-value of "the rate did not change";
+        ``NaN`` when the data do not cover the previous period), ``members`` (the ``place_id``
+        of the site's places, ``|``-joined), ``nearby`` (``NaN`` unless the point is ``high``
+        confidence), ``rank`` (competition ranking by incidents: equal counts share a rank),
+        ``tie_reason`` (a code of :data:`TIE_REASONS`), ``tied_with`` and ``tie_note`` (in
+        English). Sorted by rank, then people, then ``place_id``. ``attrs`` holds ``start``,
+        ``end``, ``previous_start``, ``previous_end``, ``period_days``, ``radius_m``,
+        ``data_through`` (the last day the data cover), ``previous_covered``, ``unattributed``
+        (incidents in the period attributed to no ranked site) and ``notes``.
 
     Raises
     ------
@@ -219,41 +216,41 @@ def rank_sites(
     start_ts = end_ts - pd.Timedelta(days=period_days - 1)
     prev_ts = start_ts - pd.Timedelta(days=period_days)
 
-    kinds = set(site_types)
-    sites = places[places["place_type"].isin(kinds)].copy()
-    sites["lat"] = pd.to_numeric(sites["lat"], errors="coerce")
-    sites["lon"] = pd.to_numeric(sites["lon"], errors="coerce")
-    sites = sites.dropna(subset=["lat", "lon"]).drop_duplicates("place_id")
-    sites = sites.sort_values("place_id", kind="stable").reset_index(drop=True)
-
-    used, excluded = spatial_incidents(incidents)
-    days = pd.to_datetime(used["date"]).dt.normalize().to_numpy()
+    sites = _site_entries(places, set(site_types))
+    days = pd.to_datetime(incidents["date"]).dt.normalize().to_numpy()
     # A row of the public release stands for its whole shown period (a week, a month...): it
     # counts in a period only when all of it lies there, so no count rests on a guessed day.
-    last = pd.to_datetime(used.get("date_end", used["date"])).dt.normalize().to_numpy()
+    last = pd.to_datetime(incidents.get("date_end", incidents["date"])).dt.normalize().to_numpy()
     current = (days >= start_ts.to_datetime64()) & (last <= end_ts.to_datetime64())
     previous = (days >= prev_ts.to_datetime64()) & (last < start_ts.to_datetime64())
-    victims = pd.to_numeric(used["victims"]).fillna(0).to_numpy(dtype="int64")
+    victims = pd.to_numeric(incidents["victims"]).fillna(0).to_numpy(dtype="int64")
 
+    # Attribution: the entry of each incident's place (-1 for none).
+    entry_of_place = {
+        p: i for i, members in enumerate(sites["members"]) for p in members.split("|")
+    }
+    place_ids = incidents["place_id"].astype("string").to_numpy(dtype=object, na_value=None)
+    entry = np.array([entry_of_place.get(p, -1) if p else -1 for p in place_ids], dtype=np.int64)
     n_sites = len(sites)
-    counts = {k: np.zeros(n_sites, dtype="int64") for k in ("cur", "cur_p", "prev", "prev_p")}
-    members: list[frozenset[int]] = [frozenset()] * n_sites
-    if n_sites and len(used):
-        inc_xy = project(used["lat"].to_numpy(dtype=float), used["lon"].to_numpy(dtype=float))
-        site_xy = project(sites["lat"].to_numpy(dtype=float), sites["lon"].to_numpy(dtype=float))
-        near = cKDTree(inc_xy).query_ball_point(site_xy, r=float(radius_m))
-        for i, idx in enumerate(near):
-            idx = np.asarray(idx, dtype=int)
-            cur, prev = idx[current[idx]], idx[previous[idx]]
-            counts["cur"][i], counts["cur_p"][i] = len(cur), victims[cur].sum()
-            counts["prev"][i], counts["prev_p"][i] = len(prev), victims[prev].sum()
-            members[i] = frozenset(cur.tolist())
+
+    def tally(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        hit = mask & (entry >= 0)
+        w = None if weights is None else weights[hit]
+        return np.bincount(entry[hit], weights=w, minlength=n_sites).astype("int64")
+
+    counts = {
+        "cur": tally(current),
+        "cur_p": tally(current, victims),
+        "prev": tally(previous),
+        "prev_p": tally(previous, victims),
+    }
+    nearby = _nearby(incidents, sites, current, radius_m=radius_m)
 
     low, high = poisson_limits(counts["cur"], level)
     all_days = pd.to_datetime(incidents["date"]).dropna()
     # Records that start after the previous period began leave it partly unobserved: a test of
     # "the rate did not change" would then measure the data's coverage, not the danger.
-    uncovered = not all_days.empty and all_days.min().normalize() > prev_ts
+    uncovered = all_days.empty or all_days.min().normalize() > prev_ts
     both = counts["cur"] + counts["prev"]
     change_p = np.array(
         [
@@ -266,10 +263,12 @@ def rank_sites(
         {
             "place_id": sites["place_id"].astype("string"),
             "name": sites["name"].astype("string"),
+            "name_es": sites["name_es"].astype("string"),
             "place_type": sites["place_type"].astype("string"),
             "city": sites["city"].astype("string"),
             "lat": sites["lat"].astype(float),
             "lon": sites["lon"].astype(float),
+            "members": sites["members"].astype("string"),
             "incidents": counts["cur"],
             "ci_low": low,
             "ci_high": high,
@@ -278,34 +277,36 @@ def rank_sites(
             "previous_people": counts["prev_p"],
             "change": counts["cur"] - counts["prev"],
             "change_p": change_p,
+            "nearby": nearby,
         }
     )
-    out["_order"] = np.arange(n_sites)
     out = out.sort_values(
         ["incidents", "people", "place_id"], ascending=[False, False, True], kind="stable"
     ).reset_index(drop=True)
-    # Competition ranking (1, 2, 2, 4): a row's rank is the position of the first row of its tie.
-    key = out[["incidents", "people"]]
-    starts = (key != key.shift()).any(axis=1).to_numpy(dtype=bool)
+    # Competition ranking (1, 2, 2, 4) on incidents: equal counts are a tie, whatever the people.
+    starts = (out["incidents"] != out["incidents"].shift()).to_numpy(dtype=bool)
     out["rank"] = np.maximum.accumulate(np.where(starts, np.arange(1, len(out) + 1), 0))
     out["rank"] = out["rank"].astype("int64")
-    in_order = [members[i] for i in out["_order"]]
-    explained = _tie_notes(out, in_order, radius_m=radius_m)
+    explained = _tie_notes(out)
     for k, col in enumerate(("tie_note", "tie_reason", "tied_with")):
         out[col] = pd.array([e[k] for e in explained], dtype="string")
     out = out[list(RANKING_COLUMNS)]
 
+    in_period = current | previous
+    unattributed = int((current & (entry < 0)).sum())
     notes = []
-    if uncovered:
+    if uncovered and not all_days.empty:
         notes.append(
             f"the data start on {all_days.min().date()}, after the previous period starts "
             f"({prev_ts.date()}): previous counts and changes may reflect missing records, "
             "not fewer incidents, so no change is tested (change_p is empty)"
         )
-    if sum(excluded.values()):
+    if unattributed:
         notes.append(
-            f"left out (no site or neighbourhood location): {describe_exclusions(excluded)}"
+            f"{unattributed} incidents in the period are attributed to no ranked site (areas, "
+            "city-level or other places)"
         )
+    through = pd.to_datetime(incidents.get("date_end", incidents["date"])).dropna()
     out.attrs.update(
         start=start_ts.date(),
         end=end_ts.date(),
@@ -313,9 +314,57 @@ def rank_sites(
         previous_end=(start_ts - pd.Timedelta(days=1)).date(),
         period_days=period_days,
         radius_m=float(radius_m),
-        excluded=excluded,
+        data_through=through.max().date() if not through.empty else None,
+        previous_covered=not uncovered,
+        unattributed=unattributed,
+        in_periods=int(in_period.sum()),
         notes=notes,
     )
+    return out
+
+
+#: Kinds of place in the order one is chosen to name a site group (the bridge before its post).
+_GROUP_NAMING = ("port_of_entry", "bus_terminal", "plaza", "immigration_office", "shelter", "camp")
+
+
+def _site_entries(places: pd.DataFrame, kinds: set[str]) -> pd.DataFrame:
+    """Return one row per site group of the ranked kinds, named after its leading member."""
+    sites = places[places["place_type"].isin(kinds)].drop_duplicates("place_id").copy()
+    sites["lat"] = pd.to_numeric(sites["lat"], errors="coerce")
+    sites["lon"] = pd.to_numeric(sites["lon"], errors="coerce")
+    if "site_group" not in sites.columns:
+        sites["site_group"] = sites["place_id"]
+    sites["site_group"] = sites["site_group"].fillna(sites["place_id"])
+    if "name_es" not in sites.columns:
+        sites["name_es"] = sites["name"]
+    if "confidence" not in sites.columns:
+        sites["confidence"] = ""
+    order = {k: i for i, k in enumerate(_GROUP_NAMING)}
+    sites["_order"] = sites["place_type"].map(order).fillna(len(order))
+    sites = sites.sort_values(["site_group", "_order", "place_id"], kind="stable")
+    members = sites.groupby("site_group", sort=True)["place_id"].agg("|".join)
+    lead = sites.drop_duplicates("site_group").set_index("site_group")
+    lead["members"] = members
+    return lead.reset_index().sort_values("place_id", kind="stable").reset_index(drop=True)
+
+
+def _nearby(
+    incidents: pd.DataFrame, sites: pd.DataFrame, current: np.ndarray, *, radius_m: float
+) -> np.ndarray:
+    """Count incidents located within ``radius_m`` of each high-confidence site point."""
+    out = np.full(len(sites), np.nan)
+    sure = (sites["confidence"].astype(str) == "high") & sites["lat"].notna()
+    used, _ = spatial_incidents(incidents.loc[current])
+    if not sure.any():
+        return out
+    out[sure.to_numpy()] = 0
+    if used.empty:
+        return out
+    inc_xy = project(used["lat"].to_numpy(dtype=float), used["lon"].to_numpy(dtype=float))
+    chosen = sites[sure]
+    site_xy = project(chosen["lat"].to_numpy(dtype=float), chosen["lon"].to_numpy(dtype=float))
+    near = cKDTree(inc_xy).query_ball_point(site_xy, r=float(radius_m))
+    out[np.flatnonzero(sure.to_numpy())] = [len(idx) for idx in near]
     return out
 
 
@@ -346,15 +395,22 @@ def ranking_text(ranking: pd.DataFrame, *, top: int | None = None) -> str:
                 f"{a:.1f}-{b:.1f}" for a, b in zip(table["ci_low"], table["ci_high"], strict=True)
             ],
             "people": table["people"],
-            "previous": table["previous_incidents"],
-            "change": table["change"],
+            **(
+                {"previous": table["previous_incidents"], "change": table["change"]}
+                if meta.get("previous_covered", True)
+                else {}
+            ),
+            f"within {meta.get('radius_m', 0):g} m": [
+                "" if np.isnan(v) else str(int(v)) for v in table["nearby"]
+            ],
         }
     )
     lines = [
-        f"Sites ranked by incidents within {meta.get('radius_m', 0):g} m from "
-        f"{meta.get('start')} to {meta.get('end')} ({meta.get('period_days')} days); previous "
-        f"period {meta.get('previous_start')} to {meta.get('previous_end')}. Intervals are exact "
-        "Poisson 95% intervals of the count.",
+        f"Sites ranked by the incidents attributed to them from {meta.get('start')} to "
+        f"{meta.get('end')} ({meta.get('period_days')} days; data through "
+        f"{meta.get('data_through')}); previous period {meta.get('previous_start')} to "
+        f"{meta.get('previous_end')}. Intervals are exact Poisson 95% intervals of the count; "
+        "'within' counts located incidents near sites whose point is of high confidence.",
         shown.to_string(index=False),
         "",
     ]
@@ -367,52 +423,31 @@ def ranking_text(ranking: pd.DataFrame, *, top: int | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _tie_notes(
-    ranked: pd.DataFrame, members: list[frozenset[int]], *, radius_m: float
-) -> list[tuple[str, str, str]]:
-    """Explain each site's ties and shared incidents: (note, reason code, tied place ids)."""
+def _tie_notes(ranked: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """Explain each site's rank: (note, reason code, tied place ids).
+
+    Sites share a rank only when they have the same number of incidents; a site of several
+    places says so.
+    """
     ids = ranked["place_id"].astype(str).tolist()
     names = ranked["name"].astype(str).tolist()
-    points = list(zip(ranked["lat"], ranked["lon"], strict=True))
-    incidents = ranked["incidents"].astype(int).tolist()
     ranks = ranked["rank"].astype(int).tolist()
+    incidents = ranked["incidents"].astype(int).tolist()
+    members = ranked["members"].astype(str).tolist()
     notes: list[tuple[str, str, str]] = []
     for i, n in enumerate(incidents):
         tied = [j for j, r in enumerate(ranks) if r == ranks[i] and j != i]
-        tied_with = "|".join(ids[j] for j in tied)
-        if n == 0:
-            notes.append((f"no incidents within {radius_m:g} m in the period", "no_incidents", ""))
-            continue
         parts = []
+        if len(members[i].split("|")) > 1:
+            parts.append(f"one site: {members[i].replace('|', ', ')}")
+        if n == 0:
+            notes.append(("; ".join([*parts, "no incidents in the period"]), "no_incidents", ""))
+            continue
         reason = ""
         if tied:
-            if all(points[j] == points[i] for j in tied):
-                reason, why = "same_point", "same gazetteer point, so the same incidents"
-            elif all(members[j] == members[i] for j in tied):
-                reason = "same_incidents"
-                why = f"sites within {radius_m:g} m of each other count the same incidents"
-            else:
-                reason, why = "equal_counts", "equal incidents and people"
-            parts.append(f"tied with {_list_names(names, tied)}: {why}")
-        level = [j for j, k in enumerate(incidents) if k == n and ranks[j] != ranks[i]]
-        if level:
-            reason = reason or "ordered_by_people"
-            parts.append(
-                f"same number of incidents as {_list_names(names, level)}, ordered by people"
-            )
-        shared = {
-            j: len(members[i] & members[j])
-            for j in range(len(incidents))
-            if ranks[j] != ranks[i] and members[i] & members[j]
-        }
-        if shared:
-            most = max(shared.values())
-            with_most = [j for j, k in shared.items() if k == most]
-            parts.append(
-                f"shares {most} of its {n} incidents with {_list_names(names, with_most)} "
-                f"(within {radius_m:g} m of both)"
-            )
-        notes.append(("; ".join(parts), reason, tied_with))
+            reason = "equal_counts"
+            parts.append(f"tied with {_list_names(names, tied)}: the same number of incidents")
+        notes.append(("; ".join(parts), reason, "|".join(ids[j] for j in tied)))
     return notes
 
 

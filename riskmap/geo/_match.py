@@ -21,7 +21,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from riskmap.geo._normalize import normalize, word_set
-from riskmap.geo.gazetteer import METRO_AREAS, US_CITIES, aliases, load_places
+from riskmap.geo.gazetteer import METRO_AREAS, US_CITIES, aliases, beside_ids, load_places
 from riskmap.schema import CITIES, PUBLIC_SITE_TYPES
 
 _MIN_FUZZY_CHARS = 5
@@ -87,6 +87,17 @@ class Index:
         self.metros: list[str] = [METRO_AREAS.get(c, c) for c in self.cities]
         self.lat = self.places["lat"].to_numpy(dtype="float64")
         self.lon = self.places["lon"].to_numpy(dtype="float64")
+        #: Whether each place has a point; a place without one is found but not pinned.
+        self.has_point = np.isfinite(self.lat) & np.isfinite(self.lon)
+        # One site's places share a group; a frame without the column makes each its own.
+        self.groups: list[str] = (
+            self.places["site_group"].astype(str).tolist()
+            if "site_group" in self.places.columns
+            else list(self.ids)
+        )
+        self.beside: list[frozenset[str]] = [
+            frozenset(beside_ids(self.places.iloc[i])) for i in range(len(self.places))
+        ]
         self.kinds: list[str] = [t if t in {"city", "neighborhood"} else "site" for t in self.types]
         self.by_alias: dict[tuple[str, str], tuple[int, ...]] = {}
         collected: dict[tuple[str, str], list[int]] = {}
@@ -106,7 +117,12 @@ class Index:
         for i, (kind, city) in enumerate(zip(self.kinds, self.cities, strict=True)):
             if kind == "city":
                 self.city_rows.setdefault(city, i)
-        site_idx = [i for i, t in enumerate(self.types) if t in PUBLIC_SITE_TYPES or t == "other"]
+        # Sites a given coordinate can be snapped to: those with a point.
+        site_idx = [
+            i
+            for i, t in enumerate(self.types)
+            if (t in PUBLIC_SITE_TYPES or t == "other") and self.has_point[i]
+        ]
         self.site_idx = np.asarray(site_idx, dtype=int)
         confidence_rank = {"high": 0, "medium": 1, "approximate": 2}
         self.confidence_rank = np.asarray(

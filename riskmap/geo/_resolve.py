@@ -31,7 +31,7 @@ from riskmap.geo._match import (
 from riskmap.geo._normalize import word_set
 from riskmap.geo.gazetteer import METRO_AREAS, US_CITIES
 
-#: Two matched sites closer than this are one location (the camp at the foot of the bridge).
+#: Two matched sites with points closer than this are one location (a shelter at a bridge's foot).
 COLOCATED_M = 300.0
 #: Mean Earth radius (IUGG), for great-circle distances.
 EARTH_RADIUS_M = 6_371_008.8
@@ -270,11 +270,22 @@ def _one_site(index: Index, places: list[int]) -> int | None:
     if len(others) != 1:
         return None
     site = others[0]
-    close = all(
-        distance_m(index.lat[site], index.lon[site], index.lat[p], index.lon[p]) <= COLOCATED_M
-        for p in places
-    )
-    return site if close else None
+    return site if all(_together(index, site, p) for p in places) else None
+
+
+def _together(index: Index, a: int, b: int) -> bool:
+    """Tell whether two places stand together: one site, beside each other, or close.
+
+    A place without a point is together only with the places its gazetteer row (or theirs)
+    puts it beside: its distance is unknown, so two such places are never assumed close.
+    """
+    if a == b or index.groups[a] == index.groups[b]:
+        return True
+    if index.ids[b] in index.beside[a] or index.ids[a] in index.beside[b]:
+        return True
+    if not (index.has_point[a] and index.has_point[b]):
+        return False
+    return distance_m(index.lat[a], index.lon[a], index.lat[b], index.lon[b]) <= COLOCATED_M
 
 
 def _city_point(index: Index, city: str, score: float) -> Placement | None:

@@ -25,6 +25,14 @@ coverage: an alias shared by two cities with no city to choose, two cities named
 to choose, a road between places ("carretera", "highway") or a state ("Tamaulipas") give
 ``unresolved``, with no coordinates.
 
+A place the gazetteer knows without a point (``approximate``, no public coordinate: most bus
+terminals, shelters and offices) is still found: the result carries its ``place_id``,
+``place_type`` and precision (``site``, or ``neighborhood`` for a neighbourhood or "near" it)
+with empty ``lat``/``lon``, so the incident is attributed to the place and listed by name
+instead of being pinned where it is not. Such a place stands with a bridge named in the same
+text only when the gazetteer says so (same ``site_group``, or ``beside``): its distance is
+unknown.
+
 ``geocode_score`` (0-1) says how sure the match is: 1 for a unique alias found verbatim, less for
 an alias that needed the city to choose, for a fuzzy match, for "near", and 0.4-0.6 for a city
 point.
@@ -88,7 +96,9 @@ class GeocodeResult:
     Attributes
     ----------
     lat, lon
-        WGS84 coordinates, or None when unresolved.
+        WGS84 coordinates; None when unresolved, and None for a place the gazetteer knows
+        without a point (an ``approximate`` place: a bus terminal, shelter or office with no
+        public coordinate), which keeps its ``place_id``, ``place_type`` and precision.
     place_id, place_name, place_type
         The gazetteer place, or None (a city point carries its city row's id).
     geo_precision
@@ -117,9 +127,11 @@ def _geocode_words(index: Index, text: str, city: str | None) -> GeocodeResult:
     if placed is None:
         return UNRESOLVED
     i = placed.row
+    # A place without a point is still the place: its id and kind, and no coordinates.
+    pinned = bool(index.has_point[i])
     return GeocodeResult(
-        lat=float(index.lat[i]),
-        lon=float(index.lon[i]),
+        lat=float(index.lat[i]) if pinned else None,
+        lon=float(index.lon[i]) if pinned else None,
         place_id=index.ids[i],
         place_name=index.names[i],
         place_type=index.types[i],
@@ -152,7 +164,8 @@ def geocode(
     Returns
     -------
     GeocodeResult
-        ``unresolved`` with no coordinates when nothing credible matches.
+        ``unresolved`` with no coordinates when nothing credible matches; a place without a
+        point has its ``place_id`` and precision but no coordinates.
     """
     index = index_for(places)
     hint = canonical_city(index, city) if city is not None else None
@@ -173,10 +186,11 @@ def geocode_frame(
 
     A row whose ``lat`` and ``lon`` already hold valid coordinates (finite, within range, not
     0,0) keeps them, with method ``given`` and score 1. Its ``place_id`` becomes the nearest
-    site (a :data:`riskmap.schema.PUBLIC_SITE_TYPES` place) within :data:`GIVEN_RADIUS_M`; its
-    precision is then ``site``. With no site that close, the row keeps its own ``place_id`` and
-    ``geo_precision`` if it has them (the coordinates may be of a neighbourhood or a city), and
-    is taken to be ``site`` precision otherwise, since someone chose those coordinates.
+    site with a point (a :data:`riskmap.schema.PUBLIC_SITE_TYPES` place) within
+    :data:`GIVEN_RADIUS_M`; its precision is then ``site``. With no site that close, the row
+    keeps its own ``place_id`` and ``geo_precision`` if it has them (the coordinates may be of a
+    neighbourhood or a city), and is taken to be ``site`` precision otherwise, since someone
+    chose those coordinates.
 
     Parameters
     ----------

@@ -418,6 +418,9 @@ def _geocode(
 ) -> pd.DataFrame:
     """Place the new rows; keep the place a canonical input gave with its coordinates.
 
+    A row placed at a gazetteer place without a point keeps that place and its precision with
+    empty coordinates; only a row with neither a point nor a known place is ``unresolved``.
+
     The gazetteer has the last word on a known place: a row whose ``place_type`` disagrees with
     its ``place_id``'s is stored with the gazetteer's, and the conflict is reported; a city the
     gazetteer does not know is kept for staff and reported, since the public release withholds
@@ -442,8 +445,11 @@ def _geocode(
     keep = frame["coords_given"].astype(bool) & frame["geo_precision"].notna()
     for col in ("lat", "lon", "geo_precision", "place_id", "place_type"):
         frame[col] = frame[col].where(keep, coded[col])
+    # A known place without a point (an approximate bus terminal or shelter) is placed: only a
+    # row with neither a point nor a gazetteer place is unresolved.
     located = frame["lat"].notna() & frame["lon"].notna()
-    frame["geo_precision"] = frame["geo_precision"].where(located, "unresolved")
+    known = frame["place_id"].isin(set(places["place_id"])) & frame["geo_precision"].notna()
+    frame["geo_precision"] = frame["geo_precision"].where(located | known, "unresolved")
     _reconcile(frame, places, report=report, lines=lines)
     return conform(frame)
 

@@ -11,10 +11,12 @@ public count — and the difference of the counts of any two filter states — i
 Each QI is generalised along a documented hierarchy (level 0 is the most detailed):
 
 ==========  =====================================================================================
-location    public site (a bridge, bus terminal, INM office or plaza, at its gazetteer point) →
-            H3 cell (resolution ``Settings.h3_resolution``, shown at its centre) → city point →
-            withheld. Other located incidents, shelters and the camp start at the cell; city-level
-            and unplaced incidents with a known city start at the city; sexual assault starts at
+location    public site (a bridge, bus terminal, INM office or plaza, at its gazetteer point, or
+            named without a point where it has none) → the site it is part of (its
+            ``site_group``: a bridge and the INM post at its foot) → H3 cell (resolution
+            ``Settings.h3_resolution``, shown at its centre) → city point → withheld. Other
+            located incidents, shelters and the camp start at the cell; city-level and
+            unplaced incidents with a known city start at the city; sexual assault starts at
             the city.
 date        day → week of the month (days 1–7, 8–14, 15–21, 22–end: weeks nest in months) →
             month → quarter → year → withheld. Month-only records and sexual assault start at
@@ -27,8 +29,9 @@ children    whether any child was affected → withheld.
 Recoding is local and bottom-up: rows already in a class of k or more keep their detail; the
 rows of smaller classes are generalised one step at a time in a fixed order (:data:`SCHEDULE`:
 cheap losses such as the day first, the place last), each row stopping as soon as its class
-holds k; rows still in smaller classes at the end are **suppressed** — counted in the release
-report, never dropped silently. A global recoding (one level for every row: the lattice node
+holds k; rows still in smaller classes at the end get company from the largest classes (which
+keep k), or, in a store too small for that, are **suppressed** — counted in the release report,
+never dropped silently. A global recoding (one level for every row: the lattice node
 that keeps the most detail within a suppression budget,
 :func:`global_levels`) is kept for comparison; the benchmark measures both, and local keeps
 more detail (``benchmarks/RESULTS.md``).
@@ -74,7 +77,7 @@ from riskmap.settings import Settings
 QUASI_IDENTIFIERS: tuple[str, ...] = ("date", "perpetrator", "children", "types", "location")
 #: Levels of each hierarchy, most detailed first.
 LEVELS: dict[str, tuple[str, ...]] = {
-    "location": ("site", "cell", "city", "withheld"),
+    "location": ("site", "group", "cell", "city", "withheld"),
     "date": ("day", "week", "month", "quarter", "year", "withheld"),
     "types": ("exact", "group", "withheld"),
     "perpetrator": ("exact", "group", "withheld"),
@@ -133,8 +136,20 @@ QI_COLUMNS: tuple[str, ...] = tuple(c for c in ROW_COLUMNS if c != "incident_id"
 
 #: A missing value, as numpy's ``where`` and ``select`` take it for object arrays.
 _NONE = np.array(None, dtype=object)
-_SHOWN_PRECISION = {"site": "site", "cell": "neighborhood", "city": "city", "withheld": None}
-_PUBLIC_LOCATION = {"site": "site", "cell": "hex", "city": "city", "withheld": "none"}
+_SHOWN_PRECISION = {
+    "site": "site",
+    "group": "site",
+    "cell": "neighborhood",
+    "city": "city",
+    "withheld": None,
+}
+_PUBLIC_LOCATION = {
+    "site": "site",
+    "group": "site",
+    "cell": "hex",
+    "city": "city",
+    "withheld": "none",
+}
 
 
 @dataclass(frozen=True)
@@ -271,20 +286,29 @@ class _Hierarchies:
         city_code, city_names = pd.factorize(pd.Series(city, dtype=object), use_na_sentinel=True)
         n_city = len(city_names) + 1
         city_code = np.where(city_code < 0, len(city_names), city_code)  # withheld
-        site_code, site_names = pd.factorize(pd.Series(np.where(at_site, ids, _NONE)))
+        # A site's group (places that are one site: a bridge and the INM post at its foot) is
+        # shown as its leading place; a place alone in its group is its own lead.
+        lead = _group_leads(places)
+        lead_ids = np.asarray([lead.get(p, p) if p else None for p in ids], dtype=object)
+        shown_ids = pd.Series(
+            np.concatenate([np.where(at_site, ids, _NONE), np.where(at_site, lead_ids, _NONE)])
+        )
+        site_codes, site_names = pd.factorize(shown_ids)
+        own_code, lead_code = site_codes[:n], site_codes[n:]
         cell_code, cell_names = pd.factorize(pd.Series(cell_ids, dtype=object))
-        # Location codes: [site | cell | city] x city, then one "withheld" code.
+        # Location codes: [site or its group's lead | cell | city] x city, then "withheld".
         n_site, n_cell = len(site_names) + 1, len(cell_names) + 1
-        loc = np.empty((4, n), dtype=np.int64)
+        loc = np.empty((5, n), dtype=np.int64)
         base_cell = n_site * n_city
         base_city = base_cell + n_cell * n_city
         withheld = base_city + n_city
         city_only = base_city + city_code
-        loc[2] = np.where(valid_city, city_only, withheld)
-        loc[1] = np.where(cell_code >= 0, base_cell + cell_code * n_city + city_code, loc[2])
-        loc[0] = np.where(site_code >= 0, site_code * n_city + city_code, loc[1])
-        loc[3] = withheld
-        loc_start = np.where(at_site, 0, np.where(cell_code >= 0, 1, np.where(valid_city, 2, 3)))
+        loc[3] = np.where(valid_city, city_only, withheld)
+        loc[2] = np.where(cell_code >= 0, base_cell + cell_code * n_city + city_code, loc[3])
+        loc[1] = np.where(lead_code >= 0, lead_code * n_city + city_code, loc[2])
+        loc[0] = np.where(own_code >= 0, own_code * n_city + city_code, loc[1])
+        loc[4] = withheld
+        loc_start = np.where(at_site, 0, np.where(cell_code >= 0, 2, np.where(valid_city, 3, 4)))
 
         dates = pd.to_datetime(df["date"]).to_numpy(dtype="datetime64[D]")
         month_only = sensitive | (
@@ -316,7 +340,9 @@ class _Hierarchies:
             "city": city,
             "place_type": place_type,
             "site_ids": np.where(at_site, ids, _NONE),
+            "lead_ids": np.where(at_site, lead_ids, _NONE),
             "site_point": (site_lat, site_lon),
+            "has_cell": cell_code >= 0,
             "cell_centre": (centre_lat, centre_lon),
             "date_raw": date_raw,
             "sensitive": sensitive,
@@ -333,6 +359,18 @@ class _Hierarchies:
             top = int(self.codes[a].max(initial=0)) + 1
             key = pd.factorize(key * top + code)[0].astype(np.int64)
         return key
+
+
+def _group_leads(places: pd.DataFrame) -> dict[str, str]:
+    """Return each place's group lead: the place the ``site_group`` is named after, if any."""
+    if "site_group" not in places.columns:
+        return {}
+    known = set(places["place_id"])
+    groups = places["site_group"].fillna(places["place_id"]).astype(str)
+    first = dict(zip(groups[::-1], places["place_id"][::-1], strict=True))
+    return {
+        p: g if g in known else first[g] for p, g in zip(places["place_id"], groups, strict=True)
+    }
 
 
 def _flags(df: pd.DataFrame, types: tuple[str, ...]) -> np.ndarray:
@@ -444,6 +482,7 @@ SCHEDULE: tuple[tuple[str, str], ...] = (
     ("perpetrator", "group"),
     ("types", "group"),
     ("perpetrator", "withheld"),
+    ("location", "group"),
     ("date", "quarter"),
     ("location", "cell"),
     ("date", "year"),
@@ -470,7 +509,45 @@ def _local_recoding(hier: _Hierarchies, *, k: int) -> np.ndarray:
         j = QUASI_IDENTIFIERS.index(attribute)
         target = LEVELS[attribute].index(level)
         levels[small, j] = np.maximum(levels[small, j], target)
-    return _refine(hier, levels, k=k)
+    return _refine(hier, _complete_top(hier, levels, k=k), k=k)
+
+
+def _complete_top(hier: _Hierarchies, levels: np.ndarray, *, k: int) -> np.ndarray:
+    """Give the rows left alone at the top of every hierarchy enough company to reach k.
+
+    Fewer than k rows left in a class with nothing shown would be suppressed; instead, as
+    few rows as needed are raised to the top from the largest classes, each of which keeps at
+    least k. Only when the store is too small for that are rows suppressed.
+    """
+    keys = hier.keys(levels)
+    sizes = _class_sizes(keys)
+    small = np.flatnonzero(sizes < k)
+    if len(small) == 0:
+        return levels
+    top = hier.top
+    alone = small[(levels[small] == top).all(axis=1)]
+    # Rows at the top share one class per synthetic flag; fill each such class.
+    for flag in np.unique(hier.fixed[alone]):
+        group = alone[hier.fixed[alone] == flag]
+        need = k - len(group)
+        if need <= 0:
+            continue
+        spare = sizes - k  # rows each class can give and still hold k
+        donors = np.flatnonzero((hier.fixed == flag) & (spare > 0) & ~(levels == top).all(axis=1))
+        # Take from the largest classes first, one row at a time.
+        order = donors[np.argsort(-sizes[donors], kind="stable")]
+        taken: list[int] = []
+        given: dict[int, int] = {}
+        for row in order:
+            if len(taken) == need:
+                break
+            key = int(keys[row])
+            if given.get(key, 0) < spare[row]:
+                given[key] = given.get(key, 0) + 1
+                taken.append(int(row))
+        if len(taken) == need:
+            levels[taken] = top
+    return levels
 
 
 #: The order in which classes are refined: the place first, then the date.
@@ -573,26 +650,32 @@ def _shown(
     cities = places[places["place_type"] == "city"].drop_duplicates("city").set_index("city")
 
     loc_level = np.asarray(LEVELS["location"], dtype=object)[lv["location"]]
+    # A row with no point has no cell: its cell level is its city (the same code).
+    loc_level = np.where((loc_level == "cell") & ~ex["has_cell"], "city", loc_level)
     city = np.asarray(ex["city"], dtype=object)
     at_city = (loc_level == "city") & pd.notna(city)
     loc_level = np.where((loc_level == "city") & pd.isna(city), "withheld", loc_level)
     shown_city = np.where(loc_level == "withheld", _NONE, city)
     lat = np.full(n, np.nan)
     lon = np.full(n, np.nan)
-    site = loc_level == "site"
+    site = (loc_level == "site") | (loc_level == "group")
     cell = loc_level == "cell"
     site_lat, site_lon = ex["site_point"]
     centre_lat, centre_lon = ex["cell_centre"]
+    # One site's places share one point, so the lead's point is the site's own.
     lat[site], lon[site] = site_lat[site], site_lon[site]
     lat[cell], lon[cell] = centre_lat[cell], centre_lon[cell]
     if at_city.any():
         found = cities.reindex(city[at_city])[["lat", "lon"]].to_numpy(dtype=float)
         lat[at_city], lon[at_city] = found[:, 0], found[:, 1]
-    site_ids = np.where(site, ex["site_ids"], _NONE)
+    site_ids = np.where(
+        loc_level == "site", ex["site_ids"], np.where(loc_level == "group", ex["lead_ids"], _NONE)
+    )
     names = by_id["name"].reindex(site_ids).to_numpy(dtype=object)
+    lead_kind = by_id["place_type"].reindex(site_ids).to_numpy(dtype=object)
     kind = np.select(
-        [site, cell, loc_level == "city"],
-        [np.asarray(ex["place_type"], dtype=object), "neighborhood", "city"],
+        [loc_level == "site", loc_level == "group", cell, loc_level == "city"],
+        [np.asarray(ex["place_type"], dtype=object), lead_kind, "neighborhood", "city"],
         _NONE,
     )
 

@@ -95,22 +95,59 @@ def select(
     if published is not None and unfiltered:
         found = published_for(published, start=start, end=end)
         compare = {k: v for k, v in found.items() if k in HEADLINES}
-    # Not drawn on the map: no point at all (unresolved, or a release row with its place
-    # withheld).
+    # Not drawn on the map and not listed beside it: no point and no named place (unresolved,
+    # or a release row with its place withheld).
+    pointless = pd.to_numeric(chosen["lat"], errors="coerce").isna() & chosen["place_id"].isna()
     unresolved = int(
-        pd.to_numeric(chosen["lat"], errors="coerce").isna().sum()
+        pointless.sum()
         if audience.public
         else (chosen["geo_precision"].astype("string").fillna("unresolved") == "unresolved").sum()
     )
     return Selection(filters, chosen, counts, compare, unresolved)
 
 
-def ranking_table(ranking: pd.DataFrame, *, lang: str, audience: Audience) -> pd.DataFrame:
-    """Format a site ranking (:func:`riskmap.analysis.hotspots.rank_sites`) for display.
+def listed_places(selection: pd.DataFrame, *, places: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Return the named places of a selection that have no map point, with their counts.
 
-    Sites with no incident in either period are left out. Counts are written for ``audience``: in
-    public a count below k would be ``"<k"`` (release counts are 0 or at least k already), and
-    the change and the interval, which would give such a count away, are hidden for that site.
+    An approximate place (no public coordinate) is not pinned where it is not: its incidents are
+    listed beside the map by name instead. Counts of a public selection are 0 or at least k.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``place_id``, ``name`` (in ``lang``), ``city``, ``incidents``; most incidents first.
+    """
+    lat = pd.to_numeric(selection["lat"], errors="coerce")
+    named = selection[lat.isna() & selection["place_id"].notna()]
+    counts = named.groupby("place_id", sort=True).size()
+    names = _member_names(places, lang)
+    cities = dict(zip(places["place_id"], places["city"], strict=True))
+    out = pd.DataFrame(
+        {
+            "place_id": counts.index.astype(str),
+            "name": [names.get(p, p) for p in counts.index],
+            "city": [cities.get(p, "") for p in counts.index],
+            "incidents": counts.to_numpy(dtype="int64"),
+        }
+    )
+    return out.sort_values(["incidents", "name"], ascending=[False, True], kind="stable")
+
+
+def _site_name(row: object, lang: str) -> str:
+    name_es = getattr(row, "name_es", None)
+    if lang == "es" and isinstance(name_es, str) and name_es:
+        return name_es
+    return str(getattr(row, "name", ""))
+
+
+def ranking_table(ranking: pd.DataFrame, *, lang: str, audience: Audience) -> pd.DataFrame:
+    """Format a site ranking (:func:`riskmap.analysis.hotspots.rank_sites`) as a table.
+
+    Sites with no incident in either period are left out; names are in ``lang``. Counts are
+    written for ``audience``: in public a count below k would be ``"<k"`` (release counts are 0
+    or at least k already), and the change and the interval, which would give such a count away,
+    are hidden for that site. The previous period and the change are left out when the data do
+    not cover the previous period.
 
     Returns
     -------
@@ -121,8 +158,9 @@ def ranking_table(ranking: pd.DataFrame, *, lang: str, audience: Audience) -> pd
     from riskmap.views.i18n import label, t
 
     min_cell = audience.k
+    covered = bool(ranking.attrs.get("previous_covered", True))
     active = ranking[(ranking["incidents"] > 0) | (ranking["previous_incidents"] > 0)]
-    names = dict(zip(ranking["place_id"], ranking["name"], strict=True))
+    names = {r.place_id: _site_name(r, lang) for r in ranking.itertuples(index=False)}
     rows = []
     for r in active.itertuples(index=False):
         hidden = any(0 < int(n) < min_cell for n in (r.incidents, r.previous_incidents, r.people))
@@ -131,33 +169,89 @@ def ranking_table(ranking: pd.DataFrame, *, lang: str, audience: Audience) -> pd
             str(names.get(p, p)) for p in str(r.tied_with or "").split("|") if p and p in names
         )
         note = t(f"tie_{reason}", lang, others=others) if reason else ""
-        rows.append(
-            {
-                t("col_rank", lang): int(r.rank),
-                t("col_site", lang): str(r.name),
-                t("col_type", lang): label(r.place_type, lang),
-                t("col_city", lang): str(r.city),
-                t("col_incidents", lang): format_count(int(r.incidents), k=min_cell),
-                t("col_interval", lang): "–" if hidden else f"{r.ci_low:.1f}–{r.ci_high:.1f}",
-                t("col_previous", lang): format_count(int(r.previous_incidents), k=min_cell),
-                t("col_change", lang): "–" if hidden else f"{int(r.change):+d}",
-                t("col_people", lang): format_count(int(r.people), k=min_cell),
-                t("col_note", lang): note,
-            }
-        )
-    columns = [
-        t(c, lang)
-        for c in (
-            "col_rank",
-            "col_site",
-            "col_type",
-            "col_city",
-            "col_incidents",
-            "col_interval",
-            "col_previous",
-            "col_change",
-            "col_people",
-            "col_note",
-        )
-    ]
-    return pd.DataFrame(rows, columns=columns)
+        row = {
+            t("col_rank", lang): int(r.rank),
+            t("col_site", lang): names[r.place_id],
+            t("col_type", lang): label(r.place_type, lang),
+            t("col_city", lang): str(r.city),
+            t("col_incidents", lang): format_count(int(r.incidents), k=min_cell),
+            t("col_interval", lang): "–" if hidden else f"{r.ci_low:.1f}–{r.ci_high:.1f}",
+            t("col_previous", lang): format_count(int(r.previous_incidents), k=min_cell),
+            t("col_change", lang): "–" if hidden else f"{int(r.change):+d}",
+            t("col_people", lang): format_count(int(r.people), k=min_cell),
+            t("col_note", lang): note,
+        }
+        if not covered:
+            del row[t("col_previous", lang)], row[t("col_change", lang)]
+        rows.append(row)
+    keys = ["col_rank", "col_site", "col_type", "col_city", "col_incidents", "col_interval"]
+    keys += ["col_previous", "col_change"] if covered else []
+    keys += ["col_people", "col_note"]
+    return pd.DataFrame(rows, columns=[t(c, lang) for c in keys])
+
+
+def ranking_cards(ranking: pd.DataFrame, *, lang: str, audience: Audience) -> list[str]:
+    """Return one short Markdown card per ranked site: readable on a 390 px phone.
+
+    Each card has the rank, the name (in ``lang``), its kind and city, the count with its
+    interval and people, and — where they apply — the previous period and change (only when the
+    data cover it), the ``nearby`` figure, the members of a site of several places, a tie, and
+    "no map point" for an approximate place.
+    """
+    from riskmap.views.i18n import label, t
+
+    covered = bool(ranking.attrs.get("previous_covered", True))
+    days = int(ranking.attrs.get("period_days", 0))
+    radius = int(ranking.attrs.get("radius_m", 0))
+    active = ranking[(ranking["incidents"] > 0) | (ranking["previous_incidents"] > 0)]
+    names = {r.place_id: _site_name(r, lang) for r in ranking.itertuples(index=False)}
+    by_member = {
+        m: names[r.place_id]
+        for r in ranking.itertuples(index=False)
+        for m in str(r.members).split("|")
+    }
+    member_names = _member_names(audience.places, lang)
+    cards = []
+    for r in active.itertuples(index=False):
+        count = audience.format_count(int(r.incidents))
+        hidden = not count.isdigit() or 0 < int(r.people) < audience.k
+        lines = [
+            f"**{int(r.rank)}. {names[r.place_id]}** · {label(r.place_type, lang)} · {r.city}",
+            t(
+                "card_count",
+                lang,
+                n=count,
+                low="–" if hidden else f"{r.ci_low:.1f}",
+                high="–" if hidden else f"{r.ci_high:.1f}",
+                people=audience.format_count(int(r.people)),
+            ),
+        ]
+        if covered and not hidden:
+            lines.append(
+                t(
+                    "card_previous",
+                    lang,
+                    days=days,
+                    n=audience.format_count(int(r.previous_incidents)),
+                    change=int(r.change),
+                )
+            )
+        members = str(r.members).split("|")
+        if len(members) > 1:
+            lines.append(
+                t("card_members", lang, names=", ".join(member_names.get(m, m) for m in members))
+            )
+        if not pd.isna(r.nearby):
+            lines.append(t("card_nearby", lang, n=int(r.nearby), radius=radius))
+        if pd.isna(r.lat):
+            lines.append(t("card_no_point", lang))
+        if r.tie_reason == "equal_counts":
+            tied = [by_member.get(p, p) for p in str(r.tied_with or "").split("|") if p]
+            lines.append(t("card_tied", lang, names=", ".join(tied[:3])))
+        cards.append("  \n".join(lines))
+    return cards
+
+
+def _member_names(places: pd.DataFrame, lang: str) -> dict[str, str]:
+    column = "name_es" if lang == "es" and "name_es" in places.columns else "name"
+    return dict(zip(places["place_id"], places[column].fillna(places["name"]), strict=True))

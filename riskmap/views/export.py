@@ -42,6 +42,7 @@ from riskmap.release.public import ROW_COLUMNS
 from riskmap.schema import MULTI_SEP, WGS84
 from riskmap.settings import DATA_DIR
 from riskmap.store import replace_atomically
+from riskmap.views.maps import named_in
 
 #: Export formats: name -> (media type, file extension).
 FORMATS: dict[str, tuple[str, str]] = {
@@ -130,6 +131,7 @@ def export(
     filters: Filters,
     fmt: str,
     hxl: bool = False,
+    lang: str = "en",
     generated_at: dt.datetime | None = None,
 ) -> ExportResult:
     """Select an audience's rows and write them in one format, with a manifest.
@@ -145,6 +147,8 @@ def export(
         ``"csv"``, ``"geojson"`` or ``"gpkg"``.
     hxl
         Add the HXL hashtag row (CSV only).
+    lang
+        Language of the place names (``place_name``); codes are the same in every language.
     generated_at
         Time stamp of the manifest (default: now).
 
@@ -164,6 +168,7 @@ def export(
         filters=filters,
         fmt=fmt,
         hxl=hxl,
+        lang=lang,
         generated_at=generated_at,
     )
 
@@ -175,6 +180,7 @@ def export_view(
     filters: Filters,
     fmt: str,
     hxl: bool = False,
+    lang: str = "en",
     generated_at: dt.datetime | None = None,
 ) -> ExportResult:
     """Write rows already selected for ``audience``, with their manifest.
@@ -185,7 +191,7 @@ def export_view(
     ----------
     view
         Rows of ``audience`` (:meth:`~riskmap.release.audience.Audience.rows` of a selection).
-    audience, filters, fmt, hxl, generated_at
+    audience, filters, fmt, hxl, lang, generated_at
         As for :func:`export`.
 
     Raises
@@ -205,6 +211,7 @@ def export_view(
         msg = "a public export takes rows of the public release (Audience.rows), not other rows"
         raise SchemaError(msg)
     table = view.drop(columns=[c for c in PRIVATE_COLUMNS if c in view.columns]) if public else view
+    table = named_in(table, audience.places, lang)
     synthetic = bool(table["synthetic"].fillna(False).astype(bool).any())
     writers: dict[str, Callable[[], bytes]] = {
         "csv": lambda: to_csv(table, hxl=hxl),
@@ -213,7 +220,7 @@ def export_view(
     }
     when = generated_at or dt.datetime.now(dt.UTC)
     info = manifest(table, filters=filters, synthetic=synthetic, generated_at=when)
-    info.update(view=audience.kind, format=fmt, hxl=hxl)
+    info.update(view=audience.kind, format=fmt, hxl=hxl, lang=lang)
     if audience.release is not None:
         # Restricted files are not the release, but their manifest still says what it held back.
         info["release"] = release_summary(audience.report)

@@ -186,12 +186,34 @@ STRINGS: dict[str, dict[str, str]] = {
         "chart_dim_perpetrator": "Perpetrator",
         "axis_period": "Period",
         "hotspots_title": "Where is it dangerous now?",
-        "hotspots_help": "Sites ranked by incidents within {radius} m in the {days} days up to "
-        "{end}, compared with the {days} days before. The interval is an exact 95% Poisson "
-        "interval: with so few incidents, ranks are uncertain.",
-        "hotspots_radius": "Radius (m)",
-        "hotspots_no_previous": "The data start on {first}, inside the previous period: its "
-        "counts are incomplete, so read a rise with care.",
+        "hotspots_help": "Sites ranked by the incidents attributed to them (the place the report "
+        "names) in the {days} days up to {end}; data through {through}. The interval is an exact "
+        "95% Poisson interval: with so few incidents, ranks are uncertain.",
+        "hotspots_radius": "Radius of the 'nearby' count (m)",
+        "hotspots_no_previous": "The data start on {first}, inside the previous period: no change "
+        "is shown, since it would measure missing records.",
+        "loc_title": "Place locations (staff)",
+        "loc_place": "Place",
+        "loc_current": "Now: {confidence}, {lat}, {lon}",
+        "loc_lat": "Latitude",
+        "loc_lon": "Longitude",
+        "loc_reason": "Why (how you know)",
+        "loc_set": "Set location (a second staff member confirms it)",
+        "loc_saved": "Saved. The public map uses it once another staff member confirms it.",
+        "loc_pending": "Waiting for confirmation: {place}, set by {by}:",
+        "loc_confirm": "Confirm this location",
+        "loc_confirmed": "Confirmed: the public map now uses this location.",
+        "verified_places": "**Staff-verified places** (set by one staff member, confirmed by "
+        "another): {names}.",
+        "none": "none",
+        "listed_places": "Places without a map point (no public coordinate), with their incidents:",
+        "card_count": "**{n}** incidents (95% interval {low}–{high}), {people} people",
+        "card_previous": "Previous {days} days: {n} ({change:+d})",
+        "card_nearby": "{n} located within {radius} m of its point",
+        "card_members": "One site: {names}",
+        "card_tied": "Tied with {names}: the same number of incidents",
+        "card_no_point": "No map point (approximate place): counted by name",
+        "ranking_empty": "No site has incidents in this period.",
         "hotspots_period": "Period (days)",
         "col_site": "Site",
         "col_type": "Type",
@@ -203,10 +225,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_people": "People",
         "col_rank": "Rank",
         "col_note": "Note",
-        "tie_same_point": "Same map point as {others}: the same incidents.",
-        "tie_same_incidents": "Counts the same incidents as {others} (within the radius).",
-        "tie_equal_counts": "Tied with {others} on incidents and people.",
-        "tie_ordered_by_people": "Same number of incidents as others; ordered by people.",
+        "tie_equal_counts": "Tied with {others}: the same number of incidents.",
         "tie_no_incidents": "",
         "gi_title": "Statistical hotspots (Getis-Ord Gi\\*)",
         "gi_run": "Compute Getis-Ord Gi* for this selection",
@@ -319,12 +338,37 @@ STRINGS: dict[str, dict[str, str]] = {
         "chart_dim_perpetrator": "Responsable",
         "axis_period": "Periodo",
         "hotspots_title": "¿Dónde es peligroso ahora?",
-        "hotspots_help": "Sitios ordenados por incidentes a menos de {radius} m en los {days} "
-        "días hasta el {end}, comparados con los {days} días anteriores. El intervalo es un "
-        "intervalo de Poisson exacto al 95%: con tan pocos incidentes, el orden es incierto.",
-        "hotspots_radius": "Radio (m)",
-        "hotspots_no_previous": "Los datos empiezan el {first}, dentro del periodo anterior: sus "
-        "conteos están incompletos, así que un aumento debe leerse con cuidado.",
+        "hotspots_help": "Sitios ordenados por los incidentes que se les atribuyen (el lugar que "
+        "nombra el reporte) en los {days} días hasta el {end}; datos hasta el {through}. El "
+        "intervalo es un intervalo de Poisson exacto al 95%: con tan pocos incidentes, el orden "
+        "es incierto.",
+        "hotspots_radius": "Radio del conteo 'cerca' (m)",
+        "hotspots_no_previous": "Los datos empiezan el {first}, dentro del periodo anterior: no se "
+        "muestra un cambio, porque mediría registros faltantes.",
+        "loc_title": "Ubicación de lugares (personal)",
+        "loc_place": "Lugar",
+        "loc_current": "Ahora: {confidence}, {lat}, {lon}",
+        "loc_lat": "Latitud",
+        "loc_lon": "Longitud",
+        "loc_reason": "Por qué (cómo lo sabe)",
+        "loc_set": "Fijar ubicación (la confirma otra persona del personal)",
+        "loc_saved": "Guardado. El mapa público la usa cuando otra persona del personal la "
+        "confirme.",
+        "loc_pending": "Esperando confirmación: {place}, fijada por {by}:",
+        "loc_confirm": "Confirmar esta ubicación",
+        "loc_confirmed": "Confirmada: el mapa público ya usa esta ubicación.",
+        "verified_places": "**Lugares verificados por el personal** (fijados por una persona, "
+        "confirmados por otra): {names}.",
+        "none": "ninguno",
+        "listed_places": "Lugares sin punto en el mapa (sin coordenada pública), con sus "
+        "incidentes:",
+        "card_count": "**{n}** incidentes (intervalo 95% {low}–{high}), {people} personas",
+        "card_previous": "{days} días anteriores: {n} ({change:+d})",
+        "card_nearby": "{n} ubicados a menos de {radius} m de su punto",
+        "card_members": "Un solo sitio: {names}",
+        "card_tied": "Empate con {names}: el mismo número de incidentes",
+        "card_no_point": "Sin punto en el mapa (lugar aproximado): contado por nombre",
+        "ranking_empty": "Ningún sitio tiene incidentes en este periodo.",
         "hotspots_period": "Periodo (días)",
         "col_site": "Sitio",
         "col_type": "Tipo",
@@ -336,10 +380,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_people": "Personas",
         "col_rank": "Lugar",
         "col_note": "Nota",
-        "tie_same_point": "Mismo punto del mapa que {others}: los mismos incidentes.",
-        "tie_same_incidents": "Cuenta los mismos incidentes que {others} (dentro del radio).",
-        "tie_equal_counts": "Empate con {others} en incidentes y personas.",
-        "tie_ordered_by_people": "Mismo número de incidentes que otros; ordenado por personas.",
+        "tie_equal_counts": "Empate con {others}: el mismo número de incidentes.",
         "tie_no_incidents": "",
         "gi_title": "Puntos calientes estadísticos (Getis-Ord Gi\\*)",
         "gi_run": "Calcular Gi* de Getis-Ord para esta selección",

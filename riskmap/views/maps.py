@@ -491,6 +491,7 @@ def dashboard_map(
     that change with the filters, so a filter change never reloads the map.
     """
     base = base_map(audience.places, lang=lang, asset_base=asset_base)
+    view = named_in(view, audience.places, lang)
     layers = incident_layers(
         view,
         lang=lang,
@@ -521,6 +522,7 @@ def build_map(
     folium.Map
     """
     m = base_map(places, lang=lang, asset_base=None, height=height)
+    view = named_in(view, places, lang)
     for layer in incident_layers(view, lang=lang, marker_limit=marker_limit, min_cell=min_cell):
         layer.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
@@ -646,20 +648,42 @@ def _add_references(m: folium.Map, places: pd.DataFrame, *, lang: str) -> None:
         group = folium.FeatureGroup(name=_esc(label(place_type, lang)), show=True)
         icon = f'<div class="rm-ref" style="background:{colour}">{letter}</div>'
         kind = _esc(label(place_type, lang))
+        of_type = places[places["place_type"] == place_type]
+        # An approximate place without a point is not drawn: no pin pretends to be the building.
+        of_type = of_type[pd.to_numeric(of_type["lat"], errors="coerce").notna()]
+        names = place_names(of_type, lang)
         rows: list[list[object]] = [
             [
                 float(row.lat),
                 float(row.lon),
-                f"{_esc(row.name)} ({kind}; {_esc(getattr(row, 'confidence', ''))})",
+                f"{_esc(name)} ({kind}; {_esc(getattr(row, 'confidence', ''))})",
                 None,
                 icon,
             ]
-            for row in places[places["place_type"] == place_type].itertuples(index=False)
+            for row, name in zip(of_type.itertuples(index=False), names, strict=True)
         ]
         if rows:
             # Reference places sit below the incident counts, which must never be hidden.
             _Markers(rows, options={"size": [22, 22], "anchor": [11, 11], "z": -1000}).add_to(group)
         group.add_to(m)
+
+
+def place_names(places: pd.DataFrame, lang: str) -> list[str]:
+    """Return each place's name in ``lang`` (``name_es`` in Spanish where the gazetteer has it)."""
+    names = places["name"].astype(str)
+    if lang == "es" and "name_es" in places.columns:
+        names = places["name_es"].where(places["name_es"].notna(), places["name"]).astype(str)
+    return names.tolist()
+
+
+def named_in(view: pd.DataFrame, places: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Return ``view`` with its ``place_name`` column in ``lang`` (looked up by ``place_id``)."""
+    if "place_name" not in view.columns or "place_id" not in view.columns:
+        return view
+    lookup = dict(zip(places["place_id"], place_names(places, lang), strict=True))
+    ids = view["place_id"].astype("string")
+    shown = ids.map(lookup).astype("string").where(ids.notna())
+    return view.assign(place_name=shown.fillna(view["place_name"].astype("string")))
 
 
 def _legend_html(lang: str) -> str:

@@ -1,0 +1,1 @@
+"""Staff work on the data, with a trail: staff-verified place locations (:mod:`.places`)."""
