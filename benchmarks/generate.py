@@ -25,7 +25,7 @@ from riskmap.schema import COLUMNS, INCIDENT_TYPES, MULTI_SEP, PERPETRATORS, con
 #: Where generated stores live (gitignored).
 DATA_DIR = Path(__file__).resolve().parent / "data"
 #: Bumped whenever the rows generated for a given (n, seed) change, so stale stores are not reused.
-VERSION = 1
+VERSION = 2
 SEED = 8
 CITIES = ("Matamoros", "Nuevo Laredo")
 CITY_WEIGHTS = (0.45, 0.55)

@@ -55,7 +55,8 @@ class Settings:
     #: Coarser H3 resolution for sexual-assault incidents in public views
     #: (env ``RISKMAP_H3_RESOLUTION_SENSITIVE``).
     h3_resolution_sensitive: int = 7
-    #: Radius in metres around a site for the hotspot ranking (env ``RISKMAP_RADIUS_M``).
+    #: Radius in metres of the ranking's second figure, the incidents located near a site whose
+    #: point is of high confidence; sites are ranked by attribution (env ``RISKMAP_RADIUS_M``).
     radius_m: float = 500.0
     #: Most incidents drawn as individual markers; above it the map shows aggregates only
     #: (env ``RISKMAP_MARKER_LIMIT``).

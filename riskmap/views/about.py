@@ -34,10 +34,12 @@ real person. Downloads of synthetic data say so in the file and in the manifest.
   victims of kidnappings and express kidnappings; "people in attempts" those of attempts only;
   children are counted among them. Published figures appear beside the counts only when no
   filter other than the date is set and the dates cover their whole period.
-- **Hotspots.** Sites are ranked by incidents within a radius (default 500 m) in the period and
-  the one before, each with an exact 95% Poisson interval. Getis-Ord Gi* on an H3 hex grid, with
-  permutation inference and a false-discovery-rate correction, runs only with at least 30
-  precisely placed incidents; otherwise the app says why it does not.
+- **Hotspots.** Sites are ranked by the incidents attributed to them (the place the report
+  names), in the period and the one before, each with an exact 95% Poisson interval; a bridge
+  and the INM post at its foot are one site. Places with no public coordinate are ranked by
+  name and listed beside the map, never pinned where they are not. Getis-Ord Gi* on an H3 hex
+  grid, with permutation inference and a false-discovery-rate correction, runs only with at
+  least 30 precisely placed incidents; otherwise the app says why it does not.
 
 ### Limits
 These are **reported** incidents only: a fraction of what happens. Many victims never report, out
@@ -106,8 +108,11 @@ el archivo y en el manifiesto.
   son las víctimas de secuestros y secuestros exprés; las "personas en intentos", las de intentos;
   los menores se cuentan entre ellas. Las cifras publicadas se muestran junto a los conteos solo
   si no hay más filtro que la fecha y las fechas cubren todo su periodo.
-- **Puntos de riesgo.** Los sitios se ordenan por incidentes dentro de un radio (500 m por
-  defecto) en el periodo y en el anterior, cada uno con un intervalo de Poisson exacto al 95%.
+- **Puntos de riesgo.** Los sitios se ordenan por los incidentes que se les atribuyen (el lugar
+  que nombra el reporte), en el periodo y en el anterior, cada uno con un intervalo de Poisson
+  exacto al 95%; un puente y el puesto del INM a su pie son un solo sitio. Los lugares sin
+  coordenada pública se ordenan por nombre y se listan junto al mapa, nunca se señalan donde no
+  están.
   Gi* de Getis-Ord sobre una malla hexagonal H3, con inferencia por permutaciones y corrección
   por tasa de falsos descubrimientos, solo se calcula con al menos 30 incidentes ubicados con
   precisión; si no, la aplicación explica por qué.
