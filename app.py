@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from riskmap.analysis import hotspots
-from riskmap.analysis.metrics import HEADLINES, load_published
+from riskmap.analysis.metrics import load_published
 from riskmap.errors import RiskmapError
 from riskmap.filters import Filters
 from riskmap.geo.gazetteer import GAZETTEER_FILE, load_places
@@ -249,15 +249,23 @@ selection = dashboard.select(audience, filters, published=_published())
 k = audience.k
 
 # --- headline counts --------------------------------------------------------------------------
-shown = [h for h in HEADLINES if h not in {"people_kidnapped", "people_in_attempts"}]
-columns = [*st.columns(3), *st.columns(3)]
-for col, key in zip(columns, shown, strict=True):
+# The counts the audience's rows give (the public release holds no number of people).
+shown = [
+    h
+    for h in selection.counts
+    if h not in {"people_kidnapped", "people_in_attempts"}
+    and not (h == "incidents_with_children" and "children" in selection.counts)
+]
+columns = [col for _ in range(0, len(shown), 3) for col in st.columns(3)]
+for col, key in zip(columns, shown, strict=False):
     value = selection.counts[key]
     col.metric(
         t(f"m_{key}", lang),
         audience.format_count(value),
         help=t("published", lang, value=selection.published[key])
         if key in selection.published
+        else t("help_with_children", lang)
+        if key == "incidents_with_children"
         else None,
     )
 with st.container():

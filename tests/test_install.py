@@ -156,5 +156,5 @@ def test_dashboard_runs_on_a_store_built_from_the_packaged_sample(target, elsewh
     expected = headline_counts(public.table)
     assert metrics["Incidents"] == str(expected["incidents"]) == "46", metrics
     assert metrics["Kidnappings and attempts"] == str(expected["kidnapping_or_attempt"])
-    assert metrics["Children"] == str(expected["children"]) == "38"
+    assert metrics["Incidents with children"] == str(expected["incidents_with_children"])
     assert metrics["Express kidnappings by police"] == str(expected["express_by_police"])

@@ -59,9 +59,8 @@ def test_the_sample_release_is_3_anonymous_and_loses_no_incident(sample, places)
     assert _k_of(release.rows()) >= 3
     assert release.suppressed == 0
     assert len(release.table) == len(sample)
-    # The people counts are kept for sums (never on a row): the headline totals hold.
-    assert release.table["victims"].sum() == sample["victims"].sum()
-    assert release.table["children"].sum() == sample["children"].sum()
+    # No number of people: two sums could be subtracted to tell those of a few incidents.
+    assert not {"victims", "children"} & set(release.table.columns)
 
 
 def test_rows_carry_no_store_order_id_or_text(sample, places):

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from riskmap.cli import main
+from riskmap.views.maps import base_map
 from riskmap.workflow.places import (
     STAFF_VERIFIED,
     PlaceChangeError,
@@ -183,9 +184,12 @@ def test_two_staff_members_move_a_place_in_the_app(monkeypatch, store, places):
     assert not public.exception
     about = " ".join(m.value for m in public.markdown)
     assert "Staff-verified places" in about
-    assert apply_verified(places, store).set_index("place_id").loc["nld_bus_terminal", "lat"] == (
-        pytest.approx(27.4801)
-    )
+    moved = apply_verified(places, store)
+    assert moved.set_index("place_id").loc["nld_bus_terminal", "lat"] == pytest.approx(27.4801)
+    # The public map's reference layer now pins the terminal at the confirmed point.
+    html = base_map(moved, lang="en").get_root().render()
+    assert "27.4801" in html
+    assert "27.4801" not in base_map(places, lang="en").get_root().render()
 
 
 def test_a_visitor_cannot_set_a_location(monkeypatch, store):

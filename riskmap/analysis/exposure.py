@@ -180,7 +180,9 @@ def exposure_rates(
         {
             "city": city.to_numpy(),
             "month": month.to_numpy(),
-            "people": pd.to_numeric(incidents["victims"]).fillna(0).to_numpy(dtype="int64"),
+            "people": pd.to_numeric(incidents["victims"]).fillna(0).to_numpy(dtype="int64")
+            if "victims" in incidents.columns
+            else np.zeros(len(incidents), dtype="int64"),
         }
     )
     covered = set(zip(table["city"], table["month"], strict=True))
@@ -206,7 +208,9 @@ def exposure_rates(
         out["month"] = out["city"].map(months)
     out["month"] = out["month"].astype(str).astype("string")
     out["incidents"] = out["incidents"].astype("int64")
-    out["people"] = out["people"].astype("int64")
+    out["people"] = out["people"].astype("Int64")
+    if "victims" not in incidents.columns:  # the public release holds no number of people
+        out["people"] = pd.array([pd.NA] * len(out), dtype="Int64")
     low, high = poisson_limits(out["incidents"].to_numpy(), level)
     returned = out["returned"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):

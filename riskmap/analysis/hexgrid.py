@@ -182,7 +182,9 @@ def hex_counts(incidents: pd.DataFrame, *, resolution: int = 8) -> pd.DataFrame:
         {
             "cell": incident_cells(used, resolution=resolution).to_numpy(dtype=object),
             "incidents": 1,
-            "people": pd.to_numeric(used["victims"]).fillna(0).to_numpy(dtype="int64"),
+            "people": pd.to_numeric(used["victims"]).fillna(0).to_numpy(dtype="int64")
+            if "victims" in used.columns
+            else np.zeros(len(used), dtype="int64"),
         }
     )
     for kind in INCIDENT_TYPES:
@@ -194,6 +196,8 @@ def hex_counts(incidents: pd.DataFrame, *, resolution: int = 8) -> pd.DataFrame:
     out["cell"] = out["cell"].astype("string")
     out = out.sort_values(["incidents", "cell"], ascending=[False, True], kind="stable")
     out = out.reset_index(drop=True)[columns]
+    if "victims" not in used.columns:  # the public release holds no number of people
+        out["people"] = pd.array([pd.NA] * len(out), dtype="Int64")
     out.attrs["excluded"] = excluded
     return out
 

@@ -223,7 +223,13 @@ def rank_sites(
     last = pd.to_datetime(incidents.get("date_end", incidents["date"])).dt.normalize().to_numpy()
     current = (days >= start_ts.to_datetime64()) & (last <= end_ts.to_datetime64())
     previous = (days >= prev_ts.to_datetime64()) & (last < start_ts.to_datetime64())
-    victims = pd.to_numeric(incidents["victims"]).fillna(0).to_numpy(dtype="int64")
+    # Rows without numbers of people (the public release) rank on incidents alone.
+    has_people = "victims" in incidents.columns
+    victims = (
+        pd.to_numeric(incidents["victims"]).fillna(0).to_numpy(dtype="int64")
+        if has_people
+        else np.zeros(len(incidents), dtype="int64")
+    )
 
     # Attribution: the entry of each incident's place (-1 for none).
     entry_of_place = {
@@ -272,9 +278,9 @@ def rank_sites(
             "incidents": counts["cur"],
             "ci_low": low,
             "ci_high": high,
-            "people": counts["cur_p"],
+            "people": _maybe(counts["cur_p"], has_people),
             "previous_incidents": counts["prev"],
-            "previous_people": counts["prev_p"],
+            "previous_people": _maybe(counts["prev_p"], has_people),
             "change": counts["cur"] - counts["prev"],
             "change_p": change_p,
             "nearby": nearby,
@@ -321,6 +327,11 @@ def rank_sites(
         notes=notes,
     )
     return out
+
+
+def _maybe(values: np.ndarray, known: bool) -> pd.api.extensions.ExtensionArray:
+    """Return counts as nullable integers, all missing where they are not known."""
+    return pd.array(values if known else [pd.NA] * len(values), dtype="Int64")
 
 
 #: Kinds of place in the order one is chosen to name a site group (the bridge before its post).

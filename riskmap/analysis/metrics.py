@@ -27,6 +27,7 @@ HEADLINES: tuple[str, ...] = (
     "incidents",
     "people_affected",
     "children",
+    "incidents_with_children",
     "kidnapping_or_attempt",
     "people_kidnapped",
     "people_in_attempts",
@@ -46,7 +47,8 @@ def headline_counts(incidents: pd.DataFrame) -> dict[str, int]:
     Returns
     -------
     dict
-        One integer per key of :data:`HEADLINES`.
+        One integer per key of :data:`HEADLINES` that the rows can give: counts of people only
+        where the rows carry ``victims`` and ``children`` (not the public release).
     """
     # One pass over the types for every count (a million rows hold a few dozen combinations).
     flags = type_flags(
@@ -61,20 +63,30 @@ def headline_counts(incidents: pd.DataFrame) -> dict[str, int]:
         & ~flags["kidnapping"].to_numpy()
         & ~flags["express_kidnapping"].to_numpy()
     )
-    victims = _counts(incidents["victims"])
-    children = _counts(incidents["children"])
+    if "children_affected" in incidents.columns:
+        with_children = incidents["children_affected"].fillna(False).to_numpy(dtype=bool)
+    else:
+        with_children = _counts(incidents["children"]) > 0
     police = (incidents["perpetrator"] == "police").fillna(False).to_numpy(dtype=bool)
     express_police = flags["express_kidnapping"].to_numpy() & police
-    return {
+    counts = {
         "incidents": len(incidents),
-        "people_affected": int(victims.sum()),
-        "children": int(children.sum()),
+        "incidents_with_children": int(with_children.sum()),
         "kidnapping_or_attempt": int(kid.sum()),
-        "people_kidnapped": int(victims[kid & ~attempt_only & ~group_only].sum()),
-        "people_in_attempts": int(victims[attempt_only].sum()),
         "sexual_assault": int(flags["sexual_assault"].sum()),
         "express_by_police": int(express_police.sum()),
     }
+    # The public release holds no number of people (subtracting two sums would tell those of a
+    # few incidents): people are counted where the rows carry them, for staff.
+    if "victims" in incidents.columns and "children" in incidents.columns:
+        victims = _counts(incidents["victims"])
+        counts.update(
+            people_affected=int(victims.sum()),
+            children=int(_counts(incidents["children"]).sum()),
+            people_kidnapped=int(victims[kid & ~attempt_only & ~group_only].sum()),
+            people_in_attempts=int(victims[attempt_only].sum()),
+        )
+    return {k: counts[k] for k in HEADLINES if k in counts}
 
 
 def _counts(column: pd.Series) -> np.ndarray:

@@ -36,9 +36,10 @@ that keeps the most detail within a suppression budget,
 :func:`global_levels`) is kept for comparison; the benchmark measures both, and local keeps
 more detail (``benchmarks/RESULTS.md``).
 
-Numbers of people (``victims``, ``children``) are not shown on rows: they are summed over
-selections (each a union of classes of at least k incidents) for the headline figures, the map
-and the ranking. Free text never enters the release; incident ids are keyed pseudonyms
+Numbers of people (``victims``, ``children``) are not in the release at all: summed over two
+filter states and subtracted, they would give the number of people of a few incidents (the
+hostile review did so for children). Public figures count incidents, e.g. incidents in which
+children were affected. Free text never enters the release; incident ids are keyed pseudonyms
 (:func:`riskmap.release.privacy.pseudonym`).
 
 What k-anonymity does not protect against: someone who already knows k-1 of the incidents in a
@@ -129,8 +130,6 @@ ROW_COLUMNS: tuple[str, ...] = (
     "children_affected",
     "synthetic",
 )
-#: Counts kept beside the rows for sums over selections (never shown on a row).
-MEASURE_COLUMNS: tuple[str, ...] = ("victims", "children")
 #: Shown columns that are quasi-identifiers (the id is not: it is unique by design).
 QI_COLUMNS: tuple[str, ...] = tuple(c for c in ROW_COLUMNS if c != "incident_id")
 
@@ -159,7 +158,7 @@ class Release:
     Attributes
     ----------
     table
-        One row per released incident: :data:`ROW_COLUMNS` and :data:`MEASURE_COLUMNS`, ordered
+        One row per released incident, :data:`ROW_COLUMNS` only (no number of people), ordered
         by shown date, then pseudonym, on a fresh ``RangeIndex`` (no store order reaches it).
     report
         What was generalised and suppressed (:meth:`report_lines` says it in words).
@@ -276,7 +275,9 @@ class _Hierarchies:
         located = ~(np.isnan(lat) | np.isnan(lon)) & (precision != "unresolved")
         public_site = known & pd.Series(place_type).isin(PUBLIC_SITE_TYPES).to_numpy(dtype=bool)
         at_site = public_site & (precision == "site") & ~sensitive
-        in_cell = located & ~at_site & (precision != "city") & ~sensitive
+        # Shelters and the camp start at the city: the cell of a shelter points at its residents.
+        private = pd.Series(place_type).isin(["shelter", "camp"]).to_numpy(dtype=bool)
+        in_cell = located & ~at_site & (precision != "city") & ~sensitive & ~private
         # A site is generalised to the cell of its gazetteer point, never of the row's own.
         site_lat, site_lon = _points(by_id, ids, at_site)
         cell_lat = np.where(at_site, site_lat, np.where(in_cell, lat, np.nan))
@@ -722,8 +723,6 @@ def _shown(
             ),
             "children_affected": flag.to_numpy(dtype=object, na_value=None),
             "synthetic": df["synthetic"].astype("boolean").to_numpy(),
-            "victims": df["victims"].astype("Int64").to_numpy(),
-            "children": df["children"].astype("Int64").to_numpy(),
         }
     )
     out["children_affected"] = out["children_affected"].astype("boolean")

@@ -62,6 +62,8 @@ Everything public on this page — map, counts, charts, ranking, table, download
   incidents that include sexual assault are shown at the city and by month at most;
 - descriptions, notes and sources never appear; incident ids are replaced by pseudonyms; a city
   is shown only when it is one of the gazetteer's;
+- no number of people is shown here (two sums subtracted would tell those of a few incidents):
+  the counts are of incidents, and the published report's figures stand beside them;
 - **its limits**: someone who already knows all but one of the incidents in a group learns the
   last; if all incidents of a group share a value, that value is known of each; releases of
   different versions of the data can be compared. Small data sets are shown coarsely.
@@ -139,6 +141,8 @@ una sola **publicación pública** de los datos, hecha para que nadie pueda ser 
   nombra; los incidentes con agresión sexual se muestran como mucho en la ciudad y por mes;
 - nunca aparecen descripciones, notas ni fuentes; los identificadores se reemplazan por
   seudónimos; una ciudad solo se muestra si es una del nomenclátor;
+- aquí no se muestra ningún número de personas (dos sumas restadas dirían las de unos pocos
+  incidentes): los conteos son de incidentes, y las cifras del informe publicado están al lado;
 - **sus límites**: quien ya conoce todos los incidentes de un grupo menos uno deduce el último;
   si todos los incidentes de un grupo comparten un valor, ese valor se sabe de cada uno; se
   pueden comparar publicaciones de distintas versiones de los datos. Los conjuntos pequeños se

@@ -163,7 +163,8 @@ def ranking_table(ranking: pd.DataFrame, *, lang: str, audience: Audience) -> pd
     names = {r.place_id: _site_name(r, lang) for r in ranking.itertuples(index=False)}
     rows = []
     for r in active.itertuples(index=False):
-        hidden = any(0 < int(n) < min_cell for n in (r.incidents, r.previous_incidents, r.people))
+        counts = [r.incidents, r.previous_incidents, *([] if pd.isna(r.people) else [r.people])]
+        hidden = any(0 < int(n) < min_cell for n in counts)
         reason = str(r.tie_reason) if isinstance(r.tie_reason, str) else ""
         others = ", ".join(
             str(names.get(p, p)) for p in str(r.tied_with or "").split("|") if p and p in names
@@ -178,7 +179,9 @@ def ranking_table(ranking: pd.DataFrame, *, lang: str, audience: Audience) -> pd
             t("col_interval", lang): "–" if hidden else f"{r.ci_low:.1f}–{r.ci_high:.1f}",
             t("col_previous", lang): format_count(int(r.previous_incidents), k=min_cell),
             t("col_change", lang): "–" if hidden else f"{int(r.change):+d}",
-            t("col_people", lang): format_count(int(r.people), k=min_cell),
+            t("col_people", lang): "–"
+            if pd.isna(r.people)
+            else format_count(int(r.people), k=min_cell),
             t("col_note", lang): note,
         }
         if not covered:
@@ -214,7 +217,7 @@ def ranking_cards(ranking: pd.DataFrame, *, lang: str, audience: Audience) -> li
     cards = []
     for r in active.itertuples(index=False):
         count = audience.format_count(int(r.incidents))
-        hidden = not count.isdigit() or 0 < int(r.people) < audience.k
+        hidden = not count.isdigit()
         lines = [
             f"**{int(r.rank)}. {names[r.place_id]}** · {label(r.place_type, lang)} · {r.city}",
             t(
@@ -223,7 +226,11 @@ def ranking_cards(ranking: pd.DataFrame, *, lang: str, audience: Audience) -> li
                 n=count,
                 low="–" if hidden else f"{r.ci_low:.1f}",
                 high="–" if hidden else f"{r.ci_high:.1f}",
-                people=audience.format_count(int(r.people)),
+            )
+            + (
+                ""
+                if pd.isna(r.people)
+                else t("card_people", lang, people=audience.format_count(int(r.people)))
             ),
         ]
         if covered and not hidden:

@@ -137,6 +137,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "m_incidents": "Incidents",
         "m_people_affected": "People affected",
         "m_children": "Children",
+        "m_incidents_with_children": "Incidents with children",
+        "help_with_children": "Incidents known to have affected children. The public release "
+        "shows no number of people, and for some incidents it does not show whether children "
+        "were affected: this is a lower bound.",
         "m_kidnapping_or_attempt": "Kidnappings and attempts",
         "m_people_kidnapped": "People kidnapped",
         "m_people_in_attempts": "People in attempts",
@@ -207,7 +211,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "another): {names}.",
         "none": "none",
         "listed_places": "Places without a map point (no public coordinate), with their incidents:",
-        "card_count": "**{n}** incidents (95% interval {low}–{high}), {people} people",
+        "card_count": "**{n}** incidents (95% interval {low}–{high})",
+        "card_people": ", {people} people",
         "card_previous": "Previous {days} days: {n} ({change:+d})",
         "card_nearby": "{n} located within {radius} m of its point",
         "card_members": "One site: {names}",
@@ -289,6 +294,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "m_incidents": "Incidentes",
         "m_people_affected": "Personas afectadas",
         "m_children": "Menores",
+        "m_incidents_with_children": "Incidentes con menores",
+        "help_with_children": "Incidentes en los que se sabe que hubo menores afectados. La "
+        "publicación pública no muestra números de personas y, en algunos incidentes, no "
+        "muestra si hubo menores: es un mínimo.",
         "m_kidnapping_or_attempt": "Secuestros e intentos",
         "m_people_kidnapped": "Personas secuestradas",
         "m_people_in_attempts": "Personas en intentos",
@@ -362,7 +371,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "none": "ninguno",
         "listed_places": "Lugares sin punto en el mapa (sin coordenada pública), con sus "
         "incidentes:",
-        "card_count": "**{n}** incidentes (intervalo 95% {low}–{high}), {people} personas",
+        "card_count": "**{n}** incidentes (intervalo 95% {low}–{high})",
+        "card_people": ", {people} personas",
         "card_previous": "{days} días anteriores: {n} ({change:+d})",
         "card_nearby": "{n} ubicados a menos de {radius} m de su punto",
         "card_members": "Un solo sitio: {names}",

@@ -268,7 +268,13 @@ def aggregate_locations(view: pd.DataFrame) -> pd.DataFrame:
     # running maximum steps up.
     first_row = np.flatnonzero(np.diff(np.maximum.accumulate(group), prepend=-1) > 0)
 
-    people = pd.to_numeric(view["victims"]).astype("Float64").fillna(0).to_numpy(dtype=float)
+    # The public release holds no number of people: its popups count incidents only.
+    has_people = "victims" in view.columns
+    people = (
+        pd.to_numeric(view["victims"]).astype("Float64").fillna(0).to_numpy(dtype=float)
+        if has_people
+        else np.zeros(len(view))
+    )
     if "place_name" in view.columns:
         name_code, names = pd.factorize(view["place_name"])
         name_code = name_code[rows]
@@ -295,9 +301,12 @@ def aggregate_locations(view: pd.DataFrame) -> pd.DataFrame:
             "lon": lon[first_row],
             "kind": np.asarray(_KINDS, dtype=object)[kind[first_row]],
             "incidents": np.bincount(group, minlength=n_groups).astype("int64"),
-            "people": np.rint(np.bincount(group, weights=people[rows], minlength=n_groups)).astype(
-                "int64"
-            ),
+            "people": pd.array(
+                np.rint(np.bincount(group, weights=people[rows], minlength=n_groups)),
+                dtype="Int64",
+            )
+            if has_people
+            else pd.array([pd.NA] * n_groups, dtype="Int64"),
             "first": per_group["first"].to_numpy(),
             "last": per_group["last"].to_numpy(),
             "place_name": pd.array(place_name, dtype="string"),
@@ -599,7 +608,13 @@ def _popup(row: dict[str, object], *, lang: str, min_cell: int) -> str:
     lines = [
         f"<b>{name}</b>",
         f"{_esc(t('popup_incidents', lang))}: {format_count(int(row['incidents']), k=min_cell)}",  # type: ignore[call-overload]
-        f"{_esc(t('popup_victims', lang))}: {format_count(int(row['people']), k=min_cell)}",  # type: ignore[call-overload]
+        *(
+            []
+            if pd.isna(row["people"])
+            else [
+                f"{_esc(t('popup_victims', lang))}: {format_count(int(row['people']), k=min_cell)}"  # type: ignore[call-overload]
+            ]
+        ),
         f"{_esc(t('popup_types', lang))}: {type_text}",
         f"{_esc(t('popup_date', lang))}: {_esc(dates)}",
     ]
