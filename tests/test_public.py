@@ -292,3 +292,19 @@ def test_a_place_without_a_point_is_shown_by_name_not_pinned(places, random_stor
     assert len(named)
     assert named["lat"].isna().all()
     assert (named["public_location"] == "site").all()
+
+
+def test_shelters_and_the_camp_start_at_the_city_even_with_a_point(places, random_store):
+    # Review: camp incidents shown in the camp's cell, at full detail, located the camp.
+    located = places.copy()
+    private = located["place_type"].isin(["shelter", "camp"])
+    located.loc[private, ["lat", "lon"]] = [25.8801, -97.5201]  # as if staff had verified them
+    frame = random_store(located, n=2000, seed=53)
+    rows = _release(frame, located).table
+    from riskmap.release.privacy import pseudonyms
+
+    at_private = frame["place_id"].isin(located.loc[private, "place_id"])
+    ids = set(pseudonyms(frame.loc[at_private, "incident_id"], KEY))
+    assert len(ids) > 50
+    shown = rows[rows["incident_id"].isin(ids)]
+    assert not shown["public_location"].isin(["site", "hex"]).any()

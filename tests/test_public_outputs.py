@@ -417,3 +417,24 @@ def test_injection_in_a_place_name_is_escaped_in_the_map(places, text):
     rendered = html.get_root().render()
     assert "<script>alert" not in rendered
     assert '<img src=x onerror="alert' not in rendered
+
+
+def test_review_2_people_sums_cannot_be_differenced(canary_store, canary_audience, monkeypatch):
+    """Our own hostile review subtracted two filter states' children counts (5 - 3 = 2)."""
+    assert not {"victims", "children"} & set(canary_audience.table.columns)
+    for filters in (
+        Filters(types=("assault",)),
+        Filters(types=("assault",), cities=("Matamoros",)),
+    ):
+        counts = headline_counts(canary_audience.select(filters))
+        assert not {"people_affected", "children", "people_kidnapped", "people_in_attempts"} & set(
+            counts
+        )
+        assert _zero_or_k(counts["incidents_with_children"])
+    monkeypatch.setenv("RISKMAP_STORE", str(canary_store))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "en"
+    at.query_params["type"] = "assault"
+    at.run()
+    assert not at.exception
+    assert not {"Children", "People affected"} & {m.label for m in at.metric}
