@@ -142,3 +142,24 @@ def test_the_table_offers_no_download_of_its_own(server, browser_page):
     # app's download buttons remain.
     assert not [name for name in labels if "download" in name.lower()], labels
     assert page.get_by_role("button", name="Download CSV").count() == 1
+
+
+def test_hotspot_cards_read_on_a_phone_in_spanish(server, browser_page, places):
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{server}/?lang=es", wait_until="domcontentloaded")
+    _wait_for_app(page)
+    page.get_by_role("tab", name="Puntos de riesgo").click()
+    _settled(page)
+    name_es = places.set_index("place_id").loc["nld_bridge_2", "name_es"]
+    card = page.get_by_text(name_es).first
+    card.wait_for(timeout=30_000)
+    card.scroll_into_view_if_needed()
+    box = card.bounding_box()
+    assert box is not None
+    # The card's text wraps inside the phone's width: nothing to scroll sideways for.
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.get_by_text("intervalo 95%").count() > 0
+    page.screenshot(path=str(ARTIFACTS / "hotspots_phone_es.png"))
