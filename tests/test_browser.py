@@ -30,6 +30,28 @@ def _wait_for_app(page, timeout=90_000):
     _settled(page, timeout)
 
 
+def _download(page, label: str) -> bytes:
+    """Click a download button and return the file (once more if a loaded machine drops it).
+
+    The file is written on click, in a rerun: under load the first click can land while the
+    button is being replaced.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    button = page.get_by_role("button", name=label)
+    for attempt in range(2):
+        button.wait_for(state="visible", timeout=60_000)
+        try:
+            with page.expect_download(timeout=45_000) as info:
+                button.click()
+            return Path(info.value.path()).read_bytes()
+        except PlaywrightTimeout:
+            if attempt:
+                raise
+            _settled(page)
+    raise AssertionError("unreachable")
+
+
 def _map_frame(page):
     page.wait_for_selector("iframe[title*='st_folium']", timeout=60_000)
     return page.frame_locator("iframe[title*='st_folium']")
@@ -65,9 +87,7 @@ def test_filter_updates_counts_and_download_matches(server, browser_page):
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     page.get_by_role("tab", name="Data").click()
     _settled(page)
-    with page.expect_download(timeout=60_000) as info:
-        page.get_by_role("button", name="Download CSV").click()
-    data = Path(info.value.path()).read_bytes()
+    data = _download(page, "Download CSV")
     assert data.startswith(b"\xef\xbb\xbf")
     rows = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
     # A public selection holds 0 or at least k rows, and the count shown is the rows'.
@@ -113,9 +133,7 @@ def test_changing_a_filter_in_the_page_updates_the_counts(server, browser_page):
     page.wait_for_function("document.querySelectorAll('[data-testid=stTab]').length === 5")
     page.get_by_role("tab", name="Datos").click()
     _settled(page)
-    with page.expect_download(timeout=60_000) as info:
-        page.get_by_role("button", name="Descargar CSV").click()
-    rows = pd.read_csv(io.BytesIO(Path(info.value.path()).read_bytes()), encoding="utf-8-sig")
+    rows = pd.read_csv(io.BytesIO(_download(page, "Descargar CSV")), encoding="utf-8-sig")
     assert len(rows) == int(after) >= K
     # Public rows show whether children were affected, never how many.
     assert "children" not in rows.columns
