@@ -308,3 +308,14 @@ def test_shelters_and_the_camp_start_at_the_city_even_with_a_point(places, rando
     assert len(ids) > 50
     shown = rows[rows["incident_id"].isin(ids)]
     assert not shown["public_location"].isin(["site", "hex"]).any()
+
+
+def test_the_report_counts_the_levels_shown(places, random_store):
+    # Review: the report counted incidents as cells that the outputs showed at the city.
+    release = _release(random_store(places, n=2000, seed=59), places)
+    shown = release.rows()["public_location"].value_counts()
+    levels = release.report["levels"]["location"]
+    assert levels["site"] + levels["group"] == shown.get("site", 0)
+    assert levels["cell"] == shown.get("hex", 0)
+    assert levels["city"] == shown.get("city", 0)
+    assert levels["withheld"] == shown.get("none", 0)

@@ -15,9 +15,8 @@ location    public site (a bridge, bus terminal, INM office or plaza, at its gaz
             named without a point where it has none) → the site it is part of (its
             ``site_group``: a bridge and the INM post at its foot) → H3 cell (resolution
             ``Settings.h3_resolution``, shown at its centre) → city point → withheld. Other
-            located incidents, shelters and the camp start at the cell; city-level and
-            unplaced incidents with a known city start at the city; sexual assault starts at
-            the city.
+            located incidents start at the cell; shelters, the camp, city-level and unplaced
+            incidents with a known city start at the city; sexual assault starts at the city.
 date        day → week of the month (days 1–7, 8–14, 15–21, 22–end: weeks nest in months) →
             month → quarter → year → withheld. Month-only records and sexual assault start at
             the month.
@@ -224,7 +223,9 @@ def build_release(
     kept = sizes >= k
     table = _shown(df, hier, levels, places=places, key=key)[kept]
     table = table.sort_values(["date", "incident_id"], kind="stable").reset_index(drop=True)
-    report = _report(levels[kept], n=len(df), k=k, recoding=recoding, dates=table)
+    shown = levels.copy()
+    shown[:, QUASI_IDENTIFIERS.index("location")] = shown_location(hier, levels)
+    report = _report(shown[kept], n=len(df), k=k, recoding=recoding, dates=table)
     return Release(table=table, report=report)
 
 
@@ -360,6 +361,21 @@ class _Hierarchies:
             top = int(self.codes[a].max(initial=0)) + 1
             key = pd.factorize(key * top + code)[0].astype(np.int64)
         return key
+
+
+def shown_location(hier: _Hierarchies, levels: np.ndarray) -> np.ndarray:
+    """Return each row's location level as shown.
+
+    A level whose value is the next one's counts as that one: a row with no point has no cell,
+    a row with no gazetteer city no city.
+    """
+    level = levels[:, QUASI_IDENTIFIERS.index("location")].astype(np.int8).copy()
+    names = LEVELS["location"]
+    cell, city, withheld = (names.index(x) for x in ("cell", "city", "withheld"))
+    level[(level == cell) & ~hier.extras["has_cell"]] = city
+    no_city = pd.isna(np.asarray(hier.extras["city"], dtype=object))
+    level[(level == city) & no_city] = withheld
+    return level
 
 
 def _group_leads(places: pd.DataFrame) -> dict[str, str]:
@@ -650,12 +666,9 @@ def _shown(
     by_id = places.drop_duplicates("place_id").set_index("place_id")
     cities = places[places["place_type"] == "city"].drop_duplicates("city").set_index("city")
 
-    loc_level = np.asarray(LEVELS["location"], dtype=object)[lv["location"]]
-    # A row with no point has no cell: its cell level is its city (the same code).
-    loc_level = np.where((loc_level == "cell") & ~ex["has_cell"], "city", loc_level)
+    loc_level = np.asarray(LEVELS["location"], dtype=object)[shown_location(hier, levels)]
     city = np.asarray(ex["city"], dtype=object)
     at_city = (loc_level == "city") & pd.notna(city)
-    loc_level = np.where((loc_level == "city") & pd.isna(city), "withheld", loc_level)
     shown_city = np.where(loc_level == "withheld", _NONE, city)
     lat = np.full(n, np.nan)
     lon = np.full(n, np.nan)

@@ -52,8 +52,8 @@ Everything public on this page — map, counts, charts, ranking, table, download
 - **the guarantee**: every combination of what you can see or filter on (the place shown with its
   city and kind, the date shown, the incident types, the perpetrator, whether children were
   affected) is shared by none or by at least 3 incidents (k-anonymity, k = 3). The filters look
-  only at those shown values, so every count on the page — and the difference between any two
-  selections — is 0 or at least 3;
+  only at those shown values, so every count on the page is 0 or at least 3, and so is what one
+  selection holds that another does not;
 - where a combination is rarer, it is shown less precisely: a site becomes an area (an H3 cell of
   about 0.7 km²) or the city; a day becomes a week, a month, a quarter or a year; types and
   perpetrators become groups; some values are not shown at all. Incidents that cannot be
@@ -131,8 +131,8 @@ una sola **publicación pública** de los datos, hecha para que nadie pueda ser 
 - **la garantía**: cada combinación de lo que se puede ver o filtrar (el lugar mostrado con su
   ciudad y tipo, la fecha mostrada, los tipos de incidente, el perpetrador, si había menores) la
   comparten ninguno o al menos 3 incidentes (k-anonimato, k = 3). Los filtros solo miran esos
-  valores mostrados, así que todo conteo de la página —y la diferencia entre dos selecciones— es
-  0 o al menos 3;
+  valores mostrados, así que todo conteo de la página es 0 o al menos 3, y también lo que una
+  selección tiene y otra no;
 - donde una combinación es más rara, se muestra con menos precisión: un sitio pasa a ser una zona
   (una celda H3 de unos 0.7 km²) o la ciudad; un día, una semana, un mes, un trimestre o un año;
   los tipos y perpetradores, grupos; algunos valores no se muestran. Los incidentes que ni así se
@@ -182,8 +182,8 @@ _REPORT_TEXT: dict[str, dict[str, str]] = {
         "by fewer than {k} incidents, even at the coarsest level).",
         "all_in": "All {incidents} incidents are in the public release.",
         "guarantee": "Every combination of shown values is held by 0 or at least {k} incidents, "
-        "so every public count, and the difference between any two filter states, is 0 or at "
-        "least {k}. Detail kept: {detail:.0%}.",
+        "so every public count is 0 or at least {k}, and so is what one filter state selects "
+        "that another does not. Detail kept: {detail:.0%}.",
         "location": "Place",
         "date": "Date",
         "types": "Incident types",
@@ -198,8 +198,8 @@ _REPORT_TEXT: dict[str, dict[str, str]] = {
         "compartían menos de {k} incidentes, aun al nivel más general).",
         "all_in": "Los {incidents} incidentes están en la publicación pública.",
         "guarantee": "Cada combinación de valores mostrados la tienen 0 o al menos {k} "
-        "incidentes: todo conteo público, y la diferencia entre dos estados de los filtros, es "
-        "0 o al menos {k}. Detalle conservado: {detail:.0%}.",
+        "incidentes: todo conteo público es 0 o al menos {k}, y también lo que un estado de los "
+        "filtros selecciona y otro no. Detalle conservado: {detail:.0%}.",
         "location": "Lugar",
         "date": "Fecha",
         "types": "Tipos de incidente",

@@ -180,8 +180,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "axis_incidents": "Incidents",
         "chart_multi_type": "An incident with several types counts once under each type.",
         "chart_suppressed": "Faded bars: fewer than {k} (drawn at {k} minus 1, an upper bound).",
-        "release_note": "Public release: every count on this page, and the difference between "
-        "any two selections, is 0 or at least {k} (see About).",
+        "release_note": "Public release: every count on this page is 0 or at least {k}, and so "
+        "is what one selection holds that another does not (see About).",
         "release_suppressed": "{n} incidents are not in the public release.",
         "chart_left_out": "{n} incidents are published only by a period longer than a bar (or "
         "with no date) and are in no bar.",
@@ -337,8 +337,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "axis_incidents": "Incidentes",
         "chart_multi_type": "Un incidente con varios tipos cuenta una vez en cada tipo.",
         "chart_suppressed": "Barras tenues: menos de {k} (dibujadas en {k} menos 1, un máximo).",
-        "release_note": "Publicación pública: todo conteo de esta página, y la diferencia entre "
-        "dos selecciones, es 0 o al menos {k} (ver Acerca de).",
+        "release_note": "Publicación pública: todo conteo de esta página es 0 o al menos {k}, y "
+        "también lo que una selección tiene y otra no (ver Acerca de).",
         "release_suppressed": "{n} incidentes no están en la publicación pública.",
         "chart_left_out": "{n} incidentes se publican solo por un periodo más largo que una barra "
         "(o sin fecha) y no están en ninguna barra.",
