@@ -260,5 +260,6 @@ def ranking_cards(ranking: pd.DataFrame, *, lang: str, audience: Audience) -> li
 
 
 def _member_names(places: pd.DataFrame, lang: str) -> dict[str, str]:
-    column = "name_es" if lang == "es" and "name_es" in places.columns else "name"
-    return dict(zip(places["place_id"], places[column].fillna(places["name"]), strict=True))
+    from riskmap.geo.gazetteer import names
+
+    return dict(zip(places["place_id"], names(places, lang).astype(str), strict=True))

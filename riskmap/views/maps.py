@@ -27,6 +27,7 @@ import pandas as pd
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from riskmap.geo.gazetteer import names as gazetteer_names
 from riskmap.release.audience import Audience
 from riskmap.release.privacy import format_count
 from riskmap.schema import MULTI_SEP, split_types
@@ -684,11 +685,8 @@ def _add_references(m: folium.Map, places: pd.DataFrame, *, lang: str) -> None:
 
 
 def place_names(places: pd.DataFrame, lang: str) -> list[str]:
-    """Return each place's name in ``lang`` (``name_es`` in Spanish where the gazetteer has it)."""
-    names = places["name"].astype(str)
-    if lang == "es" and "name_es" in places.columns:
-        names = places["name_es"].where(places["name_es"].notna(), places["name"]).astype(str)
-    return names.tolist()
+    """Return each place's name in ``lang`` (:func:`riskmap.geo.gazetteer.names`), as a list."""
+    return gazetteer_names(places, lang).astype(str).tolist()
 
 
 def named_in(view: pd.DataFrame, places: pd.DataFrame, lang: str) -> pd.DataFrame:
