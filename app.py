@@ -129,10 +129,12 @@ if access.auth_configured(secrets):
             )
         else:
             email = str(user.get("email") or "")
-            st.caption(email)
+            st.text(email)  # a claim from the provider: shown as text, never as Markdown
             st.button(t("logout", lang), key="logout", on_click=st.logout)
             if access.restricted_allowed(user, secrets=secrets, settings=settings):
                 restricted = st.toggle(t("restricted", lang), key="restricted")
+            elif user.get("email_verified") is not True:
+                st.warning(t("not_verified", lang, email=email))
             else:
                 st.warning(t("not_allowed", lang, email=email))
 

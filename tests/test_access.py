@@ -135,3 +135,26 @@ def test_allowed_staff_can_switch_to_restricted(monkeypatch, sample_store, sampl
     assert int(public) <= exact["kidnapping_or_attempt"]
     # The release guarantee is the public page's, not the staff's.
     assert not any("Public release" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize(
+    ("user", "message"),
+    [
+        # An allowed address the provider has not verified: said so, not "not on the list".
+        ({"email": "staff@example.org", "email_verified": False}, "has not verified"),
+        ({"email": "*other*@example.org", "email_verified": True}, "is not on the list"),
+    ],
+)
+def test_refusals_say_why_and_show_the_claim_as_text(monkeypatch, sample_store, user, message):
+    at = _app(monkeypatch, sample_store, emails="staff@example.org")
+    at.secrets.update(AUTH)
+    at.user = {"is_logged_in": True, **user}
+    at.run()
+    assert not at.exception
+    warnings = [w.value for w in at.warning if user["email"] in w.value]
+    assert warnings
+    assert message in warnings[0]
+    with pytest.raises(KeyError):
+        at.toggle(key="restricted")
+    # The e-mail claim is plain text, not Markdown (no emphasis made of its asterisks).
+    assert user["email"] in [x.value for x in at.text]

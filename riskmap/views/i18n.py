@@ -259,6 +259,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "login": "Log in (staff)",
         "logout": "Log out",
         "not_allowed": "{email} is not on the list of people allowed into the restricted view.",
+        "not_verified": "Your login provider has not verified the e-mail {email}: the restricted "
+        "view needs a verified address. Verify it with your provider, then log in again.",
         "restricted_note": "Restricted view: exact locations and free text are shown. Do not "
         "share screenshots or downloads from this view.",
     },
@@ -420,6 +422,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "public_view": "Vista pública",
         "login": "Iniciar sesión (personal)",
         "logout": "Cerrar sesión",
+        "not_verified": "Su proveedor de inicio de sesión no ha verificado el correo {email}: la "
+        "vista restringida necesita una dirección verificada. Verifíquela con su proveedor y "
+        "vuelva a iniciar sesión.",
         "not_allowed": "{email} no está en la lista de personas autorizadas para la vista "
         "restringida.",
         "restricted_note": "Vista restringida: se muestran ubicaciones exactas y texto libre. "
