@@ -38,6 +38,20 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 CANARY = "CANARY-93c1"
 
 
+@pytest.fixture
+def auth_secrets() -> dict[str, dict[str, str]]:
+    """An ``[auth]`` section that makes ``st.login`` usable (the provider is never called)."""
+    return {
+        "auth": {
+            "redirect_uri": "http://localhost:8501/oauth2callback",
+            "cookie_secret": "a-long-random-test-secret",
+            "client_id": "id",
+            "client_secret": "secret",
+            "server_metadata_url": "https://example.org/.well-known/openid-configuration",
+        }
+    }
+
+
 @pytest.fixture(scope="session")
 def places() -> pd.DataFrame:
     return load_places()

@@ -12,15 +12,6 @@ from riskmap.settings import Settings
 from riskmap.views.i18n import t
 
 ROOT = Path(__file__).resolve().parent.parent
-AUTH = {
-    "auth": {
-        "redirect_uri": "http://localhost:8501/oauth2callback",
-        "cookie_secret": "a-long-random-test-secret",
-        "client_id": "id",
-        "client_secret": "secret",
-        "server_metadata_url": "https://example.org/.well-known/openid-configuration",
-    }
-}
 STAFF = Settings(allowed_emails=frozenset({"staff@example.org"}))
 
 
@@ -31,27 +22,29 @@ def test_no_auth_section_means_no_restricted_view():
     assert not restricted_allowed(user, secrets={}, settings=STAFF)
 
 
-def test_only_logged_in_allowed_emails():
-    assert auth_configured(AUTH)
+def test_only_logged_in_allowed_emails(auth_secrets):
+    assert auth_configured(auth_secrets)
     ok = {"is_logged_in": True, "email": "Staff@Example.org", "email_verified": True}
-    assert restricted_allowed(ok, secrets=AUTH, settings=STAFF)
+    assert restricted_allowed(ok, secrets=auth_secrets, settings=STAFF)
     unverified = {**ok, "email_verified": False}
-    assert not restricted_allowed(unverified, secrets=AUTH, settings=STAFF)
+    assert not restricted_allowed(unverified, secrets=auth_secrets, settings=STAFF)
     assert not restricted_allowed(
-        {k: v for k, v in ok.items() if k != "email_verified"}, secrets=AUTH, settings=STAFF
+        {k: v for k, v in ok.items() if k != "email_verified"}, secrets=auth_secrets, settings=STAFF
     )
-    assert not restricted_allowed({**ok, "is_logged_in": False}, secrets=AUTH, settings=STAFF)
     assert not restricted_allowed(
-        {"is_logged_in": True, "email": "other@example.org"}, secrets=AUTH, settings=STAFF
+        {**ok, "is_logged_in": False}, secrets=auth_secrets, settings=STAFF
     )
-    assert not restricted_allowed(ok, secrets=AUTH, settings=Settings())  # empty allow-list
+    assert not restricted_allowed(
+        {"is_logged_in": True, "email": "other@example.org"}, secrets=auth_secrets, settings=STAFF
+    )
+    assert not restricted_allowed(ok, secrets=auth_secrets, settings=Settings())  # empty allow-list
 
 
-def test_named_provider():
-    named = {"auth": {"redirect_uri": "r", "cookie_secret": "c", "google": AUTH["auth"]}}
+def test_named_provider(auth_secrets):
+    named = {"auth": {"redirect_uri": "r", "cookie_secret": "c", "google": auth_secrets["auth"]}}
     assert auth_configured(named)
     assert provider_name(named) == "google"
-    assert provider_name(AUTH) is None
+    assert provider_name(auth_secrets) is None
 
 
 def _app(monkeypatch, store, *, emails=""):
@@ -78,9 +71,9 @@ def test_without_auth_there_is_no_toggle_and_no_private_column(monkeypatch, samp
     assert "location_text" not in _table_columns(at)
 
 
-def test_logged_out_user_sees_login_not_restricted(monkeypatch, sample_store):
+def test_logged_out_user_sees_login_not_restricted(monkeypatch, sample_store, auth_secrets):
     at = _app(monkeypatch, sample_store, emails="staff@example.org")
-    at.secrets.update(AUTH)
+    at.secrets.update(auth_secrets)
     at.user = {"is_logged_in": False}
     at.run()
     assert not at.exception
@@ -90,9 +83,9 @@ def test_logged_out_user_sees_login_not_restricted(monkeypatch, sample_store):
     assert "notes" not in _table_columns(at)
 
 
-def test_logged_in_but_not_allowed(monkeypatch, sample_store):
+def test_logged_in_but_not_allowed(monkeypatch, sample_store, auth_secrets):
     at = _app(monkeypatch, sample_store, emails="staff@example.org")
-    at.secrets.update(AUTH)
+    at.secrets.update(auth_secrets)
     at.user = {"email": "visitor@example.org", "is_logged_in": True}
     at.run()
     assert not at.exception
@@ -105,9 +98,9 @@ def _metric(at, label):
     return next(m.value for m in at.metric if m.label == label)
 
 
-def test_allowed_staff_can_switch_to_restricted(monkeypatch, sample_store, sample):
+def test_allowed_staff_can_switch_to_restricted(monkeypatch, sample_store, sample, auth_secrets):
     at = _app(monkeypatch, sample_store, emails="staff@example.org")
-    at.secrets.update(AUTH)
+    at.secrets.update(auth_secrets)
     at.user = {"email": "staff@example.org", "is_logged_in": True, "email_verified": True}
     at.run()
     assert _table_columns(at) == list(ROW_COLUMNS)
@@ -145,9 +138,11 @@ def test_allowed_staff_can_switch_to_restricted(monkeypatch, sample_store, sampl
         ({"email": "*other*@example.org", "email_verified": True}, "is not on the list"),
     ],
 )
-def test_refusals_say_why_and_show_the_claim_as_text(monkeypatch, sample_store, user, message):
+def test_refusals_say_why_and_show_the_claim_as_text(
+    monkeypatch, sample_store, user, message, auth_secrets
+):
     at = _app(monkeypatch, sample_store, emails="staff@example.org")
-    at.secrets.update(AUTH)
+    at.secrets.update(auth_secrets)
     at.user = {"is_logged_in": True, **user}
     at.run()
     assert not at.exception

@@ -22,15 +22,6 @@ from riskmap.workflow.places import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-AUTH = {
-    "auth": {
-        "redirect_uri": "http://localhost:8501/oauth2callback",
-        "cookie_secret": "a-long-random-test-secret",
-        "client_id": "id",
-        "client_secret": "secret",
-        "server_metadata_url": "https://example.org/.well-known/openid-configuration",
-    }
-}
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -149,18 +140,18 @@ def test_cli_set_confirm_history(store, capsys):
     assert listed.loc["mat_bus_terminal", "confidence"] == STAFF_VERIFIED
 
 
-def _staff_app(monkeypatch, store, email):
+def _staff_app(monkeypatch, store, email, auth_secrets):
     monkeypatch.setenv("RISKMAP_STORE", str(store))
     monkeypatch.setenv("RISKMAP_ALLOWED_EMAILS", "a@x.org,b@x.org")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["lang"] = "en"
-    at.secrets.update(AUTH)
+    at.secrets.update(auth_secrets)
     at.user = {"email": email, "is_logged_in": True, "email_verified": True}
     return at
 
 
-def test_two_staff_members_move_a_place_in_the_app(monkeypatch, store, places):
-    at = _staff_app(monkeypatch, store, "a@x.org").run()
+def test_two_staff_members_move_a_place_in_the_app(monkeypatch, store, places, auth_secrets):
+    at = _staff_app(monkeypatch, store, "a@x.org", auth_secrets).run()
     at.toggle(key="restricted").set_value(True).run()
     at.selectbox(key="loc_place").set_value("nld_bus_terminal").run()
     at.number_input(key="loc_lat").set_value(27.4801)
@@ -172,7 +163,7 @@ def test_two_staff_members_move_a_place_in_the_app(monkeypatch, store, places):
     # The one who set it cannot confirm it.
     assert at.button(key="loc_confirm_nld_bus_terminal").disabled
     # A second member confirms; the public view then uses the location.
-    other = _staff_app(monkeypatch, store, "b@x.org").run()
+    other = _staff_app(monkeypatch, store, "b@x.org", auth_secrets).run()
     other.toggle(key="restricted").set_value(True).run()
     other.button(key="loc_confirm_nld_bus_terminal").click().run()
     assert not other.exception
@@ -192,8 +183,8 @@ def test_two_staff_members_move_a_place_in_the_app(monkeypatch, store, places):
     assert "27.4801" not in base_map(places, lang="en").get_root().render()
 
 
-def test_a_visitor_cannot_set_a_location(monkeypatch, store):
-    at = _staff_app(monkeypatch, store, "visitor@x.org").run()
+def test_a_visitor_cannot_set_a_location(monkeypatch, store, auth_secrets):
+    at = _staff_app(monkeypatch, store, "visitor@x.org", auth_secrets).run()
     assert not at.exception
     with pytest.raises(KeyError):
         at.button(key="loc_set")
