@@ -6,10 +6,8 @@ counts, the charts, the table, the downloads and the URL, so a copied link reope
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 
-import folium
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -17,7 +15,6 @@ from streamlit_folium import st_folium
 from riskmap.analysis import hotspots
 from riskmap.analysis.metrics import load_published
 from riskmap.errors import RiskmapError
-from riskmap.filters import Filters
 from riskmap.geo.gazetteer import GAZETTEER_FILE, load_places
 from riskmap.release import access, privacy
 from riskmap.release.audience import Audience
@@ -25,7 +22,7 @@ from riskmap.release.public import Release, build_release
 from riskmap.schema import INCIDENT_TYPES, PERPETRATORS, PLACE_TYPES
 from riskmap.settings import Settings
 from riskmap.store.cache import read_incidents_cached
-from riskmap.views import about, charts, dashboard, export, i18n, maps
+from riskmap.views import about, charts, dashboard, export, i18n, maps, viewstate
 from riskmap.views.i18n import label, t
 from riskmap.workflow import places as verified
 
@@ -76,24 +73,22 @@ except RiskmapError as e:
     st.stop()
 state = st.session_state
 
-# --- language and initial state from the URL (once per session) -------------------------------
+# --- the view a link names, once per session; then the widgets hold it -----------------------
 if "initialised" not in state:
-    params = {k: st.query_params.get_all(k) for k in st.query_params}
-    first = Filters.from_query_params(params)
-    state.lang = i18n.normalize_language(st.query_params.get("lang"))
-    state.types = list(first.types)
-    state.cities = list(first.cities)
-    state.perpetrators = list(first.perpetrators)
-    state.place_types = list(first.place_types)
-    state.children_only = first.children_only
-    state.url_dates = (first.start, first.end)
-    state.preset = "custom" if (first.start or first.end) else "all"
+    opened = viewstate.ViewState.from_query_params(
+        {k: st.query_params.get_all(k) for k in st.query_params}
+    )
+    for _name, _value in viewstate.widget_values(opened).items():
+        state[_name] = _value
+    state.lang = opened.lang
     state.trend_period = "month"
     state.initialised = True
 
 # Widgets whose option labels are translated get one key per language: Streamlit keeps a widget's
 # displayed labels while its key stays the same. Their values live under the plain name.
-_TRANSLATED = ("preset", "types", "perpetrators", "place_types", "trend_period")
+_TRANSLATED = ("preset", "types", "perpetrators", "place_types", "trend_period", "layers")
+if "preset" not in state:
+    state.preset = state.period
 
 with st.sidebar:
     lang = st.radio(
@@ -113,6 +108,64 @@ def _keyed(name: str) -> str:
     """Return the widget key of ``name`` in the current language."""
     return f"{name}__{lang}"
 
+
+# A widget changed in the browser holds its new value before this run starts: copy it to the
+# plain name now, so the map, the URL and everything above the widget see the new value.
+for _name in _TRANSLATED:
+    if _keyed(_name) in state:
+        state[_name] = state[_keyed(_name)]
+tab_labels = [t(f"tab_{x}", lang) for x in viewstate.TABS]
+if state.get(_keyed("tab")) in tab_labels:
+    state.tab = viewstate.TABS[tab_labels.index(state[_keyed("tab")])]
+
+
+def _reset() -> None:
+    """Clear every filter and the period; the tab, the layers and the map view stay."""
+    cleared = viewstate.widget_values(viewstate.ViewState(lang=lang))
+    for name in ("types", "cities", "perpetrators", "place_types", "children_only"):
+        state[name] = cleared[name]
+    state.preset = state[_keyed("preset")] = "all"
+    for name in ("types", "perpetrators", "place_types"):
+        state[_keyed(name)] = []
+    state.pop("dates", None)
+
+
+# Small screens: the page's own CSS (no script). The sidebar's open button gets a word, the
+# numbers shrink, so the map is in the first screen of a 390 x 844 phone.
+st.html(
+    "<style>"
+    ".block-container{padding-top:3.6rem;padding-bottom:1rem}"
+    "h1{font-size:1.6rem!important;padding:0 0 .2rem 0!important}"
+    '[data-testid="stMetricValue"]{font-size:1.5rem}'
+    '[data-testid="stMetricLabel"] p{white-space:normal!important;line-height:1.15}'
+    '[data-testid="stMetric"]{max-width:11rem}'
+    "@media (max-width:640px){"
+    "h1{font-size:1.05rem!important}"
+    '[data-testid="stCaptionContainer"]{font-size:.8rem}'
+    '[data-testid="stMetricValue"]{font-size:1.1rem}'
+    '[data-testid="stMetricLabel"] p{font-size:.7rem}'
+    '[data-testid="stMetric"]{max-width:6.6rem}'
+    '[data-testid="stAlert"] p{font-size:.78rem;line-height:1.25}'
+    '[data-testid="stAlertContainer"]{padding:.45rem .7rem}'
+    '[data-testid="stExpandSidebarButton"]::after,'
+    '[data-testid="stSidebarCollapsedControl"] button::after'
+    f'{{content:"{t("filters", lang)}";margin-left:.3rem;font-weight:600}}'
+    "}"
+    "</style>"
+)
+# A typed date applies on Enter as it does on Tab: Enter moves the focus out of the field (the
+# field commits when the focus goes to another element). A constant script, no data in it.
+st.html(
+    "<script>if (!window.rmEnterCommits) { window.rmEnterCommits = true;"
+    " document.addEventListener('keydown', function (e) {"
+    " var field = e.target.closest && e.target.closest('[data-testid=\"stDateInput\"]');"
+    " if (e.key !== 'Enter' || !field) { return; }"
+    " var out = document.createElement('button'); out.setAttribute('aria-hidden', 'true');"
+    " out.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;opacity:0';"
+    " document.body.appendChild(out); out.focus();"
+    " setTimeout(function () { out.remove(); }, 100); }, true); }</script>",
+    unsafe_allow_javascript=True,
+)
 
 secrets = _secrets()
 restricted = False
@@ -174,44 +227,44 @@ with st.container():
 data = audience.table
 bounds = dashboard.date_bounds(data)
 cities = sorted({str(c) for c in data["city"].dropna()})
-# Kinds of place the audience's rows show (in public, never a shelter or the camp).
-place_types = [p for p in PLACE_TYPES if p in set(data["place_type"].dropna().astype(str))]
+# Kinds of place the audience's rows show, and those it protects (counted by city only): a
+# filter on a protected kind says so instead of showing a false zero.
+shown_types = set(data["place_type"].dropna().astype(str)) | audience.protected_place_types
+place_types = [p for p in PLACE_TYPES if p in shown_types]
+periods = ["all", *viewstate.RELATIVE_PERIODS, *viewstate.month_periods(bounds), "custom"]
 # A shared link may name a value the data do not hold: drop it rather than filter on it.
 state.cities = [c for c in state.cities if c in cities]
 state.place_types = [p for p in state.place_types if p in place_types]
+for _name in ("place_types",):
+    state[_keyed(_name)] = [p for p in state[_keyed(_name)] if p in place_types]
+if state.preset not in periods:
+    state.preset = state[_keyed("preset")] = "custom" if state.dates else "all"
 
 # --- filters ----------------------------------------------------------------------------------
 with st.sidebar:
     st.header(t("filters", lang))
+    if state[_keyed("preset")] not in periods:
+        state[_keyed("preset")] = state.preset
     preset = st.selectbox(
         t("period", lang),
-        dashboard.PRESETS,
+        periods,
         key=_keyed("preset"),
-        format_func=lambda v: t(
-            {"all": "preset_all", "last30": "preset_30", "last90": "preset_90"}.get(
-                v, "preset_custom"
-            ),
-            lang,
-        ),
+        format_func=lambda v: viewstate.period_label(v, lang),
     )
-    start, end = dashboard.preset_range(preset, bounds)
-    if start and end:
-        st.caption(f"{start:%Y-%m-%d} – {end:%Y-%m-%d}")
     if preset == "custom" and bounds:
-        if "dates" not in state:
-            url_start, url_end = state.url_dates
-            state.dates = (url_start or bounds[0], url_end or bounds[1])
-        picked = st.date_input(
+        if not state.get("dates"):
+            # Switching to a custom range starts from what was shown.
+            was = viewstate.resolve_period(state.period, bounds=bounds, lang=lang)
+            state.dates = (was.start or bounds[0], was.end or bounds[1])
+        # Any date may be typed: dates beyond the data are trimmed with a message below, never
+        # refused by the field (a refused date left the previous numbers on screen).
+        st.date_input(
             t("date_range", lang),
             key="dates",
-            min_value=min(bounds[0], state.dates[0]) if state.dates else bounds[0],
-            max_value=max(bounds[1], state.dates[-1]) if state.dates else bounds[1],
+            min_value=viewstate.DATE_FLOOR,
+            max_value=viewstate.DATE_CEILING,
+            format="YYYY-MM-DD",
         )
-        chosen = tuple(picked) if isinstance(picked, tuple | list) else (picked,)
-        start = chosen[0] if chosen else None
-        end = chosen[1] if len(chosen) > 1 else start
-        if start and end and start > end:  # a link with one bound beyond the data
-            start, end = end, start
     picks: dict[str, list[str]] = {}
     for name, label_key, options in (
         ("types", "incident_types", INCIDENT_TYPES),
@@ -227,22 +280,19 @@ with st.sidebar:
             format_func=(lambda v: label(v, lang)) if translated else str,
             placeholder=t("choose", lang),
         )
-    children_only = st.checkbox(t("children_only", lang), key="children_only")
-    st.caption(t("share_link", lang))
+    st.checkbox(t("children_only", lang), key="children_only")
+    st.button(t("reset", lang), key="reset", on_click=_reset)
 
-state.preset = preset
+state.preset = state.period = preset
 for _name in ("types", "perpetrators", "place_types"):
     state[_name] = picks[_name]
-filters = Filters(
-    start=start if isinstance(start, dt.date) else None,
-    end=end if isinstance(end, dt.date) else None,
-    types=tuple(picks["types"]),
-    cities=tuple(picks["cities"]),
-    perpetrators=tuple(picks["perpetrators"]),
-    place_types=tuple(picks["place_types"]),
-    children_only=children_only,
+view = viewstate.from_widgets(
+    {name: state.get(name) for name in viewstate.WIDGETS if name != "period"} | {"period": preset},
+    lang=lang,
 )
-wanted = {**filters.to_query_params(), "lang": lang}
+dates = viewstate.resolve_period(preset, picked=state.get("dates") or (), bounds=bounds, lang=lang)
+filters = view.filters.with_(start=dates.start, end=dates.end)
+wanted = view.to_query_params()
 current = {k: st.query_params.get_all(k) for k in st.query_params}
 if {k: v if isinstance(v, list) else [v] for k, v in wanted.items()} != current:
     st.query_params.from_dict(wanted)
@@ -250,52 +300,96 @@ if {k: v if isinstance(v, list) else [v] for k, v in wanted.items()} != current:
 selection = dashboard.select(audience, filters, published=_published())
 k = audience.k
 
-# --- headline counts --------------------------------------------------------------------------
-# The counts the audience's rows give (the public release holds no number of people).
-shown = [
-    h
-    for h in selection.counts
-    if h not in {"people_kidnapped", "people_in_attempts"}
-    and not (h == "incidents_with_children" and "children" in selection.counts)
-]
-columns = [col for _ in range(0, len(shown), 3) for col in st.columns(3)]
-for col, key in zip(columns, shown, strict=False):
-    value = selection.counts[key]
-    col.metric(
-        t(f"m_{key}", lang),
-        audience.format_count(value),
-        help=t("published", lang, value=selection.published[key])
-        if key in selection.published
-        else t("help_with_children", lang)
-        if key == "incidents_with_children"
-        else None,
+# What is shown, in one line (with the data's last day), and what the dates did.
+st.caption(
+    f"**{t('showing', lang)}:** "
+    + viewstate.summary(view, dates, data_through=bounds[1] if bounds else None, lang=lang).replace(
+        "*", "\\*"
     )
-with st.container():
-    if selection.published:
-        source = _published()["source"].iloc[0]
-        pairs = ", ".join(
-            f"{t(f'm_{key}', lang)}: {value}" for key, value in selection.published.items()
-        )
-        st.caption(t("published_note", lang, source=source) + " — " + pairs)
-
-tab_map, tab_trends, tab_hot, tab_data, tab_about = st.tabs(
-    [t(x, lang) for x in ("tab_map", "tab_trends", "tab_hotspots", "tab_data", "tab_about")]
 )
-
 with st.container():
-    if audience.public:
-        st.caption(
-            t("release_note", lang, k=release.k)
-            + (
-                " " + t("release_suppressed", lang, n=release.suppressed)
-                if release.suppressed
-                else ""
-            )
+    for _note in dates.notes:
+        st.info(_note)
+    protected = dashboard.protected_note(filters, audience=audience, lang=lang)
+    if protected:
+        st.info(protected, icon="🔒")
+
+# --- headline counts --------------------------------------------------------------------------
+# As the published report counts them (the public release holds no number of people): compact,
+# in a row that wraps, so that on a phone the map is still in the first screen.
+with st.container(horizontal=True, gap="small"):
+    for key, text, published_value in dashboard.headline_items(selection, audience=audience):
+        st.metric(
+            t(f"m_{key}", lang),
+            text,
+            help=t("published", lang, value=published_value)
+            if published_value is not None
+            else t("help_with_children", lang)
+            if key == "incidents_with_children"
+            else None,
+            width="content",
         )
+# The open tab travels in links; its label is translated, its id is not.
+if state.get(_keyed("tab")) not in tab_labels:
+    state[_keyed("tab")] = tab_labels[viewstate.TABS.index(state.tab)]
+tab_map, tab_trends, tab_hot, tab_data, tab_about = st.tabs(
+    tab_labels, key=_keyed("tab"), on_change="rerun"
+)
+state.tab = viewstate.TABS[tab_labels.index(state[_keyed("tab")])]
 
 with tab_map:
+    # Only the open tab draws the map: a map drawn hidden has no size, and the view it reports
+    # would overwrite the one the person chose.
+    if tab_map.open is not False:
+        # The map fits a new selection at its real size in the browser; a new map takes the view
+        # in the address (a link's, or where the person was before a language switch).
+        summary_line = viewstate.summary(
+            view, dates, data_through=bounds[1] if bounds else None, lang=lang
+        )
+        shown = maps.dashboard_map(
+            selection.incidents,
+            audience=audience,
+            lang=lang,
+            asset_base=settings.asset_base,
+            hidden=view.hidden,
+            title_html=maps.title_html(summary_line, synthetic=audience.synthetic, lang=lang),
+        )
+        returned = st_folium(
+            shown.base,
+            key=f"map_{lang}",
+            feature_group_to_add=shown.layers,
+            returned_objects=["center", "zoom"],
+            use_container_width=True,
+            height=540,
+        )
+        # A new map first reports where it starts, before its layers place it: not a view.
+        moved = viewstate.map_view(returned)
+        if moved and moved != state.map_view and moved != maps.INITIAL_VIEW:
+            state.map_view = moved
+            st.query_params["map"] = view.with_(view=moved).to_query_params()["map"]
+    # Layer switches live on the page, not in the map: they survive a filter change, a
+    # language switch and a link.
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        state[_keyed("layers")] = [x for x in state[_keyed("layers")] if x in viewstate.LAYERS]
+        state.layers = st.pills(
+            t("layers", lang),
+            viewstate.LAYERS,
+            selection_mode="multi",
+            key=_keyed("layers"),
+            format_func=lambda v: t(f"layer_{v}", lang),
+        )
+        with st.popover(t("copy_link", lang), icon="🔗"):
+            st.code(viewstate.link(st.context.url, view), language=None, wrap_lines=True)
+            st.caption(t("share_link", lang))
+    # Below the map, what it does not draw and where the figures come from.
     with st.container():
-        if selection.incidents.empty:
+        if selection.published:
+            source = _published()["source"].iloc[0]
+            pairs = ", ".join(
+                f"{t(f'm_{key}', lang)}: {value}" for key, value in selection.published.items()
+            )
+            st.caption(t("published_note", lang, source=source) + " — " + pairs)
+        if selection.incidents.empty and not protected:
             st.info(t("no_incidents", lang))
         if selection.unresolved:
             n = audience.format_count(selection.unresolved)
@@ -311,20 +405,15 @@ with tab_map:
                     for r in listed.itertuples()
                 )
             )
-    shown = maps.dashboard_map(
-        selection.incidents, audience=audience, lang=lang, asset_base=settings.asset_base
-    )
-    st_folium(
-        shown.base,
-        key=f"map_{lang}",
-        feature_group_to_add=shown.layers,
-        layer_control=folium.LayerControl(collapsed=True),
-        center=shown.centre,
-        zoom=shown.zoom,
-        returned_objects=[],
-        use_container_width=True,
-        height=560,
-    )
+        if audience.public:
+            st.caption(
+                t("release_note", lang, k=release.k)
+                + (
+                    " " + t("release_suppressed", lang, n=release.suppressed)
+                    if release.suppressed
+                    else ""
+                )
+            )
 
 if restricted:
     with tab_map, st.expander(t("loc_title", lang)):
@@ -451,12 +540,12 @@ with tab_data:
         st.caption(t("rows", lang, n=audience.format_count(len(rows))))
         if len(rows) > settings.table_rows:
             st.caption(t("table_limited", lang, n=settings.table_rows))
+    # Dates at their precision ("2019-12" for a month); the downloads keep ISO dates.
     st.dataframe(
-        rows.head(settings.table_rows),
+        dashboard.with_shown_dates(rows.head(settings.table_rows)),
         hide_index=True,
         width="stretch",
         key="table",
-        column_config={"date": st.column_config.DateColumn(format="YYYY-MM-DD")},
     )
     files = {
         fmt: export.export_view(rows, audience=audience, filters=filters, fmt=fmt, lang=lang)

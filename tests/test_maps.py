@@ -1,5 +1,6 @@
 """The folium map, rendered to HTML and checked for what matters."""
 
+import json
 import re
 
 import pandas as pd
@@ -21,7 +22,7 @@ K = 3
 # A fixed key: no key file is written beside the default store.
 SETTINGS = Settings(min_cell=K, pseudonym_key="test-key")
 # DivIcon html is written into the page as a JSON string: < is \u003c, & is \u0026.
-COUNT = re.compile(r'rm-count\\"\\u003e(.*?)\\u003c/div')
+COUNT = re.compile(r'rm-count\\" style=\\"background:#[0-9A-Fa-f]{6}\\"\\u003e(.*?)\\u003c/div')
 
 
 @pytest.fixture(scope="module")
@@ -175,14 +176,20 @@ def test_popups_span_the_shown_period(release, places):
     assert located["last"].max() == drawn["date_end"].max()
     assert located["first"].min() == drawn["date"].min()
     html = _html(release, places)
-    assert f"{drawn['date_end'].max():%Y-%m-%d}" in html
+    # A month-level row reads as its month, never as the first day of it.
+    latest = drawn[drawn["date_end"] == drawn["date_end"].max()].iloc[0]
+    assert latest["date_precision"] == "month"
+    assert re.search(rf"Date: [^<\"]*{latest['date']:%Y-%m}(?!-)", html)
+    assert f"{latest['date']:%Y-%m-%d}" not in html
 
 
 def test_dashboard_map_follows_the_audience(sample, places, public):
     view = public.select(Filters())
     shown = dashboard_map(view, audience=public, lang="en", asset_base="app/static/vendor")
-    assert (shown.centre, shown.zoom) == centre_and_zoom(selection_bounds(view))
+    assert shown.bounds == selection_bounds(view)
     html = _dashboard_html(shown)
+    # The browser fits the map to the selection at its real size.
+    assert f"map.fitBounds({json.dumps(shown.bounds, separators=(',', ':'))}" in html
     counts = COUNT.findall(html)
     assert counts
     assert all(int(c) >= K for c in counts)

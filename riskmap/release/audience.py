@@ -72,6 +72,11 @@ class Audience:
         return PUBLIC_SITE_TYPES if self.public else SITE_TYPES
 
     @property
+    def protected_place_types(self) -> frozenset[str]:
+        """Kinds of place whose incidents this audience sees only by city (none for staff)."""
+        return _public.PRIVATE_PLACE_TYPES if self.public else frozenset()
+
+    @property
     def synthetic(self) -> bool:
         """Whether any row this audience sees is synthetic (invented) data."""
         return bool(self.table["synthetic"].fillna(False).astype(bool).any())

@@ -108,6 +108,10 @@ PERPETRATOR_GROUPS: dict[str, str] = {
 }
 PERPETRATOR_GROUP_NAMES: tuple[str, ...] = ("state_agent", "non_state", "unknown")
 
+#: Kinds of place the release never shows at the place (only by city): a shelter's or the
+#: camp's point, or its cell, points at the people who live there.
+PRIVATE_PLACE_TYPES: frozenset[str] = frozenset({"shelter", "camp"})
+
 #: Columns of a public row, in order: what the table and the downloads show.
 ROW_COLUMNS: tuple[str, ...] = (
     "incident_id",
@@ -277,7 +281,7 @@ class _Hierarchies:
         public_site = known & pd.Series(place_type).isin(PUBLIC_SITE_TYPES).to_numpy(dtype=bool)
         at_site = public_site & (precision == "site") & ~sensitive
         # Shelters and the camp start at the city: the cell of a shelter points at its residents.
-        private = pd.Series(place_type).isin(["shelter", "camp"]).to_numpy(dtype=bool)
+        private = pd.Series(place_type).isin(list(PRIVATE_PLACE_TYPES)).to_numpy(dtype=bool)
         in_cell = located & ~at_site & (precision != "city") & ~sensitive & ~private
         # A site is generalised to the cell of its gazetteer point, never of the row's own.
         site_lat, site_lon = _points(by_id, ids, at_site)

@@ -106,6 +106,95 @@ def select(
     return Selection(filters, chosen, counts, compare, unresolved)
 
 
+#: Headline figures in the order the published report gives them; people only for staff.
+HEADLINE_ORDER: tuple[str, ...] = (
+    "incidents",
+    "kidnapping_or_attempt",
+    "people_kidnapped",
+    "people_in_attempts",
+    "people_other",
+    "children",
+    "incidents_with_children",
+    "sexual_assault",
+    "express_by_police",
+)
+
+
+def headline_items(
+    selection: Selection, *, audience: Audience
+) -> list[tuple[str, str, int | None]]:
+    """Return the headline figures as ``(key, count text, published figure or None)``.
+
+    People are split as the published report counts them: kidnapped, in attempts, and affected
+    by the other incidents (``people_other``), so that the three add up to the people affected.
+    Incidents with children are shown only where the number of children is not.
+    """
+    counts = dict(selection.counts)
+    if "people_affected" in counts:
+        counts["people_other"] = (
+            counts["people_affected"] - counts["people_kidnapped"] - counts["people_in_attempts"]
+        )
+        counts.pop("incidents_with_children", None)
+    return [
+        (key, audience.format_count(counts[key]), selection.published.get(key))
+        for key in HEADLINE_ORDER
+        if key in counts
+    ]
+
+
+def headline_markdown(selection: Selection, *, audience: Audience, lang: str) -> str:
+    """Return the headline figures as one compact Markdown line (it wraps on a phone).
+
+    Each figure has the published one beside it ("≥ 32 published") when the selection is the
+    report's.
+    """
+    from riskmap.views.i18n import t
+
+    parts = []
+    for key, text, published in headline_items(selection, audience=audience):
+        part = f"**{text}** {t(f'm_{key}', lang).lower()}"
+        if published is not None:
+            part += f" ({t('published_short', lang, value=published)})"
+        parts.append(part)
+    return " · ".join(parts)
+
+
+def protected_note(filters: _filters.Filters, *, audience: Audience, lang: str) -> str:
+    """Return what a place-type filter cannot show this audience, in words ("" if nothing).
+
+    In public, incidents at a shelter or the camp are counted by city only: filtering on those
+    kinds of place selects nothing, and the page must say they are protected, not that there
+    are none.
+    """
+    from riskmap.views.i18n import label, t
+
+    kinds = [p for p in filters.place_types if p in audience.protected_place_types]
+    if not kinds:
+        return ""
+    return t("protected_places", lang, kinds=", ".join(label(k, lang) for k in kinds))
+
+
+def with_shown_dates(rows: pd.DataFrame) -> pd.DataFrame:
+    """Return ``rows`` with ``date`` written at its precision, for a table people read.
+
+    A month-level date reads "2019-12", a quarter "2019-Q4", a withheld one stays empty; the
+    downloads keep ISO dates and ``date_precision``.
+    """
+    from riskmap.views.viewstate import date_text, span_text
+
+    if "date" not in rows.columns:
+        return rows
+    precision = rows["date_precision"] if "date_precision" in rows.columns else None
+    ends = rows["date_end"] if "date_end" in rows.columns else None
+    shown = [
+        span_text(rows["date"].iat[i], ends.iat[i])
+        if ends is not None
+        else date_text(rows["date"].iat[i], None if precision is None else precision.iat[i], "en")
+        for i in range(len(rows))
+    ]
+    return rows.assign(date=pd.array(shown, dtype="string"))
+
+
 def listed_places(selection: pd.DataFrame, *, places: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Return the named places of a selection that have no map point, with their counts.
 

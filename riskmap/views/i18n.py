@@ -111,10 +111,38 @@ STRINGS: dict[str, dict[str, str]] = {
         "title": "riskmap: violence against asylum seekers on the Tamaulipas border",
         "subtitle": "Reported incidents against people returned to Mexico under the US "
         "'Remain in Mexico' program (MPP).",
-        "synthetic_banner": "SYNTHETIC DATA: every incident shown here is invented for "
-        "demonstration. The totals match published figures, but no record is a real event.",
+        "synthetic_banner": "SYNTHETIC DATA: every incident is invented for demonstration; the "
+        "totals match published figures, no record is a real event.",
         "language": "Language",
         "filters": "Filters",
+        # --- the first screen: dates, the filter summary, links, layers, the map's legend
+        "dates_from_only": "From {start} on: choose an end date to close the range.",
+        "dates_swapped": "The start came after the end: the two dates were swapped.",
+        "dates_outside": "No data in these dates: the data run from {first} to {last}.",
+        "dates_clamped": "The data run from {first} to {last}: the range shown is trimmed to them.",
+        "data_through": "data through {day}",
+        "showing": "Showing",
+        "precision_week": "week",
+        "copy_link": "Copy link to this view",
+        "layers": "Map layers",
+        "layer_heat": "Heatmap",
+        "layer_places": "Reference places",
+        "legend_numbers": "Numbers: incidents there",
+        "legend_fewer": "<{k}: fewer than {k} incidents (the exact number is protected)",
+        "legend_cluster": "Double ring: nearby sites grouped at this zoom (\u201cn+\u201d: at "
+        "least n); zoom in to split them",
+        "legend_mostly": "mostly",
+        "group_kidnapping_any": "Kidnapping or attempt",
+        "group_extortion_robbery": "Extortion or robbery",
+        "group_violence": "Physical or sexual violence",
+        "group_threat_other": "Threat or other",
+        "group_mixed": "No single type leads",
+        "protected_places": "Incidents at {kinds} are protected: the public view counts them "
+        "only in their city, never at the place, so this filter shows none of them. Remove it "
+        "to see them in the city counts.",
+        "published_short": "published: at least {value}",
+        "m_people_other": "People affected by other incidents",
+        "synthetic_short": "SYNTHETIC DATA — not real events",
         "choose": "All (choose to narrow)",
         "period": "Period",
         "preset_all": "All dates",
@@ -268,11 +296,40 @@ STRINGS: dict[str, dict[str, str]] = {
         "title": "riskmap: violencia contra solicitantes de asilo en la frontera de Tamaulipas",
         "subtitle": "Incidentes reportados contra personas devueltas a México por el programa "
         "estadounidense 'Quédate en México' (MPP).",
-        "synthetic_banner": "DATOS SINTÉTICOS: todos los incidentes que se muestran aquí son "
-        "inventados para demostración. Los totales coinciden con cifras publicadas, pero "
+        "synthetic_banner": "DATOS SINTÉTICOS: todos los incidentes son inventados para "
+        "demostración; los totales coinciden con cifras publicadas, pero "
         "ningún registro es un hecho real.",
         "language": "Idioma",
         "filters": "Filtros",
+        # --- la primera pantalla: fechas, resumen de filtros, enlaces, capas, leyenda del mapa
+        "dates_from_only": "Desde el {start}: elija una fecha final para cerrar el rango.",
+        "dates_swapped": "El inicio era posterior al final: se intercambiaron las dos fechas.",
+        "dates_outside": "No hay datos en esas fechas: los datos van del {first} al {last}.",
+        "dates_clamped": "Los datos van del {first} al {last}: el rango mostrado se recorta a "
+        "esas fechas.",
+        "data_through": "datos hasta el {day}",
+        "showing": "Se muestra",
+        "precision_week": "semana",
+        "copy_link": "Copiar enlace a esta vista",
+        "layers": "Capas del mapa",
+        "layer_heat": "Mapa de calor",
+        "layer_places": "Lugares de referencia",
+        "legend_numbers": "Números: incidentes en ese lugar",
+        "legend_fewer": "<{k}: menos de {k} incidentes (el número exacto se protege)",
+        "legend_cluster": "Doble anillo: sitios cercanos agrupados a este zoom (\u00abn+\u00bb: "
+        "al menos n); acerque el mapa para separarlos",
+        "legend_mostly": "sobre todo",
+        "group_kidnapping_any": "Secuestro o intento",
+        "group_extortion_robbery": "Extorsión o robo",
+        "group_violence": "Violencia física o sexual",
+        "group_threat_other": "Amenaza u otro",
+        "group_mixed": "Ningún tipo predomina",
+        "protected_places": "Los incidentes en {kinds} están protegidos: la vista pública los "
+        "cuenta solo en su ciudad, nunca en el lugar, así que este filtro no muestra ninguno. "
+        "Quítelo para verlos en los conteos de la ciudad.",
+        "published_short": "publicado: al menos {value}",
+        "m_people_other": "Personas afectadas por otros incidentes",
+        "synthetic_short": "DATOS SINTÉTICOS — no son hechos reales",
         "choose": "Todos (elija para filtrar)",
         "period": "Periodo",
         "preset_all": "Todas las fechas",

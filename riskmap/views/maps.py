@@ -30,8 +30,10 @@ from jinja2 import Template
 from riskmap.geo.gazetteer import names as gazetteer_names
 from riskmap.release.audience import Audience
 from riskmap.release.privacy import format_count
+from riskmap.release.public import TYPE_GROUP_NAMES, TYPE_GROUPS
 from riskmap.schema import MULTI_SEP, split_types
 from riskmap.views.i18n import label, t
+from riskmap.views.viewstate import span_text
 
 #: Reference layers: place type -> (colour, one-letter symbol).
 REFERENCE_STYLE: dict[str, tuple[str, str]] = {
@@ -40,6 +42,15 @@ REFERENCE_STYLE: dict[str, tuple[str, str]] = {
     "immigration_office": ("#b15928", "I"),
     "shelter": ("#33a02c", "S"),
     "camp": ("#e6550d", "C"),
+}
+#: Colour of each incident type group (Okabe & Ito's colour-blind-safe palette), and of a
+#: location where no group leads. Reference places are squares, incidents circles.
+GROUP_COLOURS: dict[str, str] = {
+    "kidnapping_any": "#D55E00",
+    "extortion_robbery": "#E69F00",
+    "violence": "#CC79A7",
+    "threat_other": "#0072B2",
+    "mixed": "#555555",
 }
 #: Radius (m) drawn around an area-level incident: about the edge of an H3 resolution-8 cell.
 AREA_RADIUS_M = 500
@@ -66,6 +77,9 @@ VENDOR_FILES = {
     "control.fullscreen.css": "Control.FullScreen.css",
 }
 _DEFAULT_CENTRE = (26.69, -98.5)
+#: Where a dashboard map starts, before its layers place it: the view the map component reports
+#: first, which is nobody's choice (``(lat, lon, zoom)``).
+INITIAL_VIEW: tuple[float, float, int] = (*_DEFAULT_CENTRE, 7)
 # A cluster shows the incidents it holds, not the number of markers. A suppressed child ("<k")
 # adds at least one, so the total reads "n+" and gives no small count away.
 _CLUSTER_ICON_JS = """
@@ -87,12 +101,20 @@ _CSS = """
 .rm-ref{width:22px;height:22px;border-radius:4px;color:#fff;font:bold 13px/22px sans-serif;
  text-align:center;border:2px solid #fff;box-shadow:0 0 3px rgba(0,0,0,.6)}
 .rm-count{border-radius:50%;color:#fff;font:bold 12px/28px sans-serif;text-align:center;
- min-width:28px;height:28px;background:#c0392b;border:2px solid #fff;box-shadow:0 0 4px #000;
- padding:0 3px;box-sizing:border-box}
+ min-width:28px;height:28px;background:#555;border:2px solid #fff;box-shadow:0 0 4px #000;
+ padding:0 3px;box-sizing:border-box;text-shadow:0 0 2px #000}
+.rm-cluster .rm-count{background:#333;border-style:double;border-width:4px;line-height:24px}
+.rm-title{background:rgba(255,255,255,.92);padding:4px 8px;border-radius:6px;
+ font:12px/1.35 sans-serif;box-shadow:0 0 4px rgba(0,0,0,.4);
+ max-width:min(520px,calc(100vw - 90px))}
+.rm-title .rm-synthetic{color:#8a1c1c;font-weight:bold}
 .rm-city{border-radius:6px;color:#222;font:bold 12px/24px sans-serif;text-align:center;
  min-width:34px;height:24px;background:#fff3cd;border:2px dashed #8a6d3b;padding:0 4px}
-.rm-legend{background:#fff;padding:8px 10px;border-radius:6px;font:12px/1.5 sans-serif;
- box-shadow:0 0 6px rgba(0,0,0,.4);min-width:230px;max-width:300px}
+.rm-legend{background:#fff;padding:6px 8px;border-radius:6px;font:11px/1.45 sans-serif;
+ box-shadow:0 0 6px rgba(0,0,0,.4);max-width:340px}
+.rm-legend details[open]{min-width:230px}
+.rm-legend .rm-grid{display:grid;grid-template-columns:1fr 1fr;column-gap:8px}
+.rm-legend .rm-note{color:#444;font-size:11px;line-height:1.3;margin:2px 0 4px}
 .rm-legend .sw{display:inline-block;width:14px;height:14px;margin-right:6px;vertical-align:middle}
 </style>
 """
@@ -115,6 +137,11 @@ class _Legend(MacroElement):
           };
           var map = {{ this._parent.get_name() }};
           legend.addTo(map);
+          // On a phone the open legend would cover half the map: it starts folded there.
+          if (map.getSize().x < 640) {
+            var box = legend.getContainer().querySelector('details');
+            if (box) { box.open = false; }
+          }
           // Leaflet's own buttons speak English: give them the app's language.
           var titles = {{ this.titles_js }};
           if (map.zoomControl) {
@@ -184,9 +211,77 @@ class _Compact(MacroElement):
 
 
 class _Circles(_Compact):
-    """Circles: rows are ``[lat, lon, tooltip_html, popup_html or null]``."""
+    """Circles: rows are ``[lat, lon, tooltip_html, popup_html or null, colour]``."""
 
-    make_js = "L.circle([r[0], r[1]], options)"
+    make_js = "L.circle([r[0], r[1]], Object.assign({}, options, {color: r[4], fillColor: r[4]}))"
+
+
+class _MapScript(MacroElement):
+    """A script run against the map once its layers are drawn (a title, or a fit to bounds).
+
+    In ``st_folium`` the map is ``window.map`` (the layers are evaluated apart from the map's
+    own script); in a stand-alone page it is the map's folium name.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function(){ var map = window.map || {{ this.map_name }}; {{ this.body }} })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, map_name: str, body: str):
+        super().__init__()
+        self._name = "MapScript"
+        self.map_name = map_name
+        self.body = body
+
+
+def _title_script(map_name: str, title_html: str) -> _MapScript:
+    """Write the title box (filters, "synthetic data") on the map; it shows in full screen too."""
+    body = (
+        "if (!map._rmTitle) { map._rmTitle = L.control({position: 'topleft'});"
+        " map._rmTitle.onAdd = function () { return L.DomUtil.create('div', 'rm-title'); };"
+        " map._rmTitle.addTo(map); }"
+        f" map._rmTitle.getContainer().innerHTML = {_script_json(title_html)};"
+    )
+    return _MapScript(map_name, body)
+
+
+def _fit_script(map_name: str, bounds: list[list[float]]) -> _MapScript:
+    """Place the map: a new map at the page address's view, else fitted to ``bounds``.
+
+    A new map takes the view in the page's address (``map=zoom/lat/lon``) if it has one; a
+    drawn map fits again only when ``bounds`` change.
+    Fitting in the browser uses the map's real size (a phone's map is narrower than a guess).
+    The view is read from the page's address, not written here, so the script stays the same
+    while the person pans and the layers are not redrawn for it.
+    """
+    key = _script_json(bounds)
+    once = _script_json(key)
+    # The address is read now; the map is placed once the map's own script (its first fit)
+    # has run.
+    body = (
+        "var fresh = map._rmFit === undefined, view = null;"
+        " if (fresh) { try {"
+        " var v = (new URLSearchParams(window.parent.location.search).get('map') || '')"
+        ".split('/').map(Number);"
+        " if (v.length === 3 && v.every(isFinite)) { view = v; } } catch (e) {} }"
+        f" if (!view && map._rmFit === {once}) return; map._rmFit = {once};"
+        " setTimeout(function () {"
+        " if (view) { map.setView([view[1], view[2]], view[0]); }"
+        f" else {{ map.fitBounds({key}, {{padding: [24, 24], maxZoom: 14}}); }} }}, 0);"
+    )
+    return _MapScript(map_name, body)
+
+
+def title_html(summary: str, *, synthetic: bool, lang: str) -> str:
+    """Return the map's title box: riskmap, what is shown, and "synthetic data" when it is."""
+    flag = (
+        f'<div class="rm-synthetic">{_esc(t("synthetic_short", lang))}</div>' if synthetic else ""
+    )
+    return f"<b>riskmap</b> · {_esc(summary)}{flag}"
 
 
 class _Markers(_Compact):
@@ -252,7 +347,17 @@ def aggregate_locations(view: pd.DataFrame) -> pd.DataFrame:
     rows = np.flatnonzero(~(np.isnan(lat) | np.isnan(lon)))
     if len(rows) == 0:
         return pd.DataFrame(
-            columns=["lat", "lon", "kind", "incidents", "people", "first", "last", "types"]
+            columns=[
+                "lat",
+                "lon",
+                "kind",
+                "incidents",
+                "people",
+                "first",
+                "last",
+                "types",
+                "groups",
+            ]
         )
     lat, lon = lat[rows], lon[rows]
     if "public_location" in view.columns:
@@ -312,6 +417,7 @@ def aggregate_locations(view: pd.DataFrame) -> pd.DataFrame:
             "last": per_group["last"].to_numpy(),
             "place_name": pd.array(place_name, dtype="string"),
             "types": _type_counts(view["incident_types"], rows, group, n_groups),
+            "groups": _type_counts(_as_groups(view["incident_types"]), rows, group, n_groups),
         }
     )
     order = np.lexsort((kind[first_row], out["lon"].to_numpy(), out["lat"].to_numpy()))
@@ -327,6 +433,39 @@ def _codes(column: pd.Series, kinds: dict[str, str]) -> np.ndarray:
     code, distinct = pd.factorize(column)
     lookup = [_KINDS.index(kinds.get(str(v), "area")) for v in distinct]
     return np.array([*lookup, _KINDS.index("area")], dtype=np.int64)[code]
+
+
+def _as_groups(cells: pd.Series) -> pd.Series:
+    """Return each row's incident types as their groups (:data:`TYPE_GROUPS`), joined."""
+    code, distinct = pd.factorize(cells)
+    grouped = [
+        MULTI_SEP.join(
+            sorted({TYPE_GROUPS.get(p, p) for p in str(v).split(MULTI_SEP) if p}, key=_group_order)
+        )
+        for v in distinct
+    ]
+    lookup = np.array([*grouped, None], dtype=object)
+    return pd.Series(lookup[np.where(code < 0, len(grouped), code)], index=cells.index)
+
+
+def _group_order(name: str) -> int:
+    return TYPE_GROUP_NAMES.index(name) if name in TYPE_GROUP_NAMES else len(TYPE_GROUP_NAMES)
+
+
+def leading_group(groups: dict[str, int], *, min_cell: int) -> str:
+    """Return the type group that leads at a location, or ``"mixed"``.
+
+    A group leads when it holds more incidents than every other and at least ``min_cell``: a
+    colour never orders two counts that the popup writes as "<k".
+    """
+    if not groups:
+        return "mixed"
+    ranked = sorted(groups.items(), key=lambda kv: -kv[1])
+    top, n = ranked[0]
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0
+    if n < max(min_cell, 1) or n == runner_up or top not in GROUP_COLOURS:
+        return "mixed"
+    return top
 
 
 def _type_counts(
@@ -361,6 +500,9 @@ def base_map(
     lang: str = "en",
     asset_base: str | None = None,
     height: int = 560,
+    min_cell: int = 0,
+    references: bool = True,
+    fit: bool = True,
 ) -> folium.Map:
     """Build the part of the map that does not depend on the selection.
 
@@ -379,6 +521,13 @@ def base_map(
         stand-alone HTML file).
     height
         Map height in pixels.
+    min_cell
+        The audience's k, for the legend's explanation of "<k" (nothing is counted here).
+    references
+        Whether to draw the reference places (bridges, terminals, INM offices, shelters).
+    fit
+        Fit the map to the reference places; ``False`` starts at :data:`INITIAL_VIEW` (the
+        dashboard's layers place the map themselves).
     """
     m = folium.Map(
         location=_DEFAULT_CENTRE,
@@ -399,13 +548,17 @@ def base_map(
         *folium.plugins.MarkerCluster.default_js,
     ]
     m.default_css = [*m.default_css, *folium.plugins.MarkerCluster.default_css]
-    _add_references(m, places, lang=lang)
-    _Legend(_legend_html(lang), titles={k: t(k, lang) for k in ("zoom_in", "zoom_out")}).add_to(m)
+    if references:
+        _add_references(m, places, lang=lang)
+    _Legend(
+        _legend_html(lang, min_cell=min_cell),
+        titles={k: t(k, lang) for k in ("zoom_in", "zoom_out")},
+    ).add_to(m)
     folium.plugins.Fullscreen(
         position="topright", title=t("fullscreen", lang), title_cancel=t("fullscreen_exit", lang)
     ).add_to(m)
     bounds = _bounds(places)
-    if bounds:
+    if bounds and fit:
         m.fit_bounds(bounds, padding=(20, 20))
     if asset_base is not None:
         for element in _walk(m):
@@ -478,12 +631,13 @@ def _binned(view: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class DashboardMap:
-    """The map as the app sends it: a stable base, the incident layers, and where to look."""
+    """The map as the app sends it: a stable base and the layers that follow the filters."""
 
     base: folium.Map
+    #: Incident layers, then the scripts that write the title and fit the map.
     layers: list[folium.FeatureGroup]
-    centre: tuple[float, float]
-    zoom: int
+    #: ``[[south, west], [north, east]]`` of the drawn selection, or ``None``.
+    bounds: list[list[float]] | None
 
 
 def dashboard_map(
@@ -492,25 +646,59 @@ def dashboard_map(
     audience: Audience,
     lang: str,
     asset_base: str | None,
+    hidden: Iterable[str] = (),
+    title_html: str = "",
 ) -> DashboardMap:
     """Build the dashboard's map in parts (see :func:`base_map` and :func:`incident_layers`).
 
-    ``view`` is a selection of ``audience``'s rows
-    (:meth:`~riskmap.release.audience.Audience.select`).
-    The app passes the base to ``st_folium`` once and the layers, centre and zoom as the parts
-    that change with the filters, so a filter change never reloads the map.
+    Parameters
+    ----------
+    view
+        A selection of ``audience``'s rows (:meth:`~riskmap.release.audience.Audience.select`).
+    audience
+        Whose map: its places, k and marker limit.
+    lang
+        ``"en"`` or ``"es"``.
+    asset_base
+        URL path of the vendored Leaflet files.
+    hidden
+        Layers switched off (``"heat"``, ``"incidents"``, ``"places"``).
+    title_html
+        The title box (:func:`title_html`): what is shown and "synthetic data" when it is; it
+        stays on the map in full screen and in any screenshot.
+
+    Notes
+    -----
+    The app passes the base to ``st_folium`` once and the layers as the part that changes with
+    the filters, so a filter change never reloads the map. The layers fit the map to the
+    selection at its real size in the browser, once per extent; a new map (a link, a language
+    switch) takes the view in the page's address instead (see :func:`_fit_script`).
     """
-    base = base_map(audience.places, lang=lang, asset_base=asset_base)
+    hidden = set(hidden)
+    base = base_map(
+        audience.places,
+        lang=lang,
+        asset_base=asset_base,
+        min_cell=audience.k,
+        references="places" not in hidden,
+        fit=False,
+    )
     view = named_in(view, audience.places, lang)
-    layers = incident_layers(
+    heat, *incidents = incident_layers(
         view,
         lang=lang,
         marker_limit=audience.settings.marker_limit,
         min_cell=audience.k,
         asset_base=asset_base,
     )
-    centre, zoom = centre_and_zoom(selection_bounds(view))
-    return DashboardMap(base, layers, centre, zoom)
+    layers = ([] if "heat" in hidden else [heat]) + ([] if "incidents" in hidden else incidents)
+    bounds = selection_bounds(view)
+    scripts = folium.FeatureGroup(name="scripts", control=False)
+    if title_html:
+        _title_script(base.get_name(), title_html).add_to(scripts)
+    if bounds:
+        _fit_script(base.get_name(), bounds).add_to(scripts)
+    return DashboardMap(base, [*layers, scripts], bounds)
 
 
 def build_map(
@@ -531,7 +719,7 @@ def build_map(
     -------
     folium.Map
     """
-    m = base_map(places, lang=lang, asset_base=None, height=height)
+    m = base_map(places, lang=lang, asset_base=None, height=height, min_cell=min_cell)
     view = named_in(view, places, lang)
     for layer in incident_layers(view, lang=lang, marker_limit=marker_limit, min_cell=min_cell):
         layer.add_to(m)
@@ -597,14 +785,8 @@ def _popup(row: dict[str, object], *, lang: str, min_cell: int) -> str:
         f"{_esc(label(k, lang))} ({format_count(int(types[k]), k=min_cell)})"
         for k in split_types(list(types))
     )
-    first, last = row["first"], row["last"]
-    dates = (
-        ""
-        if pd.isna(first)
-        else f"{pd.Timestamp(first):%Y-%m-%d}"
-        if first == last
-        else f"{pd.Timestamp(first):%Y-%m-%d} – {pd.Timestamp(last):%Y-%m-%d}"
-    )
+    # A month-level row reads "2019-12", not as the first day of its month.
+    dates = span_text(row["first"], row["last"])
     name = _esc(row.get("place_name")) or _esc(t("popup_location", lang))
     lines = [
         f"<b>{name}</b>",
@@ -636,17 +818,25 @@ def _incident_groups(
     circles: list[list[object]] = []
     for row in located.itertuples(index=False):
         n_text = _esc(format_count(int(row.incidents), k=min_cell))
-        tooltip = f"{_esc(t('popup_incidents', lang))}: {n_text}"
+        lead = leading_group(row.groups, min_cell=min_cell)
+        colour = GROUP_COLOURS[lead]
+        tooltip = f"{_esc(t('popup_incidents', lang))}: {n_text}" + (
+            ""
+            if lead == "mixed"
+            else f" ({_esc(t('legend_mostly', lang))}: {_esc(t(f'group_{lead}', lang))})"
+        )
         content = _popup(row._asdict(), lang=lang, min_cell=min_cell) if detailed else None
         if row.kind == "area":  # the many: drawn by one compact element
-            circles.append([float(row.lat), float(row.lon), tooltip, content])
+            circles.append([float(row.lat), float(row.lon), tooltip, content, colour])
             continue
         # Sites and cities are few (public sites, city points): plain folium markers.
         site = row.kind == "site"
         folium.Marker(
             (row.lat, row.lon),
             icon=folium.DivIcon(
-                html=f'<div class="rm-{"count" if site else "city"}">{n_text}</div>',
+                html=f'<div class="rm-count" style="background:{colour}">{n_text}</div>'
+                if site
+                else f'<div class="rm-city" style="border-color:{colour}">{n_text}</div>',
                 icon_size=(28, 28) if site else (40, 24),
                 # A city badge sits up and left of the city point, never over the sites there.
                 icon_anchor=(14, 14) if site else (46, 44),
@@ -699,33 +889,42 @@ def named_in(view: pd.DataFrame, places: pd.DataFrame, lang: str) -> pd.DataFram
     return view.assign(place_name=shown.fillna(view["place_name"].astype("string")))
 
 
-def _legend_html(lang: str) -> str:
-    rows = [
-        '<span class="sw" style="background:radial-gradient(circle,#f00,#ff0 45%,#0f0 65%,'
-        '#00f 85%);border-radius:50%"></span>' + _esc(t("legend_heat", lang))
+def _legend_html(lang: str, *, min_cell: int) -> str:
+    """Explain every symbol, colour, number and suffix the map can show."""
+
+    def item(style: str, text: str, inner: str = "") -> str:
+        return f'<div><span class="sw" style="{style}">{inner}</span>{_esc(text)}</div>'
+
+    numbers = [t("legend_numbers", lang)]
+    if min_cell > 1:
+        numbers.append(t("legend_fewer", lang, k=min_cell))
+    numbers.append(t("legend_cluster", lang))
+    colours = [
+        item(f"background:{colour};border-radius:50%", t(f"group_{group}", lang))
+        for group, colour in GROUP_COLOURS.items()
     ]
-    rows.append(
-        '<span class="sw" style="background:#c0392b;border-radius:50%"></span>'
-        + _esc(t("legend_site", lang))
-    )
-    rows.append(
-        '<span class="sw" style="border:2px dashed #c0392b;border-radius:50%"></span>'
-        + _esc(t("legend_area", lang))
-    )
-    rows.append(
-        '<span class="sw" style="background:#fff3cd;border:2px dashed #8a6d3b"></span>'
-        + _esc(t("legend_city", lang))
-    )
-    for place_type, (colour, letter) in REFERENCE_STYLE.items():
-        rows.append(
-            f'<span class="sw" style="background:{colour};color:#fff;font-size:10px;'
-            f'text-align:center;line-height:14px">{letter}</span>{_esc(label(place_type, lang))}'
+    shapes = [
+        item("border:2px dashed #555;border-radius:50%", t("legend_area", lang)),
+        item("background:#fff3cd;border:2px dashed #8a6d3b", t("legend_city", lang)),
+    ]
+    references = [
+        item(
+            f"background:{colour};color:#fff;font-size:10px;text-align:center;line-height:14px",
+            label(place_type, lang),
+            letter,
         )
+        for place_type, (colour, letter) in REFERENCE_STYLE.items()
+    ]
+    heat = item(
+        "background:radial-gradient(circle,#f00,#ff0 45%,#0f0 65%,#00f 85%);border-radius:50%",
+        t("legend_heat", lang),
+    )
     # A <details> element: the legend folds away so it never hides the map or its controls.
     return (
         f"<details open><summary><b>{_esc(t('legend_title', lang))}</b></summary>"
-        + "<br>".join(rows)
-        + "</details>"
+        f"{heat}<div class='rm-note'>{'<br>'.join(_esc(n) for n in numbers)}</div>"
+        f"<div class='rm-grid'>{''.join(colours)}</div>{''.join(shapes)}"
+        f"<div class='rm-grid'>{''.join(references)}</div></details>"
     )
 
 
