@@ -26,7 +26,6 @@ import io
 import json
 import math
 import os
-import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,9 +45,17 @@ from riskmap.ingest import guard_formula
 from riskmap.release.audience import Audience
 from riskmap.release.public import ROW_COLUMNS
 from riskmap.schema import MULTI_SEP, WGS84, type_flags
-from riskmap.settings import DATA_DIR
 from riskmap.store import replace_atomically
 from riskmap.views import package
+from riskmap.views.columns import (
+    DATA_DICTIONARY,
+    HEADER_LANGUAGES,
+    HEADERS_ES,
+    HXL_TAGS,
+    data_dictionary,
+    header_names,
+    hxl_dictionary,
+)
 from riskmap.views.maps import named_in
 
 #: Export formats: name -> (media type, file extension).
@@ -57,69 +64,6 @@ FORMATS: dict[str, tuple[str, str]] = {
     "geojson": ("application/geo+json", ".geojson"),
     "gpkg": ("application/geopackage+sqlite3", ".gpkg"),
 }
-#: The documented data dictionary; the manifest embeds its column descriptions.
-DATA_DICTIONARY = DATA_DIR / "DATA_DICTIONARY.md"
-#: HXL hashtag of each column (HXL 1.1 core hashtags and attributes; DATA_DICTIONARY.md says
-#: why each). Only dates go under ``#date`` and only numbers of people under ``#affected``.
-HXL_TAGS: dict[str, str] = {
-    "incident_id": "#event+id",
-    "date": "#date+start",
-    "date_end": "#date+end",
-    "date_precision": "#meta+precision+date",
-    "type_precision": "#meta+precision+type",
-    "perpetrator_precision": "#meta+precision+perpetrator",
-    "children_affected": "#indicator+children",
-    "incident_types": "#event+type",
-    "city": "#adm2+name",
-    "location_text": "#loc+description",
-    "lat": "#geo+lat",
-    "lon": "#geo+lon",
-    "geo_precision": "#geo+precision",
-    "place_id": "#loc+code",
-    "place_name": "#loc+name",
-    "place_type": "#loc+type",
-    "public_location": "#geo+method",
-    "perpetrator": "#group+perpetrator",
-    "victims": "#affected+total",
-    "people_kidnapped": "#affected+kidnapped",
-    "people_in_attempts": "#affected+kidnap_attempt",
-    "people_other": "#affected+other_incidents",
-    "children": "#affected+children",
-    "source": "#meta+source",
-    "notes": "#description+notes",
-    "synthetic": "#meta+synthetic",
-}
-#: Spanish header of each column (``headers="es"``); the values and codes are not translated.
-HEADERS_ES: dict[str, str] = {
-    "incident_id": "id_incidente",
-    "date": "fecha",
-    "date_end": "fecha_fin",
-    "date_precision": "precision_fecha",
-    "incident_types": "tipos_incidente",
-    "type_precision": "precision_tipos",
-    "city": "ciudad",
-    "location_text": "lugar_descrito",
-    "lat": "lat",
-    "lon": "lon",
-    "geo_precision": "precision_lugar",
-    "place_id": "id_lugar",
-    "place_name": "nombre_lugar",
-    "place_type": "tipo_lugar",
-    "public_location": "ubicacion_publica",
-    "perpetrator": "perpetrador",
-    "perpetrator_precision": "precision_perpetrador",
-    "victims": "personas",
-    "people_kidnapped": "personas_secuestradas",
-    "people_in_attempts": "personas_en_intentos",
-    "people_other": "personas_otros_incidentes",
-    "children": "menores",
-    "children_affected": "menores_afectados",
-    "source": "fuente",
-    "notes": "notas",
-    "synthetic": "sintetico",
-}
-#: Languages of column headers: canonical (English) names, or Spanish ones.
-HEADER_LANGUAGES: tuple[str, ...] = ("en", "es")
 #: People columns a restricted export adds beside ``victims``: who was kidnapped, who was
 #: targeted in an attempt only, who was targeted in an incident without kidnapping.
 PEOPLE_COLUMNS: tuple[str, ...] = ("people_kidnapped", "people_in_attempts", "people_other")
@@ -375,7 +319,7 @@ def export_view(
         info["release"] = release_summary(audience.report)
     if url:
         info["url"] = url
-    info["citation"] = {code: citation(info, lang=code) for code in HEADER_LANGUAGES}
+    info["citation"] = {code: package.citation(info, lang=code) for code in HEADER_LANGUAGES}
     dictionary = data_dictionary(lang=headers)
     schema = package.table_schema(
         [c for c in table.columns if c != "geometry"],
@@ -428,42 +372,6 @@ def people_by_outcome(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def citation(info: dict[str, object], *, lang: str = "en") -> str:
-    """Return the "cite this" line of an export: what the data are, when, and where.
-
-    Parameters
-    ----------
-    info
-        The export's manifest (view, release report, time stamp, synthetic flag, URL).
-    lang
-        ``"en"`` or ``"es"``.
-    """
-    release = info.get("release")
-    k = release.get("k") if isinstance(release, dict) else None
-    through = release.get("data_through") if isinstance(release, dict) else None
-    es = lang == "es"
-    if info.get("view") == "public":
-        what = f"publicación pública (k = {k})" if es else f"public release (k = {k})"
-    else:
-        what = "vista restringida, no publicar" if es else "restricted view, not for publication"
-    if info.get("synthetic"):
-        what += "; DATOS SINTÉTICOS de demostración" if es else "; SYNTHETIC demonstration data"
-    day = str(info.get("generated_at", ""))[:10]
-    if es:
-        line = (
-            "riskmap: incidentes de violencia contra personas solicitantes de asilo en la "
-            f"frontera México-Estados Unidos ({what}), descargado el {day}"
-        )
-        line += f", datos hasta el {through}." if through else "."
-    else:
-        line = (
-            "riskmap: incidents of violence against asylum seekers on the US-Mexico border "
-            f"({what}), downloaded {day}"
-        )
-        line += f", data through {through}." if through else "."
-    return f"{line} {info['url']}" if info.get("url") else line
-
-
 def release_summary(report: dict[str, object]) -> dict[str, object]:
     """Return the release report as a manifest records it (without its build time)."""
     return {k: v for k, v in report.items() if k != "generated_at"}
@@ -484,7 +392,7 @@ def to_csv(frame: pd.DataFrame, *, hxl: bool = False, headers: str = "en") -> by
     table = _cells(frame)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(_headers(table.columns, headers))
+    writer.writerow(header_names(table.columns, headers))
     if hxl:
         writer.writerow([HXL_TAGS.get(c, "") for c in table.columns])
     text_columns = {c for c in frame.columns if _is_text(frame[c])}
@@ -506,7 +414,7 @@ def to_geojson(frame: pd.DataFrame, *, headers: str = "en") -> bytes:
         geometry = None
         if isinstance(lat, float | int) and isinstance(lon, float | int):
             geometry = {"type": "Point", "coordinates": [lon, lat]}
-        named = dict(zip(_headers(props, headers), props.values(), strict=True))
+        named = dict(zip(header_names(props, headers), props.values(), strict=True))
         features.append({"type": "Feature", "properties": named, "geometry": geometry})
     doc = {"type": "FeatureCollection", "features": features}
     return json.dumps(doc, ensure_ascii=False, allow_nan=False).encode("utf-8")
@@ -518,7 +426,9 @@ def properties_json(frame: pd.DataFrame, *, headers: str = "en") -> bytes:
     This is the table a data package validates beside a GeoJSON or GeoPackage file: the same
     names and values as the features' properties, in the same order.
     """
-    rows = [dict(zip(_headers(p, headers), p.values(), strict=True)) for p in _properties(frame)]
+    rows = [
+        dict(zip(header_names(p, headers), p.values(), strict=True)) for p in _properties(frame)
+    ]
     return json.dumps(rows, ensure_ascii=False, allow_nan=False, indent=1).encode("utf-8")
 
 
@@ -542,7 +452,7 @@ def to_gpkg(frame: pd.DataFrame, path: str | os.PathLike[str], *, headers: str =
     for column in ("date", "date_end"):
         if column in table:
             table[column] = pd.to_datetime(table[column]).dt.strftime("%Y-%m-%d")
-    table.columns = _headers(table.columns, headers)
+    table.columns = header_names(table.columns, headers)
     gdf = gpd.GeoDataFrame(table, geometry=points, crs=WGS84)
     replace_atomically(
         path,
@@ -596,7 +506,7 @@ def manifest(
                 **dictionary.get(c, {}),
                 "hxl": HXL_TAGS.get(c, ""),
             }
-            for c, header in zip(columns, _headers(columns, headers), strict=True)
+            for c, header in zip(columns, header_names(columns, headers), strict=True)
         ],
     }
     if synthetic:
@@ -607,69 +517,12 @@ def manifest(
     return info
 
 
-def data_dictionary(
-    path: str | os.PathLike[str] = DATA_DICTIONARY, *, lang: str = "en"
-) -> dict[str, dict[str, str]]:
-    """Read the column table of the data dictionary: column -> type and meaning.
-
-    Parameters
-    ----------
-    path
-        The dictionary (Markdown).
-    lang
-        ``"en"`` (the English section) or ``"es"`` (the Spanish one, whose table also names
-        each column's Spanish header).
-
-    Returns
-    -------
-    dict
-        Empty if the file is missing.
-    """
-    path = Path(path)
-    if not path.exists():
-        return {}
-    heading = "Español" if lang == "es" else "English"
-    text = path.read_text(encoding="utf-8").split("\n## ")
-    section = next((s for s in text if s.startswith(heading)), text[0])
-    # The column table only: the HXL table of the section follows its own heading.
-    section = section.split("\n### ", 1)[0]
-    out: dict[str, dict[str, str]] = {}
-    for line in section.splitlines():
-        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
-        if len(cells) < 3 or not cells[0].startswith("`"):
-            continue
-        for name in re.findall(r"`([a-z_]+)`", cells[0]):
-            out[name] = {"type": cells[-2].replace("\\|", "|"), "description": cells[-1]}
-    return out
-
-
-def hxl_dictionary(path: str | os.PathLike[str] = DATA_DICTIONARY) -> dict[str, str]:
-    """Read the HXL table of the data dictionary's English section: column -> hashtag."""
-    path = Path(path)
-    if not path.exists():
-        return {}
-    english = path.read_text(encoding="utf-8").split("\n## English", 1)[-1].split("\n## ", 1)[0]
-    table = english.split("\n### HXL", 1)[-1] if "\n### HXL" in english else ""
-    out: dict[str, str] = {}
-    for line in table.splitlines():
-        cells = [c.strip() for c in line.strip().split("|")[1:-1]]
-        if len(cells) >= 2 and cells[0].startswith("`") and cells[1].startswith("`#"):
-            out[cells[0].strip("`")] = cells[1].strip("`")
-    return out
-
-
 def _gpkg_bytes(frame: pd.DataFrame, *, headers: str = "en") -> bytes:
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="riskmap-export-") as folder:
         path = to_gpkg(frame, Path(folder) / "incidents.gpkg", headers=headers)
         return path.read_bytes()
-
-
-def _headers(columns: object, headers: str) -> list[str]:
-    """Return the header of each column in the language ``headers``."""
-    names = [str(c) for c in columns]  # type: ignore[attr-defined]
-    return [HEADERS_ES.get(c, c) for c in names] if headers == "es" else names
 
 
 def _properties(frame: pd.DataFrame) -> list[dict[str, object]]:
@@ -724,6 +577,7 @@ def _json_value(value: object) -> object:
 
 
 __all__ = [
+    "DATA_DICTIONARY",
     "FORMATS",
     "GPKG_VERSION",
     "HEADERS_ES",
@@ -731,7 +585,6 @@ __all__ = [
     "HXL_TAGS",
     "PEOPLE_COLUMNS",
     "ExportResult",
-    "citation",
     "data_dictionary",
     "export",
     "export_view",

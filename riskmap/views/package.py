@@ -12,6 +12,8 @@ the release's columns and vocabularies, never a restricted column.
 A GeoJSON or GeoPackage file is not a table a validator reads, so its package also carries the
 features' properties as a JSON table (``<name>.properties.json``, one object per feature, in the
 file's order) under the same Table Schema.
+
+:func:`citation` writes the "cite this" line every manifest and package carries (EN/ES).
 """
 
 from __future__ import annotations
@@ -299,10 +301,47 @@ def descriptor(
     return out
 
 
+def citation(info: dict[str, object], *, lang: str = "en") -> str:
+    """Return the "cite this" line of an export: what the data are, when, and where.
+
+    Parameters
+    ----------
+    info
+        The export's manifest (view, release report, time stamp, synthetic flag, URL).
+    lang
+        ``"en"`` or ``"es"``.
+    """
+    release = info.get("release")
+    k = release.get("k") if isinstance(release, dict) else None
+    through = release.get("data_through") if isinstance(release, dict) else None
+    es = lang == "es"
+    if info.get("view") == "public":
+        what = f"publicación pública (k = {k})" if es else f"public release (k = {k})"
+    else:
+        what = "vista restringida, no publicar" if es else "restricted view, not for publication"
+    if info.get("synthetic"):
+        what += "; DATOS SINTÉTICOS de demostración" if es else "; SYNTHETIC demonstration data"
+    day = str(info.get("generated_at", ""))[:10]
+    if es:
+        line = (
+            "riskmap: incidentes de violencia contra personas solicitantes de asilo en la "
+            f"frontera México-Estados Unidos ({what}), descargado el {day}"
+        )
+        line += f", datos hasta el {through}." if through else "."
+    else:
+        line = (
+            "riskmap: incidents of violence against asylum seekers on the US-Mexico border "
+            f"({what}), downloaded {day}"
+        )
+        line += f", data through {through}." if through else "."
+    return f"{line} {info['url']}" if info.get("url") else line
+
+
 __all__ = [
     "FIELDS",
     "LICENSES",
     "MISSING_VALUES",
+    "citation",
     "descriptor",
     "resource",
     "table_schema",
