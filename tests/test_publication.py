@@ -446,3 +446,14 @@ def test_every_manifest_says_how_to_cite_it(sample, places):
     staff = export(_audience("restricted", sample, places), filters=Filters(), fmt="csv")
     assert "not for publication" in staff.manifest["citation"]["en"]
     assert "url" not in staff.manifest
+
+
+def test_the_app_has_labels_for_the_package_and_the_citation(sample, places):
+    from riskmap.views.i18n import t
+
+    result = export(_audience("public", sample, places), filters=Filters(), fmt="csv")
+    assert result.zip_filename.endswith(".zip")
+    for lang in ("en", "es"):
+        line = t("cite_this", lang, citation=result.manifest["citation"][lang])
+        assert result.manifest["citation"][lang] in line
+        assert t("download_package", lang).endswith("(zip)")
