@@ -144,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="export incidents (the public view by default) as CSV, GeoJSON or GeoPackage",
         description=(
             "Export the selected incidents with a manifest (OUT without its suffix + "
-            "'.manifest.json'). The public view drops free text and masks locations."
+            "'.manifest.json'). The public view drops free text and masks locations. "
+            "--package adds a Frictionless data package that `frictionless validate` reads."
         ),
     )
     p.add_argument(
@@ -189,7 +190,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--hxl", action="store_true", help="add a row of HXL hashtags (CSV only)")
     p.add_argument(
-        "--lang", choices=("en", "es"), default="en", help="language of the place names (en)"
+        "--lang",
+        choices=("en", "es"),
+        default="en",
+        help="language of the place names and, unless --headers says otherwise, of the column "
+        "headers (en); codes and values are the same in both",
+    )
+    p.add_argument(
+        "--headers",
+        choices=("en", "es"),
+        default=None,
+        help="language of the column headers (default: --lang)",
+    )
+    p.add_argument(
+        "--package",
+        action="store_true",
+        help="also write a Frictionless data package beside OUT: OUT's stem + "
+        "'.datapackage.json' (and '.properties.json' for GeoJSON and GeoPackage)",
     )
     p.add_argument(
         "--restricted",
@@ -447,6 +464,7 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         cities=tuple(args.cities),
         perpetrators=tuple(args.perpetrators),
     )
+    manifest_name = f"{args.output.stem}.manifest.json"
     store = args.store or settings.store
     places = load_places(settings.places)
     incidents = read_incidents(store)
@@ -455,14 +473,24 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         if args.restricted
         else public_audience(incidents, places=places, settings=settings, store=store)
     )
-    result = export(audience, filters=filters, fmt=fmt, hxl=args.hxl, lang=args.lang)
-    manifest_file = args.output.with_name(f"{args.output.stem}.manifest.json")
-    write_bytes_atomically(args.output, result.data)
-    write_bytes_atomically(manifest_file, result.manifest_json())
+    result = export(
+        audience,
+        filters=filters,
+        fmt=fmt,
+        hxl=args.hxl,
+        lang=args.lang,
+        headers=args.headers or args.lang,
+    )
+    files = result.package_files(path=args.output.name)
+    if not args.package:
+        files = {n: b for n, b in files.items() if n in {args.output.name, manifest_name}}
+    written = [args.output.with_name(name) for name in files]
+    for path, data in zip(written, files.values(), strict=True):
+        write_bytes_atomically(path, data)
     view = "restricted" if args.restricted else "public"
     print(
-        f"wrote {args.output} ({result.manifest['rows']} incidents, {view} view) "
-        f"and {manifest_file}"
+        f"wrote {args.output} ({result.manifest['rows']} incidents, {view} view) and "
+        + ", ".join(str(p) for p in written[1:])
     )
     return 0
 

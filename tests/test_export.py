@@ -102,11 +102,12 @@ def test_csv_round_trip(sample):
 def test_hxl_row(tricky):
     back = _read_csv(to_csv(tricky, hxl=True), dtype=str)
     tags = back.iloc[0]
-    assert tags["date"] == "#date+occurred"
+    assert tags["date"] == "#date+start"
+    assert tags["date_precision"] == "#meta+precision+date"  # not a date: not under #date
     assert tags["incident_types"] == "#event+type"
     assert (tags["lat"], tags["lon"]) == ("#geo+lat", "#geo+lon")
     assert tags["city"] == "#adm2+name"
-    assert tags["victims"] == "#affected+abducted"
+    assert tags["victims"] == "#affected+total"  # everyone targeted, whatever the incident
     assert tags["children"] == "#affected+children"
     assert tags["perpetrator"] == "#group+perpetrator"
     assert HXL_TAGS["place_name"] == "#loc+name"
@@ -255,7 +256,13 @@ def test_gpkg_export_bytes_and_zip(public, tmp_path):
     assert "victims" not in back.columns
     with zipfile.ZipFile(io.BytesIO(result.to_zip())) as archive:
         names = set(archive.namelist())
-        assert names == {result.filename, result.manifest_filename, "DATA_DICTIONARY.md"}
+        assert names == {
+            result.filename,
+            "riskmap-incidents-synthetic-20240601.properties.json",
+            "datapackage.json",
+            result.manifest_filename,
+            "DATA_DICTIONARY.md",
+        }
         info = json.loads(archive.read(result.manifest_filename))
         assert info["rows"] == len(back)
         assert info["data_dictionary"] in names
@@ -269,7 +276,8 @@ def test_manifest_has_the_data_dictionary(tricky):
     assert info["data_dictionary"] == "DATA_DICTIONARY.md"  # its name in the zip archive
     columns = {c["name"]: c for c in info["columns"]}
     assert list(columns) == list(COLUMNS)
-    assert columns["victims"]["hxl"] == "#affected+abducted"
+    assert columns["victims"]["hxl"] == "#affected+total"
+    assert columns["victims"]["header"] == "victims"
     assert "People targeted" in columns["victims"]["description"]
     assert "lat" in data_dictionary()
     assert "lon" in data_dictionary()
@@ -291,7 +299,7 @@ def test_cli_export(sample_store, tmp_path, capsys):
     assert code == 0
     assert "public view" in capsys.readouterr().out
     back = _read_csv(out.read_bytes(), dtype=str)
-    assert back.iloc[0]["date"] == "#date+occurred"
+    assert back.iloc[0]["date"] == "#date+start"
     assert list(back.columns) == list(ROW_COLUMNS)
     assert set(back.iloc[1:]["city"]) == {"Matamoros"}
     info = json.loads((tmp_path / "kid.manifest.json").read_text(encoding="utf-8"))

@@ -9,7 +9,13 @@ Spreadsheet programs run a cell that starts with ``=`` ``+`` ``-`` ``@``, a tab 
 return as a formula, so :func:`to_csv` prefixes such text cells with ``'`` (OWASP, "CSV
 Injection"); numbers are left alone. CSV is written as UTF-8 with a byte-order mark, which Excel
 needs to show accents. ``hxl=True`` adds a row of Humanitarian Exchange Language hashtags
-(HXL 1.1, hxlstandard.org) under the header.
+(HXL 1.1, hxlstandard.org) under the header; the tags pass libhxl's core schema, and each one is
+true of every row (a date column holds dates, ``#affected+kidnapped`` counts people kidnapped).
+``headers="es"`` writes Spanish column headers (codes and values stay as they are).
+
+Every export also describes itself as a Frictionless data package
+(:mod:`riskmap.views.package`), shipped in :meth:`ExportResult.to_zip`. GeoPackages are written
+as version 1.2, which GDAL 3.6 (Debian 12, many QGIS installs) reads without warnings.
 """
 
 from __future__ import annotations
@@ -20,7 +26,6 @@ import io
 import json
 import math
 import os
-import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,9 +44,18 @@ from riskmap.filters import Filters, describe
 from riskmap.ingest import guard_formula
 from riskmap.release.audience import Audience
 from riskmap.release.public import ROW_COLUMNS
-from riskmap.schema import MULTI_SEP, WGS84
-from riskmap.settings import DATA_DIR
+from riskmap.schema import MULTI_SEP, WGS84, type_flags
 from riskmap.store import replace_atomically
+from riskmap.views import package
+from riskmap.views.columns import (
+    DATA_DICTIONARY,
+    HEADER_LANGUAGES,
+    HEADERS_ES,
+    HXL_TAGS,
+    data_dictionary,
+    header_names,
+    hxl_dictionary,
+)
 from riskmap.views.maps import named_in
 
 #: Export formats: name -> (media type, file extension).
@@ -50,42 +64,20 @@ FORMATS: dict[str, tuple[str, str]] = {
     "geojson": ("application/geo+json", ".geojson"),
     "gpkg": ("application/geopackage+sqlite3", ".gpkg"),
 }
-#: The documented data dictionary; the manifest embeds its column descriptions.
-DATA_DICTIONARY = DATA_DIR / "DATA_DICTIONARY.md"
-#: HXL hashtag of each column (HXL 1.1 core hashtags and attributes).
-HXL_TAGS: dict[str, str] = {
-    "incident_id": "#event+id",
-    "date": "#date+occurred",
-    "date_end": "#date+end",
-    "date_precision": "#date+precision",
-    "type_precision": "#meta+precision+type",
-    "perpetrator_precision": "#meta+precision+perpetrator",
-    "children_affected": "#indicator+children",
-    "incident_types": "#event+type",
-    "city": "#adm2+name",
-    "location_text": "#loc+description",
-    "lat": "#geo+lat",
-    "lon": "#geo+lon",
-    "geo_precision": "#geo+precision",
-    "place_id": "#loc+code",
-    "place_name": "#loc+name",
-    "place_type": "#loc+type",
-    "public_location": "#geo+method",
-    "perpetrator": "#group+perpetrator",
-    "victims": "#affected+abducted",
-    "children": "#affected+children",
-    "source": "#meta+source",
-    "notes": "#description+notes",
-    "synthetic": "#meta+synthetic",
-}
+#: People columns a restricted export adds beside ``victims``: who was kidnapped, who was
+#: targeted in an attempt only, who was targeted in an incident without kidnapping.
+PEOPLE_COLUMNS: tuple[str, ...] = ("people_kidnapped", "people_in_attempts", "people_other")
 #: Columns that never leave the tool in a public export, whatever the privacy module returns.
 PRIVATE_COLUMNS: tuple[str, ...] = ("location_text", "notes", "source", "geometry")
+#: GeoPackage version written: 1.2 is read by GDAL 3.6 without its "1.4 may only be partially
+#: supported" warning, and holds everything an export needs.
+GPKG_VERSION = "1.2"
 _LAYER = "incidents"
 
 
 @dataclass(frozen=True)
 class ExportResult:
-    """An export ready to save or download.
+    """An export ready to save or download, with its manifest and its data package.
 
     The bytes are written on first use of :attr:`data` (or a call of :meth:`render`), so the
     app can offer a large download without writing it on every rerun.
@@ -99,30 +91,114 @@ class ExportResult:
     filename: str
     #: MIME type of :attr:`data`.
     media_type: str
+    #: Table Schema of the exported columns (see :func:`riskmap.views.package.table_schema`).
+    schema: dict[str, object] = field(default_factory=dict, repr=False)
+    #: Writes the features' properties as a JSON table (GeoJSON and GeoPackage exports).
+    render_properties: Callable[[], bytes] | None = field(default=None, repr=False)
 
     @cached_property
     def data(self) -> bytes:
         """The file's bytes (written once, on first use)."""
         return self.render()
 
+    @cached_property
+    def properties(self) -> bytes | None:
+        """The features' properties as a JSON array, or ``None`` for a CSV export."""
+        return None if self.render_properties is None else self.render_properties()
+
     @property
     def manifest_filename(self) -> str:
         """Return the suggested name of the manifest file."""
         return f"{Path(self.filename).stem}.manifest.json"
 
+    @property
+    def zip_filename(self) -> str:
+        """Return the suggested name of the zip archive (:meth:`to_zip`)."""
+        return f"{Path(self.filename).stem}.zip"
+
     def manifest_json(self) -> bytes:
         """Return the manifest as indented UTF-8 JSON."""
-        return json.dumps(self.manifest, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+        return _json_bytes(self.manifest)
+
+    def datapackage(self, *, path: str | None = None) -> dict[str, object]:
+        """Return the Frictionless ``datapackage.json`` descriptor of this export.
+
+        Parameters
+        ----------
+        path
+            The name the data file is saved under, beside the descriptor (default
+            :attr:`filename`); a properties table is named after it (``<stem>.properties.json``).
+        """
+        name = path or self.filename
+        fmt = str(self.manifest.get("format", "csv"))
+        tabular = self.properties is None
+        resources = [
+            package.resource(
+                "incidents",
+                path=name,
+                data=self.data,
+                media_type=self.media_type,
+                schema=self.schema if tabular else None,
+                hxl=bool(self.manifest.get("hxl")),
+                description=f"The incidents ({fmt}).",
+            )
+        ]
+        if self.properties is not None:
+            resources.append(
+                package.resource(
+                    "incidents-properties",
+                    path=properties_filename(name),
+                    data=self.properties,
+                    media_type="application/json",
+                    schema=self.schema,
+                    description=f"The properties of each feature of {name}, in the same order: "
+                    "one JSON object per feature.",
+                )
+            )
+        return package.descriptor(self.manifest, resources=resources)
+
+    def datapackage_json(self, *, path: str | None = None) -> bytes:
+        """Return :meth:`datapackage` as indented UTF-8 JSON."""
+        return _json_bytes(self.datapackage(path=path))
+
+    def package_files(self, *, path: str | None = None) -> dict[str, bytes]:
+        """Return every file of the data package by name, as saved beside the data file.
+
+        Parameters
+        ----------
+        path
+            The name of the data file (default :attr:`filename`); the others are named after it,
+            the descriptor ``<stem>.datapackage.json`` (``frictionless validate`` reads it).
+        """
+        name = path or self.filename
+        stem = Path(name).stem
+        files = {name: self.data}
+        if self.properties is not None:
+            files[properties_filename(name)] = self.properties
+        files[f"{stem}.manifest.json"] = self.manifest_json()
+        files[f"{stem}.datapackage.json"] = self.datapackage_json(path=name)
+        return files
 
     def to_zip(self) -> bytes:
-        """Return a zip archive of the data, its manifest and the data dictionary."""
+        """Return a zip archive: the data, ``datapackage.json``, the manifest, the dictionary.
+
+        A GeoJSON or GeoPackage archive also holds the features' properties as a JSON table.
+        """
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(self.filename, self.data)
+            if self.properties is not None:
+                archive.writestr(properties_filename(self.filename), self.properties)
+            archive.writestr("datapackage.json", self.datapackage_json())
             archive.writestr(self.manifest_filename, self.manifest_json())
             if DATA_DICTIONARY.exists():
                 archive.write(DATA_DICTIONARY, DATA_DICTIONARY.name)
         return buffer.getvalue()
+
+
+def properties_filename(path: str) -> str:
+    """Return the name of the properties table that goes with a GeoJSON or GeoPackage file."""
+    return f"{Path(path).stem}.properties.json"
 
 
 def export(
@@ -132,6 +208,8 @@ def export(
     fmt: str,
     hxl: bool = False,
     lang: str = "en",
+    headers: str = "en",
+    url: str | None = None,
     generated_at: dt.datetime | None = None,
 ) -> ExportResult:
     """Select an audience's rows and write them in one format, with a manifest.
@@ -149,18 +227,24 @@ def export(
         Add the HXL hashtag row (CSV only).
     lang
         Language of the place names (``place_name``); codes are the same in every language.
+    headers
+        Language of the column headers: ``"en"`` (the canonical names) or ``"es"`` (Spanish
+        labels, :data:`HEADERS_ES`); values and codes are the same in both.
+    url
+        Address of the view the export was taken from; the manifest's citation names it.
     generated_at
         Time stamp of the manifest (default: now).
 
     Returns
     -------
     ExportResult
-        The bytes, the manifest and a file name.
+        The bytes, the manifest, the data package and a file name.
 
     Raises
     ------
     SchemaError
-        If the format is unknown or HXL is asked for a format other than CSV.
+        If the format or header language is unknown, or HXL is asked for a format other than
+        CSV.
     """
     return export_view(
         audience.rows(audience.select(filters)),
@@ -169,6 +253,8 @@ def export(
         fmt=fmt,
         hxl=hxl,
         lang=lang,
+        headers=headers,
+        url=url,
         generated_at=generated_at,
     )
 
@@ -181,6 +267,8 @@ def export_view(
     fmt: str,
     hxl: bool = False,
     lang: str = "en",
+    headers: str = "en",
+    url: str | None = None,
     generated_at: dt.datetime | None = None,
 ) -> ExportResult:
     """Write rows already selected for ``audience``, with their manifest.
@@ -191,17 +279,20 @@ def export_view(
     ----------
     view
         Rows of ``audience`` (:meth:`~riskmap.release.audience.Audience.rows` of a selection).
-    audience, filters, fmt, hxl, lang, generated_at
+    audience, filters, fmt, hxl, lang, headers, url, generated_at
         As for :func:`export`.
 
     Raises
     ------
     SchemaError
-        If the format is unknown, HXL is asked for a format other than CSV, or a public export
-        is given rows that are not the release's.
+        If the format or header language is unknown, HXL is asked for a format other than
+        CSV, or a public export is given rows that are not the release's.
     """
     if fmt not in FORMATS:
         msg = f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}"
+        raise SchemaError(msg)
+    if headers not in HEADER_LANGUAGES:
+        msg = f"unknown header language {headers!r}; choose one of {', '.join(HEADER_LANGUAGES)}"
         raise SchemaError(msg)
     if hxl and fmt != "csv":
         msg = "HXL hashtags can be added to CSV exports only; use --format csv with --hxl"
@@ -212,22 +303,73 @@ def export_view(
         raise SchemaError(msg)
     table = view.drop(columns=[c for c in PRIVATE_COLUMNS if c in view.columns]) if public else view
     table = named_in(table, audience.places, lang)
+    if not public and "victims" in table.columns:
+        table = people_by_outcome(table)
     synthetic = bool(table["synthetic"].fillna(False).astype(bool).any())
     writers: dict[str, Callable[[], bytes]] = {
-        "csv": lambda: to_csv(table, hxl=hxl),
-        "geojson": lambda: to_geojson(table),
-        "gpkg": lambda: _gpkg_bytes(table),
+        "csv": lambda: to_csv(table, hxl=hxl, headers=headers),
+        "geojson": lambda: to_geojson(table, headers=headers),
+        "gpkg": lambda: _gpkg_bytes(table, headers=headers),
     }
     when = generated_at or dt.datetime.now(dt.UTC)
-    info = manifest(table, filters=filters, synthetic=synthetic, generated_at=when)
-    info.update(view=audience.kind, format=fmt, hxl=hxl, lang=lang)
+    info = manifest(table, filters=filters, synthetic=synthetic, generated_at=when, headers=headers)
+    info.update(view=audience.kind, format=fmt, hxl=hxl, lang=lang, headers=headers)
     if audience.release is not None:
         # Restricted files are not the release, but their manifest still says what it held back.
         info["release"] = release_summary(audience.report)
+    if url:
+        info["url"] = url
+    info["citation"] = {code: package.citation(info, lang=code) for code in HEADER_LANGUAGES}
+    dictionary = data_dictionary(lang=headers)
+    schema = package.table_schema(
+        [c for c in table.columns if c != "geometry"],
+        public=public,
+        headers=HEADERS_ES if headers == "es" else {},
+        descriptions={c: d["description"] for c, d in dictionary.items()},
+        hxl_tags=HXL_TAGS,
+        cities=audience.places["city"].dropna().astype(str),
+    )
     media_type, suffix = FORMATS[fmt]
     name = "riskmap-incidents" + ("" if public else "-restricted")
     name += ("-synthetic" if synthetic else "") + f"-{when:%Y%m%d}{suffix}"
-    return ExportResult(render=writers[fmt], manifest=info, filename=name, media_type=media_type)
+    return ExportResult(
+        render=writers[fmt],
+        manifest=info,
+        filename=name,
+        media_type=media_type,
+        schema=schema,
+        render_properties=None if fmt == "csv" else lambda: properties_json(table, headers=headers),
+    )
+
+
+def people_by_outcome(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add, after ``victims``, the people of each row split by what happened to them.
+
+    ``people_kidnapped``: the victims of an incident with a kidnapping or an express
+    kidnapping; ``people_in_attempts``: of an incident with an attempted kidnapping only;
+    ``people_other``: of an incident without any kidnapping (extortion, threats, assault...).
+    The three add up to ``victims`` on every row, as the published report counts them.
+
+    Parameters
+    ----------
+    frame
+        Rows with ``victims`` and ``incident_types`` (exact types: a restricted view).
+    """
+    flags = type_flags(frame, ("kidnapping", "attempted_kidnapping", "express_kidnapping"))
+    kidnapped = (flags["kidnapping"] | flags["express_kidnapping"]).to_numpy()
+    attempt = flags["attempted_kidnapping"].to_numpy() & ~kidnapped
+    victims = pd.to_numeric(frame["victims"]).astype("Int64")
+    zero = pd.Series(0, index=frame.index, dtype="Int64")
+    split = {
+        "people_kidnapped": victims.where(kidnapped, zero),
+        "people_in_attempts": victims.where(attempt, zero),
+        "people_other": victims.where(~kidnapped & ~attempt, zero),
+    }
+    out = frame.drop(columns=[c for c in split if c in frame.columns])
+    at = out.columns.get_loc("victims") + 1
+    for offset, (column, values) in enumerate(split.items()):
+        out.insert(at + offset, column, values)
+    return out
 
 
 def release_summary(report: dict[str, object]) -> dict[str, object]:
@@ -235,7 +377,7 @@ def release_summary(report: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in report.items() if k != "generated_at"}
 
 
-def to_csv(frame: pd.DataFrame, *, hxl: bool = False) -> bytes:
+def to_csv(frame: pd.DataFrame, *, hxl: bool = False, headers: str = "en") -> bytes:
     """Write incidents as CSV: UTF-8 with BOM, ISO dates, formula-neutralised text.
 
     Parameters
@@ -243,12 +385,14 @@ def to_csv(frame: pd.DataFrame, *, hxl: bool = False) -> bytes:
     frame
         Incidents (a geometry column is left out; ``lat``/``lon`` carry the point).
     hxl
-        Add a row of HXL hashtags under the header.
+        Add a row of HXL hashtags under the header (the same tags whatever the headers).
+    headers
+        ``"en"``: canonical column names; ``"es"``: Spanish ones (:data:`HEADERS_ES`).
     """
     table = _cells(frame)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(table.columns)
+    writer.writerow(header_names(table.columns, headers))
     if hxl:
         writer.writerow([HXL_TAGS.get(c, "") for c in table.columns])
     text_columns = {c for c in frame.columns if _is_text(frame[c])}
@@ -258,27 +402,41 @@ def to_csv(frame: pd.DataFrame, *, hxl: bool = False) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def to_geojson(frame: pd.DataFrame) -> bytes:
+def to_geojson(frame: pd.DataFrame, *, headers: str = "en") -> bytes:
     """Write incidents as an RFC 7946 GeoJSON FeatureCollection of points (WGS84).
 
     Incidents without coordinates become features with a ``null`` geometry, so that they are
-    still counted.
+    still counted. ``headers="es"`` names the properties in Spanish.
     """
-    table = pd.DataFrame(frame).drop(columns="geometry", errors="ignore")
     features = []
-    for record in table.to_dict("records"):
-        props = {str(k): _json_value(v) for k, v in record.items()}
+    for props in _properties(frame):
         lat, lon = props.get("lat"), props.get("lon")
         geometry = None
         if isinstance(lat, float | int) and isinstance(lon, float | int):
             geometry = {"type": "Point", "coordinates": [lon, lat]}
-        features.append({"type": "Feature", "properties": props, "geometry": geometry})
+        named = dict(zip(header_names(props, headers), props.values(), strict=True))
+        features.append({"type": "Feature", "properties": named, "geometry": geometry})
     doc = {"type": "FeatureCollection", "features": features}
     return json.dumps(doc, ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
-def to_gpkg(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write incidents as a GeoPackage layer ``incidents`` of points, atomically.
+def properties_json(frame: pd.DataFrame, *, headers: str = "en") -> bytes:
+    """Write the GeoJSON features' properties as a JSON array, one object per incident.
+
+    This is the table a data package validates beside a GeoJSON or GeoPackage file: the same
+    names and values as the features' properties, in the same order.
+    """
+    rows = [
+        dict(zip(header_names(p, headers), p.values(), strict=True)) for p in _properties(frame)
+    ]
+    return json.dumps(rows, ensure_ascii=False, allow_nan=False, indent=1).encode("utf-8")
+
+
+def to_gpkg(frame: pd.DataFrame, path: str | os.PathLike[str], *, headers: str = "en") -> Path:
+    """Write incidents as a GeoPackage 1.2 layer ``incidents`` of points, atomically.
+
+    Version 1.2 (:data:`GPKG_VERSION`) because GDAL 3.6 warns that it may read a 1.4 file only
+    partially. ``headers="es"`` names the fields in Spanish.
 
     Returns
     -------
@@ -291,12 +449,16 @@ def to_gpkg(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     lon = pd.to_numeric(table["lon"], errors="coerce").to_numpy(dtype=float)
     points = shapely.points(lon, lat)
     points[np.isnan(lat) | np.isnan(lon)] = None
-    if "date" in table:
-        table["date"] = pd.to_datetime(table["date"]).dt.strftime("%Y-%m-%d")
+    for column in ("date", "date_end"):
+        if column in table:
+            table[column] = pd.to_datetime(table[column]).dt.strftime("%Y-%m-%d")
+    table.columns = header_names(table.columns, headers)
     gdf = gpd.GeoDataFrame(table, geometry=points, crs=WGS84)
     replace_atomically(
         path,
-        lambda tmp: pyogrio.write_dataframe(gdf, tmp, layer=_LAYER, driver="GPKG"),
+        lambda tmp: pyogrio.write_dataframe(
+            gdf, tmp, layer=_LAYER, driver="GPKG", dataset_options={"VERSION": GPKG_VERSION}
+        ),
         what="the export",
     )
     return path
@@ -308,6 +470,7 @@ def manifest(
     filters: Filters,
     synthetic: bool,
     generated_at: dt.datetime | None = None,
+    headers: str = "en",
 ) -> dict[str, object]:
     """Describe an export: what was selected, how many rows, when, and what each column means.
 
@@ -321,6 +484,9 @@ def manifest(
         Whether any exported row is synthetic (invented) data.
     generated_at
         Time stamp (default: now, UTC).
+    headers
+        Language of the column headers in the file: each column's ``header`` says its name
+        there, ``name`` its canonical name.
     """
     when = generated_at or dt.datetime.now(dt.UTC)
     dictionary = data_dictionary()
@@ -334,7 +500,13 @@ def manifest(
         "synthetic": synthetic,
         "data_dictionary": DATA_DICTIONARY.name,
         "columns": [
-            {"name": c, **dictionary.get(c, {}), "hxl": HXL_TAGS.get(c, "")} for c in columns
+            {
+                "name": c,
+                "header": header,
+                **dictionary.get(c, {}),
+                "hxl": HXL_TAGS.get(c, ""),
+            }
+            for c, header in zip(columns, header_names(columns, headers), strict=True)
         ],
     }
     if synthetic:
@@ -345,32 +517,22 @@ def manifest(
     return info
 
 
-def data_dictionary(path: str | os.PathLike[str] = DATA_DICTIONARY) -> dict[str, dict[str, str]]:
-    """Read the English column table of the data dictionary: column -> type and meaning.
-
-    Returns an empty mapping if the file is missing.
-    """
-    path = Path(path)
-    if not path.exists():
-        return {}
-    text = path.read_text(encoding="utf-8").split("\n## ", 2)
-    english = next((s for s in text if s.startswith("English")), text[0])
-    out: dict[str, dict[str, str]] = {}
-    for line in english.splitlines():
-        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
-        if len(cells) < 3 or not cells[0].startswith("`"):
-            continue
-        for name in re.findall(r"`([a-z_]+)`", cells[0]):
-            out[name] = {"type": cells[1].replace("\\|", "|"), "description": cells[2]}
-    return out
-
-
-def _gpkg_bytes(frame: pd.DataFrame) -> bytes:
+def _gpkg_bytes(frame: pd.DataFrame, *, headers: str = "en") -> bytes:
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="riskmap-export-") as folder:
-        path = to_gpkg(frame, Path(folder) / "incidents.gpkg")
+        path = to_gpkg(frame, Path(folder) / "incidents.gpkg", headers=headers)
         return path.read_bytes()
+
+
+def _properties(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """Return each row as JSON-native properties, by canonical column name."""
+    table = pd.DataFrame(frame).drop(columns="geometry", errors="ignore")
+    return [{str(k): _json_value(v) for k, v in r.items()} for r in table.to_dict("records")]
+
+
+def _json_bytes(doc: object) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
 
 
 def _is_text(series: pd.Series) -> bool:
@@ -415,14 +577,23 @@ def _json_value(value: object) -> object:
 
 
 __all__ = [
+    "DATA_DICTIONARY",
     "FORMATS",
+    "GPKG_VERSION",
+    "HEADERS_ES",
+    "HEADER_LANGUAGES",
     "HXL_TAGS",
+    "PEOPLE_COLUMNS",
     "ExportResult",
     "data_dictionary",
     "export",
-    "manifest",
-    "release_summary",
     "export_view",
+    "hxl_dictionary",
+    "manifest",
+    "people_by_outcome",
+    "properties_filename",
+    "properties_json",
+    "release_summary",
     "to_csv",
     "to_geojson",
     "to_gpkg",

@@ -291,6 +291,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "view needs a verified address. Verify it with your provider, then log in again.",
         "restricted_note": "Restricted view: exact locations and free text are shown. Do not "
         "share screenshots or downloads from this view.",
+        "download_package": "Download data package (zip)",
+        "download_package_help": "The data with its Frictionless data package (datapackage.json: "
+        "column types, allowed values, licence, sources, release report), the manifest and the "
+        "data dictionary: what a data portal or HDX reads.",
+        "cite_this": "Cite this: {citation}",
     },
     "es": {
         "title": "riskmap: violencia contra solicitantes de asilo en la frontera de Tamaulipas",
@@ -486,6 +491,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "restringida.",
         "restricted_note": "Vista restringida: se muestran ubicaciones exactas y texto libre. "
         "No comparta capturas ni descargas de esta vista.",
+        "download_package": "Descargar paquete de datos (zip)",
+        "download_package_help": "Los datos con su paquete de datos Frictionless "
+        "(datapackage.json: tipos de columna, valores permitidos, licencia, fuentes, informe de "
+        "la publicación), el manifiesto y el diccionario de datos: lo que lee un portal de datos "
+        "o HDX.",
+        "cite_this": "Cómo citar: {citation}",
     },
 }
 
