@@ -1,5 +1,6 @@
 """Who may reach the restricted view: nobody without login configured, only allowed e-mails."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -101,7 +102,12 @@ def _metric(at, label):
 def test_allowed_staff_can_switch_to_restricted(monkeypatch, sample_store, sample, auth_secrets):
     at = _app(monkeypatch, sample_store, emails="staff@example.org")
     at.secrets.update(auth_secrets)
-    at.user = {"email": "staff@example.org", "is_logged_in": True, "email_verified": True}
+    at.user = {
+        "email": "staff@example.org",
+        "is_logged_in": True,
+        "email_verified": True,
+        "iat": int(time.time()),
+    }
     at.run()
     assert _table_columns(at) == list(ROW_COLUMNS)
     public = _metric(at, "Kidnappings and attempts")

@@ -263,6 +263,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "view needs a verified address. Verify it with your provider, then log in again.",
         "restricted_note": "Restricted view: exact locations and free text are shown. Do not "
         "share screenshots or downloads from this view.",
+        "data_table_restricted": "Filtered incidents (restricted: every column, exact places)",
+        "logout_everywhere": "Log out everywhere",
+        "signed_out": "This login of {email} was ended (logged out in another tab or "
+        "everywhere): the restricted view is closed. Log in again to reopen it.",
+        "expired": "The login of {email} is older than {hours} hours: the restricted view is "
+        "closed. Log in again to reopen it.",
     },
     "es": {
         "title": "riskmap: violencia contra solicitantes de asilo en la frontera de Tamaulipas",
@@ -429,6 +435,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "restringida.",
         "restricted_note": "Vista restringida: se muestran ubicaciones exactas y texto libre. "
         "No comparta capturas ni descargas de esta vista.",
+        "data_table_restricted": "Incidentes filtrados (restringido: todas las columnas, lugares "
+        "exactos)",
+        "logout_everywhere": "Cerrar sesión en todas partes",
+        "signed_out": "Este inicio de sesión de {email} terminó (se cerró la sesión en otra "
+        "pestaña o en todas partes): la vista restringida está cerrada. Inicie sesión de nuevo "
+        "para abrirla.",
+        "expired": "El inicio de sesión de {email} tiene más de {hours} horas: la vista "
+        "restringida está cerrada. Inicie sesión de nuevo para abrirla.",
     },
 }
 
