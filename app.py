@@ -129,9 +129,13 @@ def _browser() -> str | None:
     return sessions.browser_key(st.context.cookies.get("_streamlit_xsrf"))
 
 
-def _log_in(provider: str | None) -> None:
+def _keep_view() -> None:
     # The provider sends the browser back to "/": keep its view and language until then.
     _return_paths().put(_browser(), {k: st.query_params.get_all(k) for k in st.query_params})
+
+
+def _log_in(provider: str | None) -> None:
+    _keep_view()
     st.login(provider)
 
 
@@ -141,6 +145,7 @@ def _log_out(user: dict, everywhere: bool) -> None:
     except RiskmapError as e:
         st.error(str(e))
         return
+    _keep_view()
     st.logout()
 
 
@@ -148,8 +153,9 @@ if access.auth_configured(secrets):
     with st.sidebar:
         user = st.user.to_dict()
         standing = access.standing(user, secrets=secrets, settings=settings)
-        back = _return_paths().pop(_browser()) if user.get("is_logged_in") else None
-        if back and not st.query_params:
+        # (Only on a bare "/": a run that asks to log in runs on with the view in its URL.)
+        back = None if st.query_params else _return_paths().pop(_browser())
+        if back:
             # First run after the provider sent the browser back: reopen the view it left.
             for _key in list(state.keys()):
                 del state[_key]
@@ -531,6 +537,9 @@ with tab_data:
             file_name=_name(files[fmt].filename),
             mime=mime,
             key=f"download_{fmt}",
+            # No rerun on a restricted click: a rerun would drop the file's generator while
+            # the browser is still asking for it.
+            on_click="ignore" if restricted else "rerun",
         )
     c3.download_button(
         t("download_manifest", lang),
@@ -538,6 +547,7 @@ with tab_data:
         file_name=_name(files["csv"].manifest_filename),
         mime="application/json",
         key="download_manifest",
+        on_click="ignore" if restricted else "rerun",
     )
     with st.expander(t("data_dictionary", lang)):
         st.markdown(about.data_dictionary(lang))
