@@ -16,7 +16,7 @@ from riskmap.analysis import hotspots
 from riskmap.analysis.metrics import load_published
 from riskmap.errors import RiskmapError
 from riskmap.geo.gazetteer import GAZETTEER_FILE, load_places
-from riskmap.release import access, privacy
+from riskmap.release import access, privacy, sessions
 from riskmap.release.audience import Audience
 from riskmap.release.public import Release, build_release
 from riskmap.schema import INCIDENT_TYPES, PERPETRATORS, PLACE_TYPES
@@ -170,26 +170,84 @@ st.html(
 secrets = _secrets()
 restricted = False
 email = ""
+
+
+@st.cache_resource(show_spinner=False)
+def _return_paths() -> sessions.ReturnPaths:
+    """Query strings of browsers gone to log in (one object for the server's sessions)."""
+    return sessions.ReturnPaths()
+
+
+def _browser() -> str | None:
+    return sessions.browser_key(st.context.cookies.get("_streamlit_xsrf"))
+
+
+def _keep_view() -> None:
+    # The provider sends the browser back to "/": keep its view and language until then.
+    _return_paths().put(_browser(), {k: st.query_params.get_all(k) for k in st.query_params})
+
+
+def _log_in(provider: str | None) -> None:
+    _keep_view()
+    st.login(provider)
+
+
+def _log_out(user: dict, everywhere: bool) -> None:
+    try:
+        sessions.record_signout(settings.store, user, everywhere=everywhere)
+    except RiskmapError as e:
+        st.error(str(e))
+        return
+    _keep_view()
+    st.logout()
+
+
 if access.auth_configured(secrets):
     with st.sidebar:
         user = st.user.to_dict()
-        if not user.get("is_logged_in"):
+        standing = access.standing(user, secrets=secrets, settings=settings)
+        # (Only on a bare "/": a run that asks to log in runs on with the view in its URL.)
+        back = None if st.query_params else _return_paths().pop(_browser())
+        if back:
+            # First run after the provider sent the browser back: reopen the view it left.
+            for _key in list(state.keys()):
+                del state[_key]
+            st.query_params.from_dict(back)
+            st.rerun()
+        if standing in {"logged_out", "signed_out", "expired"}:
             st.button(
                 t("login", lang),
                 key="login",
-                on_click=st.login,
-                args=(access.provider_name(secrets),) if access.provider_name(secrets) else (),
+                on_click=_log_in,
+                args=(access.provider_name(secrets),),
             )
-        else:
+        if user.get("is_logged_in"):
             email = str(user.get("email") or "")
             st.text(email)  # a claim from the provider: shown as text, never as Markdown
-            st.button(t("logout", lang), key="logout", on_click=st.logout)
-            if access.restricted_allowed(user, secrets=secrets, settings=settings):
-                restricted = st.toggle(t("restricted", lang), key="restricted")
-            elif user.get("email_verified") is not True:
-                st.warning(t("not_verified", lang, email=email))
-            else:
-                st.warning(t("not_allowed", lang, email=email))
+            st.button(t("logout", lang), key="logout", on_click=_log_out, args=(user, False))
+        if standing == "allowed":
+            restricted = st.toggle(t("restricted", lang), key="restricted")
+            st.button(
+                t("logout_everywhere", lang),
+                key="logout_everywhere",
+                on_click=_log_out,
+                args=(user, True),
+            )
+        elif standing == "expired":
+            st.warning(t("expired", lang, email=email, hours=f"{settings.session_hours:g}"))
+        elif standing in {"signed_out", "not_verified", "not_allowed"}:
+            st.warning(t(standing, lang, email=email))
+
+
+@st.fragment(run_every=settings.session_check_seconds)
+def _session_check(user: dict) -> None:
+    """Close an idle restricted tab soon after a sign-out elsewhere, or at expiry."""
+    if access.standing(user, secrets=secrets, settings=settings) != "allowed":
+        st.rerun()
+
+
+if restricted:
+    _session_check(user)
 
 try:
     places, staff_rows, release = _load(
@@ -533,7 +591,7 @@ with tab_hot:
         st.caption(t("gi_help", lang))
 
 with tab_data:
-    st.subheader(t("data_table", lang))
+    st.subheader(t("data_table_restricted" if restricted else "data_table", lang))
     # The audience's columns only, on a fresh index: no store row number reaches the browser.
     rows = maps.named_in(audience.rows(selection.incidents), places, lang)
     with st.container():
@@ -551,23 +609,34 @@ with tab_data:
         fmt: export.export_view(rows, audience=audience, filters=filters, fmt=fmt, lang=lang)
         for fmt in ("csv", "geojson")
     }
-    # Small selections: bytes now. Large ones: written only when the button is clicked.
-    eager = len(rows) <= settings.eager_download_rows
+    # Small public selections: bytes now. Large ones: written only when the button is clicked.
+    # Restricted files always on click, under a name new on every run: Streamlit serves a file
+    # to whoever holds its URL, so no other session (and no later run) may produce that URL.
+    eager = len(rows) <= settings.eager_download_rows and not restricted
+    token = sessions.download_token() if restricted else ""
+
+    def _name(filename: str) -> str:
+        return sessions.private_filename(filename, token) if restricted else filename
+
     c1, c2, c3 = st.columns(3)
     for column, fmt, mime in ((c1, "csv", "text/csv"), (c2, "geojson", "application/geo+json")):
         column.download_button(
             t(f"download_{fmt}", lang),
             files[fmt].data if eager else files[fmt].render,
-            file_name=files[fmt].filename,
+            file_name=_name(files[fmt].filename),
             mime=mime,
             key=f"download_{fmt}",
+            # No rerun on a restricted click: a rerun would drop the file's generator while
+            # the browser is still asking for it.
+            on_click="ignore" if restricted else "rerun",
         )
     c3.download_button(
         t("download_manifest", lang),
-        files["csv"].manifest_json(),
-        file_name=files["csv"].manifest_filename,
+        files["csv"].manifest_json() if not restricted else files["csv"].manifest_json,
+        file_name=_name(files["csv"].manifest_filename),
         mime="application/json",
         key="download_manifest",
+        on_click="ignore" if restricted else "rerun",
     )
     with st.expander(t("data_dictionary", lang)):
         st.markdown(about.data_dictionary(lang))

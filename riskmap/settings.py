@@ -75,6 +75,17 @@ class Settings:
     pseudonym_key: str = field(default="", repr=False)
     #: URL path under which the app serves Leaflet's files (env ``RISKMAP_ASSET_BASE``).
     asset_base: str = "app/static/vendor"
+    #: Hours a login opens the restricted view for, counted from the provider's issue time
+    #: (``iat``), whatever the login cookie says (env ``RISKMAP_SESSION_HOURS``).
+    session_hours: float = 8.0
+    #: Seconds between the checks an open restricted tab makes for a sign-out elsewhere; the
+    #: tab turns public at the first check after one (env ``RISKMAP_SESSION_CHECK_SECONDS``).
+    session_check_seconds: int = 30
+    #: Login providers whose e-mail claim is trusted although their token has no
+    #: ``email_verified`` claim, comma-separated: the names of ``[auth.NAME]`` sections, or
+    #: ``default`` for a single ``[auth]`` provider (env ``RISKMAP_TRUST_MISSING_EMAIL_VERIFIED``).
+    #: Empty: nobody without ``email_verified: true`` gets in. An explicit ``false`` never does.
+    trust_missing_email_verified: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -115,12 +126,20 @@ def _parse(name: str, raw: str) -> object:
             msg = "must not be negative"
             raise ValueError(msg)
         return value
-    if name == "radius_m":
-        radius = float(raw)
-        if radius <= 0:
+    if name == "session_check_seconds":
+        seconds = int(raw)
+        if seconds < 1:
+            msg = "must be at least 1"
+            raise ValueError(msg)
+        return seconds
+    if name in {"radius_m", "session_hours"}:
+        number = float(raw)
+        if not number > 0:
             msg = "must be positive"
             raise ValueError(msg)
-        return radius
+        return number
     if name == "allowed_emails":
         return frozenset(e.strip().lower() for e in raw.split(",") if e.strip())
+    if name == "trust_missing_email_verified":
+        return frozenset(p.strip() for p in raw.split(",") if p.strip())
     return raw

@@ -229,3 +229,107 @@ def browser_page(server: str) -> Iterator[object]:
         finally:
             context.close()
             browser.close()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real OpenID Connect provider (oidc-provider-mock) on a free port: its metadata URL."""
+    from oidc_provider import run_provider
+
+    folder = tmp_path_factory.mktemp("oidc")
+    with run_provider(_free_port(), folder / "provider.log") as metadata:
+        yield metadata
+
+
+@pytest.fixture(scope="session")
+def login_server(
+    tmp_path_factory: pytest.TempPathFactory, sample_store: Path, oidc_provider: str
+) -> Iterator[str]:
+    """Run ``streamlit run app.py`` with real login against :func:`oidc_provider`.
+
+    The app gets its own copy of the sample store (the sign-outs are written beside it) and an
+    ``[auth]`` section in a temporary secrets file; it is served at ``http://localhost:PORT``,
+    the origin of its ``redirect_uri`` (Streamlit refuses a login cookie from another origin).
+    """
+    from oidc_provider import ALLOWED
+
+    require_browser()
+    folder = tmp_path_factory.mktemp("login")
+    store = folder / "incidents.gpkg"
+    shutil.copyfile(sample_store, store)
+    port = _free_port()
+    url = f"http://localhost:{port}"
+    secrets = folder / "secrets.toml"
+    secrets.write_text(
+        "[auth]\n"
+        f'redirect_uri = "{url}/oauth2callback"\n'
+        'cookie_secret = "a-long-random-test-secret-for-the-login-tests"\n'
+        'client_id = "riskmap-tests"\n'
+        'client_secret = "riskmap-tests-secret"\n'
+        f'server_metadata_url = "{oidc_provider}"\n',
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "RISKMAP_STORE": str(store),
+        "RISKMAP_ALLOWED_EMAILS": ALLOWED,
+        # An idle restricted tab checks for sign-outs every few seconds (30 by default).
+        "RISKMAP_SESSION_CHECK_SECONDS": "3",
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    }
+    streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
+    log_path = folder / "streamlit.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [
+                streamlit,
+                "run",
+                "app.py",
+                "--server.headless=true",
+                f"--server.port={port}",
+                "--server.address=127.0.0.1",
+                f"--secrets.files={secrets}",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    text = log_path.read_text(errors="replace")
+                    pytest.fail(f"streamlit did not start:\n{text[-3000:]}")
+                time.sleep(0.5)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture
+def chromium() -> Iterator[object]:
+    """Debian's headless chromium (playwright): open as many contexts (browsers) as needed."""
+    from playwright.sync_api import sync_playwright
+
+    require_browser()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -1,5 +1,6 @@
 """Who may reach the restricted view: nobody without login configured, only allowed e-mails."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -101,7 +102,12 @@ def _metric(at, label):
 def test_allowed_staff_can_switch_to_restricted(monkeypatch, sample_store, sample, auth_secrets):
     at = _app(monkeypatch, sample_store, emails="staff@example.org")
     at.secrets.update(auth_secrets)
-    at.user = {"email": "staff@example.org", "is_logged_in": True, "email_verified": True}
+    at.user = {
+        "email": "staff@example.org",
+        "is_logged_in": True,
+        "email_verified": True,
+        "iat": int(time.time()),
+    }
     at.run()
     assert _table_columns(at) == list(ROW_COLUMNS)
     public = _metric(at, "Kidnappings and attempts")
@@ -153,3 +159,51 @@ def test_refusals_say_why_and_show_the_claim_as_text(
         at.toggle(key="restricted")
     # The e-mail claim is plain text, not Markdown (no emphasis made of its asterisks).
     assert user["email"] in [x.value for x in at.text]
+
+
+def test_restricted_files_are_not_written_until_clicked(monkeypatch, sample_store, auth_secrets):
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    written: list[str] = []
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self, path_or_data, mimetype, kind, filename=None):
+        written.append(str(filename))
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    at = _app(monkeypatch, sample_store, emails="staff@example.org")
+    at.secrets.update(auth_secrets)
+    at.user = {
+        "email": "staff@example.org",
+        "is_logged_in": True,
+        "email_verified": True,
+        "iat": int(time.time()),
+    }
+    at.run()
+    # The public view of a small selection writes its files on every run (a shared URL is fine).
+    assert any(n.startswith("riskmap-incidents-") for n in written)
+    assert any("public columns" in h.value for h in at.subheader)
+    written.clear()
+    at.toggle(key="restricted").set_value(True).run()
+    assert not at.exception
+    assert not [n for n in written if "restricted" in n], written
+    assert any("(restricted" in h.value for h in at.subheader)
+    assert not any("public columns" in h.value for h in at.subheader)
+
+
+def test_an_expired_login_is_public(monkeypatch, sample_store, auth_secrets):
+    at = _app(monkeypatch, sample_store, emails="staff@example.org")
+    at.secrets.update(auth_secrets)
+    at.user = {
+        "email": "staff@example.org",
+        "is_logged_in": True,
+        "email_verified": True,
+        "iat": int(time.time()) - 9 * 3600,
+    }
+    at.run()
+    assert not at.exception
+    assert any("older than 8 hours" in w.value for w in at.warning)
+    with pytest.raises(KeyError):
+        at.toggle(key="restricted")
+    assert at.button(key="login").label == "Log in (staff)"

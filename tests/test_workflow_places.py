@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -146,7 +147,12 @@ def _staff_app(monkeypatch, store, email, auth_secrets):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["lang"] = "en"
     at.secrets.update(auth_secrets)
-    at.user = {"email": email, "is_logged_in": True, "email_verified": True}
+    at.user = {
+        "email": email,
+        "is_logged_in": True,
+        "email_verified": True,
+        "iat": int(time.time()),
+    }
     return at
 
 

@@ -296,6 +296,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "column types, allowed values, licence, sources, release report), the manifest and the "
         "data dictionary: what a data portal or HDX reads.",
         "cite_this": "Cite this: {citation}",
+        "data_table_restricted": "Filtered incidents (restricted: every column, exact places)",
+        "logout_everywhere": "Log out everywhere",
+        "signed_out": "This login of {email} was ended (logged out in another tab or "
+        "everywhere): the restricted view is closed. Log in again to reopen it.",
+        "expired": "The login of {email} is older than {hours} hours: the restricted view is "
+        "closed. Log in again to reopen it.",
     },
     "es": {
         "title": "riskmap: violencia contra solicitantes de asilo en la frontera de Tamaulipas",
@@ -497,6 +503,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "la publicación), el manifiesto y el diccionario de datos: lo que lee un portal de datos "
         "o HDX.",
         "cite_this": "Cómo citar: {citation}",
+        "data_table_restricted": "Incidentes filtrados (restringido: todas las columnas, lugares "
+        "exactos)",
+        "logout_everywhere": "Cerrar sesión en todas partes",
+        "signed_out": "Este inicio de sesión de {email} terminó (se cerró la sesión en otra "
+        "pestaña o en todas partes): la vista restringida está cerrada. Inicie sesión de nuevo "
+        "para abrirla.",
+        "expired": "El inicio de sesión de {email} tiene más de {hours} horas: la vista "
+        "restringida está cerrada. Inicie sesión de nuevo para abrirla.",
     },
 }
 
