@@ -6,7 +6,7 @@ PORT ?= 8501
 STORE ?= data/incidents.gpkg
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench sample clean
+.PHONY: setup run test lint bench bench-browser sample clean
 
 setup: $(STAMP) $(STORE)
 
@@ -37,6 +37,10 @@ test: setup lint
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
+
+# Page open -> map drawn and filter -> map updated, in Debian's chromium (median of 5).
+bench-browser: setup
+	$(BIN)/python benchmarks/browser.py --store $(STORE)
 
 sample: $(STAMP)
 	$(BIN)/riskmap sample -o riskmap/data/sample_incidents.csv

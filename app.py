@@ -22,7 +22,7 @@ from riskmap.release.public import Release, build_release
 from riskmap.schema import INCIDENT_TYPES, PERPETRATORS, PLACE_TYPES
 from riskmap.settings import Settings
 from riskmap.store.cache import read_incidents_cached
-from riskmap.views import about, charts, dashboard, export, i18n, maps, viewstate
+from riskmap.views import about, charts, dashboard, export, i18n, maps, package, viewstate
 from riskmap.views.i18n import label, t
 from riskmap.workflow import places as verified
 
@@ -477,8 +477,13 @@ if restricted:
     with tab_map, st.expander(t("loc_title", lang)):
         _place_ids = [p for p in places["place_id"] if not str(p).endswith("_city")]
         _names = dict(zip(places["place_id"], maps.place_names(places, lang), strict=True))
-        chosen_place = st.selectbox(
-            t("loc_place", lang), _place_ids, key="loc_place", format_func=_names.get
+        chosen_place = str(
+            st.selectbox(
+                t("loc_place", lang),
+                _place_ids,
+                key="loc_place",
+                format_func=lambda p: _names.get(p, p),
+            )
         )
         here = places.set_index("place_id").loc[chosen_place]
         st.caption(
@@ -529,7 +534,7 @@ with tab_trends:
     state.trend_period = period
 
     if selection.incidents.empty:
-        st.info(t("no_incidents", lang))
+        st.info(protected or t("no_incidents", lang))
     else:
         for by in ("type", "place", "perpetrator"):
             st.altair_chart(
@@ -605,8 +610,19 @@ with tab_data:
         width="stretch",
         key="table",
     )
+    # The link to this view goes into the manifest and the citation.
+    page_link = viewstate.link(st.context.url, view)
+    headers = "es" if st.checkbox(t("headers_es", lang), key="headers_es") else "en"
     files = {
-        fmt: export.export_view(rows, audience=audience, filters=filters, fmt=fmt, lang=lang)
+        fmt: export.export_view(
+            rows,
+            audience=audience,
+            filters=filters,
+            fmt=fmt,
+            lang=lang,
+            headers=headers,
+            url=page_link,
+        )
         for fmt in ("csv", "geojson")
     }
     # Small public selections: bytes now. Large ones: written only when the button is clicked.
@@ -615,15 +631,15 @@ with tab_data:
     eager = len(rows) <= settings.eager_download_rows and not restricted
     token = sessions.download_token() if restricted else ""
 
-    def _name(filename: str) -> str:
+    def _filename(filename: str) -> str:
         return sessions.private_filename(filename, token) if restricted else filename
 
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns(4)
     for column, fmt, mime in ((c1, "csv", "text/csv"), (c2, "geojson", "application/geo+json")):
         column.download_button(
             t(f"download_{fmt}", lang),
             files[fmt].data if eager else files[fmt].render,
-            file_name=_name(files[fmt].filename),
+            file_name=_filename(files[fmt].filename),
             mime=mime,
             key=f"download_{fmt}",
             # No rerun on a restricted click: a rerun would drop the file's generator while
@@ -633,11 +649,22 @@ with tab_data:
     c3.download_button(
         t("download_manifest", lang),
         files["csv"].manifest_json() if not restricted else files["csv"].manifest_json,
-        file_name=_name(files["csv"].manifest_filename),
+        file_name=_filename(files["csv"].manifest_filename),
         mime="application/json",
         key="download_manifest",
         on_click="ignore" if restricted else "rerun",
     )
+    # The data with its Frictionless data package, manifest and dictionary: what a portal reads.
+    c4.download_button(
+        t("download_package", lang),
+        files["csv"].to_zip() if eager else files["csv"].to_zip,
+        file_name=_filename(files["csv"].zip_filename),
+        mime="application/zip",
+        key="download_package",
+        help=t("download_package_help", lang),
+        on_click="ignore" if restricted else "rerun",
+    )
+    st.caption(t("cite_this", lang, citation=package.citation(files["csv"].manifest, lang=lang)))
     with st.expander(t("data_dictionary", lang)):
         st.markdown(about.data_dictionary(lang))
 

@@ -1,8 +1,8 @@
 """Take the README's screenshots of the dashboard (Debian chromium, the sample store).
 
 Run ``.venv/bin/python docs/screenshots.py`` from the checkout with ``make run``'s store built;
-it starts ``streamlit run app.py`` on a free port, opens the page in English (desktop) and in
-Spanish (the hotspot cards, whose site names are in Spanish), and writes ``docs/*.png``.
+it starts ``streamlit run app.py`` on a free port, opens the first screen in English on a
+1400 x 900 laptop and in Spanish on a 390 x 844 phone, and writes ``docs/*.png``.
 """
 
 from __future__ import annotations
@@ -54,16 +54,20 @@ def main() -> int:
                 time.sleep(0.5)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"{url}/?lang=en")
-            page.wait_for_selector("iframe", timeout=60_000)
-            page.wait_for_timeout(4000)
-            page.screenshot(path=str(ROOT / "docs" / "screenshot_en.png"))
-            page.goto(f"{url}/?lang=es")
-            page.wait_for_selector("iframe", timeout=60_000)
-            page.get_by_role("tab", name="Puntos de riesgo").click()
-            page.wait_for_timeout(3000)
-            page.screenshot(path=str(ROOT / "docs" / "screenshot_es.png"))
+            for name, lang, width, height in (
+                ("screenshot_en.png", "en", 1400, 900),
+                ("screenshot_es_phone.png", "es", 390, 844),
+            ):
+                phone = width < 640
+                page = browser.new_page(
+                    viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone
+                )
+                page.goto(f"{url}/?lang={lang}")
+                frame = page.frame_locator("iframe[title*='st_folium']")
+                frame.locator(".rm-title").wait_for(timeout=60_000)
+                page.wait_for_timeout(2500)  # the fit to the selection, then the tiles
+                page.screenshot(path=str(ROOT / "docs" / name))
+                page.close()
             browser.close()
     finally:
         server.terminate()

@@ -195,22 +195,6 @@ def server(sample_store: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def chromium(server: str) -> Iterator[object]:
-    """Debian's headless chromium, for tests that open several fresh contexts (a shared link)."""
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
 def browser_page(server: str) -> Iterator[object]:
     """A playwright page in Debian's headless chromium."""
     from playwright.sync_api import sync_playwright

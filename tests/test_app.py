@@ -380,3 +380,68 @@ def test_spanish_place_names_everywhere(app, downloads, places):
     rows = csv_rows(downloads)
     named = rows.dropna(subset=["place_id"])
     assert (named["place_name"] == named["place_id"].map(spanish)).all()
+
+
+def test_a_relative_period_tab_and_layers_come_back_from_a_link(app, public):
+    app.query_params.update({"period": "last90", "tab": "hotspots", "hide": "heat"})
+    at = app.run()
+    assert not at.exception
+    assert at.selectbox(key="preset__en").value == "last90"
+    assert at.session_state["tab__en"] == "Hotspots"
+    assert at.session_state["layers__en"] == ["incidents", "places"]
+    # The link stays relative: no frozen dates are written back into it.
+    assert at.query_params["period"] in ("last90", ["last90"])
+    assert "from" not in at.query_params
+    start, end = dashboard.preset_range("last90", dashboard.date_bounds(public.table))
+    assert metric(at, "Incidents") == str(len(public.select(Filters(start=start, end=end))))
+    assert any("Last 90 days of the data" in c.value for c in at.caption)
+
+
+def test_a_month_preset_selects_its_month(app, downloads, public):
+    at = app.run()
+    at.selectbox(key="preset__en").set_value("2019-12").run()
+    assert not at.exception
+    assert at.query_params["period"] in ("2019-12", ["2019-12"])
+    assert at.selectbox(key="preset__en").format_func("2019-12") == "December 2019"
+    assert len(csv_rows(downloads)) == len(public.select(DECEMBER))
+
+
+def test_a_protected_kind_of_place_is_said_so(app):
+    app.query_params["place"] = "shelter"
+    at = app.run()
+    assert not at.exception
+    assert metric(at, "Incidents") == "0"
+    assert any("Shelter are protected" in i.value for i in at.info)
+    # The protection is said instead of "no incident matches".
+    assert not any(i.value == "No incident matches these filters." for i in at.info)
+
+
+def test_reset_clears_the_filters_and_keeps_the_tab(app):
+    app.query_params.update({"type": "kidnapping", "period": "last30", "tab": "data"})
+    at = app.run()
+    at.button(key="reset").click().run()
+    assert not at.exception
+    assert at.multiselect(key="types__en").value == []
+    assert at.selectbox(key="preset__en").value == "all"
+    assert at.query_params["tab"] in ("data", ["data"])
+    assert metric(at, "Incidents") == "46"
+
+
+def test_downloads_with_spanish_headers_on_request(app, downloads):
+    at = app.run()
+    assert "ciudad" not in csv_rows(downloads).columns
+    at.checkbox(key="headers_es").check().run()
+    assert not at.exception
+    rows = csv_rows(downloads)
+    assert "ciudad" in rows.columns
+    # Codes stay codes.
+    assert set(rows["ciudad"].dropna()) <= {"Matamoros", "Nuevo Laredo"}
+    assert any("Cite this:" in c.value for c in at.caption)
+
+
+def test_table_dates_read_at_their_precision(app):
+    at = app.run()
+    table = next(d.value for d in at.dataframe if "incident_id" in d.value.columns)
+    shown = set(table["date"].dropna())
+    assert "2019-12" in shown  # a month, not its first day
+    assert not any(str(v).endswith("-01") and len(str(v)) == 10 for v in shown)

@@ -179,9 +179,8 @@ def test_layer_switches_and_the_view_survive_filters_and_languages(server, chrom
 def test_a_protected_kind_of_place_is_said_so_not_zero(server, chromium):
     context, page = _open(chromium, f"{server}/?lang=en&place=camp")
     try:
-        page.get_by_text("are protected: the public view counts them only in their city").wait_for(
-            timeout=30_000
-        )
+        note = page.get_by_text("are protected: the public view counts them only in their city")
+        note.first.wait_for(timeout=30_000)
         assert not page.get_by_text("No incident matches these filters.").first.is_visible()
     finally:
         context.close()

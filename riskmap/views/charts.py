@@ -4,7 +4,7 @@ The chart data are computed by :func:`trend_table`, which tests call directly. A
 public release is charted in a period only when its whole shown period lies in it (a row known
 by quarter is in no monthly bar; the chart says how many are left out). Public counts are 0 or
 at least k already; as a second guard a count of 1 to ``min_cell - 1`` would be drawn faded at
-the height ``min_cell - 1`` and labelled ``"<min_cell"``.
+the height ``min_cell - 1``, as an empty dashed outline, and labelled ``"<min_cell"``.
 """
 
 from __future__ import annotations
@@ -169,13 +169,17 @@ def trend_chart(
     period_title = t("axis_period", lang)
     return (
         alt.Chart(table, title=title)
-        .mark_bar()
+        .mark_bar(strokeWidth=1.5)
         .encode(
             x=alt.X(f"{time_unit}(period_start):O", title=period_title),
             xOffset=alt.XOffset("category:N"),
             y=alt.Y("height:Q", title=t("axis_incidents", lang), stack=None),
             color=alt.Color("category:N", title=None),
-            opacity=alt.condition("datum.suppressed", alt.value(0.35), alt.value(1.0)),
+            # A "<k" bar is an empty dashed outline: never mistaken for a pale colour of the
+            # palette.
+            stroke=alt.Stroke("category:N", legend=None),
+            fillOpacity=alt.condition("datum.suppressed", alt.value(0.0), alt.value(1.0)),
+            strokeDash=alt.condition("datum.suppressed", alt.value([4, 3]), alt.value([1, 0])),
             tooltip=[
                 alt.Tooltip("category:N", title=t(f"chart_dim_{by}", lang)),
                 alt.Tooltip(f"{time_unit}(period_start):T", title=period_title),

@@ -143,6 +143,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "published_short": "published: at least {value}",
         "m_people_other": "People affected by other incidents",
         "synthetic_short": "SYNTHETIC DATA — not real events",
+        "headers_es": "Column headers in Spanish (codes and values unchanged)",
         "choose": "All (choose to narrow)",
         "period": "Period",
         "preset_all": "All dates",
@@ -207,7 +208,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "chart_period": "Group by",
         "axis_incidents": "Incidents",
         "chart_multi_type": "An incident with several types counts once under each type.",
-        "chart_suppressed": "Faded bars: fewer than {k} (drawn at {k} minus 1, an upper bound).",
+        "chart_suppressed": "Dashed empty bars: fewer than {k} (drawn at {k} minus 1, an upper "
+        "bound).",
         "release_note": "Public release: every count on this page is 0 or at least {k}, and so "
         "is what one selection holds that another does not (see About).",
         "release_suppressed": "{n} incidents are not in the public release.",
@@ -341,6 +343,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "published_short": "publicado: al menos {value}",
         "m_people_other": "Personas afectadas por otros incidentes",
         "synthetic_short": "DATOS SINTÉTICOS — no son hechos reales",
+        "headers_es": "Encabezados de columna en español (códigos y valores sin cambios)",
         "choose": "Todos (elija para filtrar)",
         "period": "Periodo",
         "preset_all": "Todas las fechas",
@@ -406,7 +409,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "chart_period": "Agrupar por",
         "axis_incidents": "Incidentes",
         "chart_multi_type": "Un incidente con varios tipos cuenta una vez en cada tipo.",
-        "chart_suppressed": "Barras tenues: menos de {k} (dibujadas en {k} menos 1, un máximo).",
+        "chart_suppressed": "Barras vacías punteadas: menos de {k} (dibujadas en {k} menos 1, "
+        "un máximo).",
         "release_note": "Publicación pública: todo conteo de esta página es 0 o al menos {k}, y "
         "también lo que una selección tiene y otra no (ver Acerca de).",
         "release_suppressed": "{n} incidentes no están en la publicación pública.",

@@ -85,8 +85,8 @@ def set_location(
     store: str | os.PathLike[str],
     place_id: str,
     *,
-    lat: float,
-    lon: float,
+    lat: float | None,
+    lon: float | None,
     reason: str,
     by: str,
     places: pd.DataFrame,
@@ -104,18 +104,20 @@ def set_location(
     if place_id not in known.index:
         msg = f"unknown place {place_id!r}; see `riskmap places` for the place ids"
         raise PlaceChangeError(msg)
+    point: dict[str, float] = {}
     for name, value in (("lat", lat), ("lon", lon)):
         low, high = BOUNDS[name]
-        if not (isinstance(value, int | float) and low <= float(value) <= high):
+        if not isinstance(value, int | float) or not low <= float(value) <= high:
             msg = f"{name} {value!r} is outside the border area ({low} to {high})"
             raise PlaceChangeError(msg)
+        point[name] = float(value)
     reason, by = str(reason or "").strip(), _who(by)
     if not reason:
         msg = "say why the location changes (a reason is required)"
         raise PlaceChangeError(msg)
     current = apply_verified(places, store).set_index("place_id").loc[place_id]
     change = Change(
-        uuid.uuid4().hex[:12], place_id, "set", float(lat), float(lon), reason, by, _now(now)
+        uuid.uuid4().hex[:12], place_id, "set", point["lat"], point["lon"], reason, by, _now(now)
     )
     _append(store, change, previous=(current["lat"], current["lon"]))
     return change
