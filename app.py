@@ -6,19 +6,24 @@ counts, the charts, the table, the downloads and the URL, so a copied link reope
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from riskmap.analysis import hotspots
+from riskmap.analysis.hexgrid import GiStarResult
 from riskmap.analysis.metrics import load_published
 from riskmap.errors import RiskmapError
+from riskmap.filters import Filters
 from riskmap.geo.gazetteer import GAZETTEER_FILE, load_places
 from riskmap.release import access, privacy, sessions
 from riskmap.release.audience import Audience
-from riskmap.release.public import Release, build_release
+from riskmap.release.cache import load_release
+from riskmap.release.public import Release
 from riskmap.schema import INCIDENT_TYPES, PERPETRATORS, PLACE_TYPES
 from riskmap.settings import Settings
 from riskmap.store.cache import read_incidents_cached
@@ -37,14 +42,79 @@ st.set_option("client.disableDataExport", True)
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _load(
     store: str, versions: tuple[float, ...], places_file: str | None, _settings: Settings
-) -> tuple[pd.DataFrame, pd.DataFrame, Release]:
-    """Read the store once per file version; build the public release and the staff view once."""
+) -> tuple[pd.DataFrame, Release]:
+    """Load the public release once per file version (kept beside the store, built once)."""
     # Staff-verified locations (confirmed by a second staff member) lie over the gazetteer.
     places = verified.apply_verified(load_places(places_file), store)
-    raw = read_incidents_cached(store)
     key = privacy.pseudonym_key(_settings, store=store)
-    release = build_release(raw, places=places, settings=_settings, key=key)
-    return places, privacy.restricted_view(raw, places=places), release
+    # A release kept beside the store needs no read of the store at all.
+    return places, load_release(store, places=places, settings=_settings, key=key)
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _staff_rows(
+    store: str, versions: tuple[float, ...], places_file: str | None, _places: pd.DataFrame
+) -> pd.DataFrame:
+    """Read the staff view once per file version, on the first restricted visit only."""
+    return privacy.restricted_view(read_incidents_cached(store), places=_places)
+
+
+# Everything below is keyed by (store version, audience kind, filter state): pure results of
+# the release (or the staff view) that the same view asks for again on a rerun, e.g. a map pan,
+# a tab switch or a language switch. Shared read-only between sessions like the release.
+Version = tuple[str, tuple[float, ...], str]
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _facets(
+    version: Version, _audience: Audience
+) -> tuple[tuple[dt.date, dt.date] | None, list[str], set[str], bool]:
+    """Return the date bounds, the cities, the kinds of place and the synthetic flag of a table."""
+    data = _audience.table
+    return (
+        dashboard.date_bounds(data),
+        sorted({str(c) for c in data["city"].dropna().unique()}),
+        set(data["place_type"].dropna().unique().astype(str)) | _audience.protected_place_types,
+        _audience.synthetic,
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _select(
+    version: Version, filters_key: str, _audience: Audience, _filters: Filters
+) -> dashboard.Selection:
+    """Return the selection of one filter state (two kept: the last and the one before)."""
+    return dashboard.select(_audience, _filters, published=_published())
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _ranking(
+    version: Version, filters_key: str, radius: int, _audience: Audience, _filters: Filters
+) -> pd.DataFrame:
+    """Return the hotspot ranking of one filter state and radius."""
+    return hotspots.rank_selection(_audience, _filters, radius_m=float(radius))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _gi(
+    version: Version, filters_key: str, resolution: int, _selection: dashboard.Selection
+) -> GiStarResult:
+    """Return Gi* on one selection (seconds on a large one)."""
+    return hotspots.gi_star(_selection.incidents, resolution=resolution)
+
+
+@st.cache_resource(show_spinner=False, max_entries=24)
+def _trend(
+    version: Version,
+    filters_key: str,
+    by: str,
+    period: str,
+    lang: str,
+    k: int,
+    _selection: dashboard.Selection,
+) -> alt.Chart:
+    """Return one trend chart of one selection."""
+    return charts.trend_chart(_selection.incidents, by=by, period=period, lang=lang, min_cell=k)
 
 
 def _secrets() -> dict:
@@ -249,18 +319,18 @@ def _session_check(user: dict) -> None:
 if restricted:
     _session_check(user)
 
+# A corrected gazetteer (shipped or the user's) changes the public points too.
+versions = (
+    _mtime(settings.store),
+    _mtime(GAZETTEER_FILE),
+    _mtime(settings.places or ""),
+    _mtime(verified.history_path(settings.store)),
+)
+places_file = str(settings.places) if settings.places else None
 try:
-    places, staff_rows, release = _load(
-        str(settings.store),
-        # A corrected gazetteer (shipped or the user's) changes the public points too.
-        (
-            _mtime(settings.store),
-            _mtime(GAZETTEER_FILE),
-            _mtime(settings.places or ""),
-            _mtime(verified.history_path(settings.store)),
-        ),
-        str(settings.places) if settings.places else None,
-        settings,
+    places, release = _load(str(settings.store), versions, places_file, settings)
+    staff_rows = (
+        _staff_rows(str(settings.store), versions, places_file, places) if restricted else None
     )
 except RiskmapError as e:
     st.error(t("error_store", lang, error=e))
@@ -271,10 +341,12 @@ st.caption(t("subtitle", lang))
 # The app only chooses the audience; what it may see is the release's business.
 audience = (
     Audience("restricted", staff_rows, places, settings, release)
-    if restricted
+    if staff_rows is not None
     else Audience.from_release(release, places=places, settings=settings)
 )
-if audience.synthetic:
+version: Version = (str(settings.store), versions, audience.kind)
+bounds, cities, shown_types, synthetic = _facets(version, audience)
+if synthetic:
     st.warning(t("synthetic_banner", lang), icon="⚠️")
 
 # Elements shown only sometimes go into containers that always exist: the map's position in the
@@ -282,12 +354,8 @@ if audience.synthetic:
 with st.container():
     if restricted:
         st.error(t("restricted_note", lang), icon="🔒")
-data = audience.table
-bounds = dashboard.date_bounds(data)
-cities = sorted({str(c) for c in data["city"].dropna()})
 # Kinds of place the audience's rows show, and those it protects (counted by city only): a
-# filter on a protected kind says so instead of showing a false zero.
-shown_types = set(data["place_type"].dropna().astype(str)) | audience.protected_place_types
+# filter on a protected kind says so instead of showing a false zero (in `shown_types`).
 place_types = [p for p in PLACE_TYPES if p in shown_types]
 periods = ["all", *viewstate.RELATIVE_PERIODS, *viewstate.month_periods(bounds), "custom"]
 # A shared link may name a value the data do not hold: drop it rather than filter on it.
@@ -355,7 +423,8 @@ current = {k: st.query_params.get_all(k) for k in st.query_params}
 if {k: v if isinstance(v, list) else [v] for k, v in wanted.items()} != current:
     st.query_params.from_dict(wanted)
 
-selection = dashboard.select(audience, filters, published=_published())
+filters_key = repr(filters)
+selection = _select(version, filters_key, audience, filters)
 k = audience.k
 
 # What is shown, in one line (with the data's last day), and what the dates did.
@@ -387,6 +456,43 @@ with st.container(horizontal=True, gap="small"):
             else None,
             width="content",
         )
+
+
+def _below_map(selection: dashboard.Selection, *, protected: str | None) -> None:
+    """Say what the map does not draw and where the figures come from."""
+    if selection.published:
+        source = _published()["source"].iloc[0]
+        pairs = ", ".join(
+            f"{t(f'm_{key}', lang)}: {value}" for key, value in selection.published.items()
+        )
+        st.caption(t("published_note", lang, source=source) + " — " + pairs)
+    if selection.incidents.empty and not protected:
+        st.info(t("no_incidents", lang))
+    if selection.unresolved:
+        n = audience.format_count(selection.unresolved)
+        st.caption(t("unresolved_note", lang, n=n))
+    listed = dashboard.listed_places(selection.incidents, places=places, lang=lang)
+    if len(listed):
+        # Approximate places are not pinned where they are not: listed by name instead.
+        st.caption(
+            t("listed_places", lang)
+            + " "
+            + "; ".join(
+                f"{r.name} ({r.city}): {audience.format_count(r.incidents)}"
+                for r in listed.itertuples()
+            )
+        )
+    if audience.public:
+        st.caption(
+            t("release_note", lang, k=release.k)
+            + (
+                " " + t("release_suppressed", lang, n=release.suppressed)
+                if release.suppressed
+                else ""
+            )
+        )
+
+
 # The open tab travels in links; its label is translated, its id is not.
 if state.get(_keyed("tab")) not in tab_labels:
     state[_keyed("tab")] = tab_labels[viewstate.TABS.index(state.tab)]
@@ -410,7 +516,7 @@ with tab_map:
             lang=lang,
             asset_base=settings.asset_base,
             hidden=view.hidden,
-            title_html=maps.title_html(summary_line, synthetic=audience.synthetic, lang=lang),
+            title_html=maps.title_html(summary_line, synthetic=synthetic, lang=lang),
         )
         returned = st_folium(
             shown.base,
@@ -441,37 +547,9 @@ with tab_map:
             st.caption(t("share_link", lang))
     # Below the map, what it does not draw and where the figures come from.
     with st.container():
-        if selection.published:
-            source = _published()["source"].iloc[0]
-            pairs = ", ".join(
-                f"{t(f'm_{key}', lang)}: {value}" for key, value in selection.published.items()
-            )
-            st.caption(t("published_note", lang, source=source) + " — " + pairs)
-        if selection.incidents.empty and not protected:
-            st.info(t("no_incidents", lang))
-        if selection.unresolved:
-            n = audience.format_count(selection.unresolved)
-            st.caption(t("unresolved_note", lang, n=n))
-        listed = dashboard.listed_places(selection.incidents, places=places, lang=lang)
-        if len(listed):
-            # Approximate places are not pinned where they are not: listed by name instead.
-            st.caption(
-                t("listed_places", lang)
-                + " "
-                + "; ".join(
-                    f"{r.name} ({r.city}): {audience.format_count(r.incidents)}"
-                    for r in listed.itertuples()
-                )
-            )
-        if audience.public:
-            st.caption(
-                t("release_note", lang, k=release.k)
-                + (
-                    " " + t("release_suppressed", lang, n=release.suppressed)
-                    if release.suppressed
-                    else ""
-                )
-            )
+        # A closed tab computes nothing.
+        if tab_map.open is not False:
+            _below_map(selection, protected=protected)
 
 if restricted:
     with tab_map, st.expander(t("loc_title", lang)):
@@ -523,7 +601,17 @@ if restricted:
         if len(trail):
             st.dataframe(trail, hide_index=True, key="loc_history")
 
-with tab_trends:
+
+def _kept(name: str, default: object) -> None:
+    """Give a widget of a closed tab back its value: Streamlit forgets widgets not drawn."""
+    if name not in state:
+        state[name] = state.get(f"_kept_{name}", default)
+
+
+@st.fragment
+def _trends_panel(selection: dashboard.Selection, *, protected: str | None) -> None:
+    """Draw the trend charts; the period reruns this panel only."""
+    _kept(_keyed("trend_period"), state.trend_period)
     period = st.radio(
         t("chart_period", lang),
         ("month", "week"),
@@ -532,24 +620,26 @@ with tab_trends:
         horizontal=True,
     )
     state.trend_period = period
-
     if selection.incidents.empty:
         st.info(protected or t("no_incidents", lang))
-    else:
-        for by in ("type", "place", "perpetrator"):
-            st.altair_chart(
-                charts.trend_chart(
-                    selection.incidents, by=by, period=period, lang=lang, min_cell=k
-                ),
-                width="stretch",
-            )
+        return
+    for by in ("type", "place", "perpetrator"):
+        st.altair_chart(
+            _trend(version, filters_key, by, period, lang, k, selection),
+            width="stretch",
+        )
 
-with tab_hot:
+
+@st.fragment
+def _hotspot_panel(selection: dashboard.Selection) -> None:
+    """Draw the ranking and Gi*; the radius and the Gi* switch rerun this panel only."""
     st.subheader(t("hotspots_title", lang))
     # The audience's rows on all dates (the previous period matters): in public the release,
     # public sites only. It equals `riskmap hotspots --public` (restricted: `riskmap hotspots`).
-    radius = int(state.get("radius", settings.radius_m))
-    ranking = hotspots.rank_selection(audience, filters, radius_m=float(radius))
+    _kept("radius", int(settings.radius_m))
+    radius = int(state["radius"])
+    state["_kept_radius"] = radius
+    ranking = _ranking(version, filters_key, radius, audience, filters)
     meta = ranking.attrs
     st.caption(
         t(
@@ -560,10 +650,9 @@ with tab_hot:
             through=meta["data_through"] or "–",
         )
     )
-    first_day = dashboard.date_bounds(data)
-    if not meta["previous_covered"] and first_day:
+    if not meta["previous_covered"] and bounds:
         # The data begin inside the previous period: a change there would be missing records.
-        st.caption(t("hotspots_no_previous", lang, first=first_day[0]))
+        st.caption(t("hotspots_no_previous", lang, first=bounds[0]))
     cards = dashboard.ranking_cards(ranking, lang=lang, audience=audience)
     if not cards:
         st.info(t("ranking_empty", lang))
@@ -575,14 +664,13 @@ with tab_hot:
         t("hotspots_radius", lang),
         min_value=100,
         max_value=5000,
-        value=int(settings.radius_m),
         step=100,
         key="radius",
     )
     st.markdown(f"**{t('gi_title', lang)}**")
     # Gi* takes seconds with many incidents (9,999 permutations): computed on request only.
     if st.toggle(t("gi_run", lang), key="gi_run"):
-        gi = hotspots.gi_star(selection.incidents, resolution=settings.h3_resolution)
+        gi = _gi(version, filters_key, settings.h3_resolution, selection)
         if not gi.ran and lang == "en":
             st.info(t("gi_refused", lang, reason=gi.reason))
         elif not gi.ran:  # the library explains in English: say it in Spanish, detail below
@@ -595,92 +683,108 @@ with tab_hot:
     else:
         st.caption(t("gi_help", lang))
 
+
+# Only the open tab computes its content (the tabs rerun the page when switched).
+with tab_trends:
+    if tab_trends.open is not False:
+        _trends_panel(selection, protected=protected)
+
+with tab_hot:
+    if tab_hot.open is not False:
+        _hotspot_panel(selection)
+
 with tab_data:
-    st.subheader(t("data_table_restricted" if restricted else "data_table", lang))
-    # The audience's columns only, on a fresh index: no store row number reaches the browser.
-    rows = maps.named_in(audience.rows(selection.incidents), places, lang)
-    with st.container():
-        st.caption(t("rows", lang, n=audience.format_count(len(rows))))
-        if len(rows) > settings.table_rows:
-            st.caption(t("table_limited", lang, n=settings.table_rows))
-    # Dates at their precision ("2019-12" for a month); the downloads keep ISO dates.
-    st.dataframe(
-        dashboard.with_shown_dates(rows.head(settings.table_rows)),
-        hide_index=True,
-        width="stretch",
-        key="table",
-    )
-    # The link to this view goes into the manifest and the citation.
-    page_link = viewstate.link(st.context.url, view)
-    headers = "es" if st.checkbox(t("headers_es", lang), key="headers_es") else "en"
-    files = {
-        fmt: export.export_view(
-            rows,
-            audience=audience,
-            filters=filters,
-            fmt=fmt,
-            lang=lang,
-            headers=headers,
-            url=page_link,
+    if tab_data.open is not False:
+        st.subheader(t("data_table_restricted" if restricted else "data_table", lang))
+        # The audience's columns only, on a fresh index: no store row number reaches the browser.
+        rows = maps.named_in(audience.rows(selection.incidents), places, lang)
+        with st.container():
+            st.caption(t("rows", lang, n=audience.format_count(len(rows))))
+            if len(rows) > settings.table_rows:
+                st.caption(t("table_limited", lang, n=settings.table_rows))
+        # Dates at their precision ("2019-12" for a month); the downloads keep ISO dates.
+        st.dataframe(
+            dashboard.with_shown_dates(rows.head(settings.table_rows)),
+            hide_index=True,
+            width="stretch",
+            key="table",
         )
-        for fmt in ("csv", "geojson")
-    }
-    # Small public selections: bytes now. Large ones: written only when the button is clicked.
-    # Restricted files always on click, under a name new on every run: Streamlit serves a file
-    # to whoever holds its URL, so no other session (and no later run) may produce that URL.
-    eager = len(rows) <= settings.eager_download_rows and not restricted
-    token = sessions.download_token() if restricted else ""
+        # The link to this view goes into the manifest and the citation.
+        page_link = viewstate.link(st.context.url, view)
+        headers = "es" if st.checkbox(t("headers_es", lang), key="headers_es") else "en"
+        files = {
+            fmt: export.export_view(
+                rows,
+                audience=audience,
+                filters=filters,
+                fmt=fmt,
+                lang=lang,
+                headers=headers,
+                url=page_link,
+            )
+            for fmt in ("csv", "geojson")
+        }
+        # Small public selections: bytes now. Large ones: written only when the button is clicked.
+        # Restricted files always on click, under a name new on every run: Streamlit serves a file
+        # to whoever holds its URL, so no other session (and no later run) may produce that URL.
+        eager = len(rows) <= settings.eager_download_rows and not restricted
+        token = sessions.download_token() if restricted else ""
 
-    def _filename(filename: str) -> str:
-        return sessions.private_filename(filename, token) if restricted else filename
+        def _filename(filename: str) -> str:
+            return sessions.private_filename(filename, token) if restricted else filename
 
-    c1, c2, c3, c4 = st.columns(4)
-    for column, fmt, mime in ((c1, "csv", "text/csv"), (c2, "geojson", "application/geo+json")):
-        column.download_button(
-            t(f"download_{fmt}", lang),
-            files[fmt].data if eager else files[fmt].render,
-            file_name=_filename(files[fmt].filename),
-            mime=mime,
-            key=f"download_{fmt}",
-            # No rerun on a restricted click: a rerun would drop the file's generator while
-            # the browser is still asking for it.
+        c1, c2, c3, c4 = st.columns(4)
+        for column, fmt, mime in ((c1, "csv", "text/csv"), (c2, "geojson", "application/geo+json")):
+            column.download_button(
+                t(f"download_{fmt}", lang),
+                files[fmt].data if eager else files[fmt].render,
+                file_name=_filename(files[fmt].filename),
+                mime=mime,
+                key=f"download_{fmt}",
+                # No rerun on a restricted click: a rerun would drop the file's generator while
+                # the browser is still asking for it.
+                on_click="ignore" if restricted else "rerun",
+            )
+        c3.download_button(
+            t("download_manifest", lang),
+            files["csv"].manifest_json() if not restricted else files["csv"].manifest_json,
+            file_name=_filename(files["csv"].manifest_filename),
+            mime="application/json",
+            key="download_manifest",
             on_click="ignore" if restricted else "rerun",
         )
-    c3.download_button(
-        t("download_manifest", lang),
-        files["csv"].manifest_json() if not restricted else files["csv"].manifest_json,
-        file_name=_filename(files["csv"].manifest_filename),
-        mime="application/json",
-        key="download_manifest",
-        on_click="ignore" if restricted else "rerun",
-    )
-    # The data with its Frictionless data package, manifest and dictionary: what a portal reads.
-    c4.download_button(
-        t("download_package", lang),
-        files["csv"].to_zip() if eager else files["csv"].to_zip,
-        file_name=_filename(files["csv"].zip_filename),
-        mime="application/zip",
-        key="download_package",
-        help=t("download_package_help", lang),
-        on_click="ignore" if restricted else "rerun",
-    )
-    st.caption(t("cite_this", lang, citation=package.citation(files["csv"].manifest, lang=lang)))
-    with st.expander(t("data_dictionary", lang)):
-        st.markdown(about.data_dictionary(lang))
+        # The data with its Frictionless data package, manifest and dictionary: what a portal reads.
+        c4.download_button(
+            t("download_package", lang),
+            files["csv"].to_zip() if eager else files["csv"].to_zip,
+            file_name=_filename(files["csv"].zip_filename),
+            mime="application/zip",
+            key="download_package",
+            help=t("download_package_help", lang),
+            on_click="ignore" if restricted else "rerun",
+        )
+        st.caption(
+            t("cite_this", lang, citation=package.citation(files["csv"].manifest, lang=lang))
+        )
+        with st.expander(t("data_dictionary", lang)):
+            st.markdown(about.data_dictionary(lang))
 
 with tab_about:
-    st.markdown(about.about(lang))
-    st.markdown(about.release_report(release.report, lang))
-    staff_verified = verified.verified_names(places)
-    st.markdown(
-        t(
-            "verified_places",
-            lang,
-            names=", ".join(
-                _n
-                for _p, _n in zip(places["place_id"], maps.place_names(places, lang), strict=True)
-                if _p in staff_verified
+    if tab_about.open is not False:
+        st.markdown(about.about(lang))
+        st.markdown(about.release_report(release.report, lang))
+        staff_verified = verified.verified_names(places)
+        st.markdown(
+            t(
+                "verified_places",
+                lang,
+                names=", ".join(
+                    _n
+                    for _p, _n in zip(
+                        places["place_id"], maps.place_names(places, lang), strict=True
+                    )
+                    if _p in staff_verified
+                )
+                or t("none", lang),
             )
-            or t("none", lang),
         )
-    )

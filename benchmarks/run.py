@@ -35,8 +35,11 @@ and the machine go to stderr). Each N is measured in fresh subprocesses, so that
     ``public.build_release``. Each scenario's build is stopped after ``--baseline-timeout``
     seconds and then left out (``timed_out``), so ``speedup`` and ``smaller`` (naive / riskmap
     medians) compare the scenarios the baseline finished, measured in the same run.
-``app`` (with ``--app``)
-    Whole reruns of ``app.py`` under Streamlit's ``AppTest`` after type-filter changes.
+``app``, ``app_cached`` (with ``--app``)
+    Whole runs of ``app.py`` under Streamlit's ``AppTest`` (:func:`measure_app`): the first
+    visit of a fresh process, a second visit, reruns after type-filter changes and tab
+    switches; ``app`` with no release kept beside the store (it is built and written),
+    ``app_cached`` in a new process that loads it.
 
 Each line also records the machine's 1-minute load average before and after (``load_avg``):
 other work on the machine slows every figure. Timings are printed, never asserted.
@@ -251,8 +254,20 @@ def measure_riskmap(store: Path, *, runs: int, load_runs: int) -> dict[str, obje
 
 
 def measure_release(store: Path, *, load_runs: int) -> dict[str, object]:
-    """Time ``build_release`` on one store and say what it keeps (run in its own process)."""
+    """Time ``build_release`` on one store and say what it keeps (run in its own process).
+
+    Also the release kept beside the store (:mod:`riskmap.release.cache`), in a scratch folder
+    so that the app's own cache is left alone: ``cache_write_s``, ``cache_load_s`` (median of
+    ``--load-runs``), ``cache_mb`` (both files) and ``cache_equal`` (the loaded release equals
+    the one built, checked with ``pandas.testing``).
+    """
+    import shutil
+    import tempfile
+
+    import pandas as pd
+
     from riskmap.geo.gazetteer import load_places
+    from riskmap.release import cache
     from riskmap.release.public import build_release
     from riskmap.settings import Settings
     from riskmap.store import read_incidents
@@ -262,16 +277,43 @@ def measure_release(store: Path, *, load_runs: int) -> dict[str, object]:
     incidents = read_incidents(store)
     times = []
     report: dict[str, Any] = {}
+    kept: Any = None
     for _ in range(max(load_runs, 1)):
-        elapsed, release = _timed(
+        kept = None
+        elapsed, kept = _timed(
             lambda: build_release(incidents, places=places, settings=settings, key=b"bench")
         )
         times.append(elapsed)
-        report = release.report
-        release = None
+        report = kept.report
+    incidents = None
+    peak_build = _peak_rss_mb()
+    scratch = Path(tempfile.mkdtemp(prefix="riskmap-release-bench-"))
+    try:
+        beside = scratch / store.name
+        beside.touch()  # stands for the store: the cache is keyed by its file's version
+        version = cache.release_version(beside, places=places, settings=settings, key=b"bench")
+        assert version is not None
+        write_s, paths = _timed(lambda: cache.write_cached(kept, beside, version=version))
+        loads = []
+        loaded: Any = None
+        for _ in range(max(load_runs, 1)):
+            loaded = None
+            elapsed, loaded = _timed(lambda: cache.read_cached(beside, version=version))
+            loads.append(elapsed)
+        equal = loaded is not None and loaded.report == kept.report
+        if equal:
+            pd.testing.assert_frame_equal(loaded.table, kept.table, check_exact=True)
+        cache_mb = round(sum(p.stat().st_size for p in paths) / 2**20, 1)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     n = max(int(report["incidents"]), 1)
     return {
         "build_s": round(statistics.median(times), 2),
+        "cache_write_s": round(write_s, 2),
+        "cache_load_s": round(statistics.median(loads), 2),
+        "cache_mb": cache_mb,
+        "cache_equal": bool(equal),
+        "peak_rss_build_mb": peak_build,
         "k": report["k"],
         "recoding": report["recoding"],
         "detail": report["detail"],
@@ -392,23 +434,49 @@ def measure_naive(store: Path, *, runs: int, timeout: int) -> dict[str, object]:
 
 
 def measure_app(store: Path, *, runs: int) -> dict[str, object]:
-    """Time whole reruns of ``app.py`` (Streamlit's AppTest, no browser) after filter changes."""
+    """Time whole runs of ``app.py`` (Streamlit's AppTest, no browser), as a server runs them.
+
+    ``first_run_s``: the first visit of a fresh process (``release``: whether the release kept
+    beside the store was ``"loaded"``, or ``"built"`` and written); ``warm_open_s``: a second
+    visit (a new session) to the same process, whose cache holds the release; ``rerun_ms``:
+    whole reruns after type-filter changes on the Map tab, median (``rerun_ms_max``: the
+    worst); ``tab_ms``: a rerun that opens each other tab (the tab's content computed).
+    """
     os.environ["RISKMAP_STORE"] = str(store)
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(HERE.parent / "app.py"), default_timeout=1800)
-    at.query_params["lang"] = "en"
+    from riskmap.release import cache
+    from riskmap.views.i18n import t
+
+    had_cache = all(p.exists() for p in cache.cache_paths(store))
+
+    def visit() -> AppTest:
+        at = AppTest.from_file(str(HERE.parent / "app.py"), default_timeout=1800)
+        at.query_params["lang"] = "en"
+        return at
+
+    at = visit()
     first_s, _ = _timed(at.run)
+    warm = visit()
+    warm_s, _ = _timed(warm.run)
     changes = (["kidnapping"], ["kidnapping", "extortion"], [])
     reruns = []
     for i in range(runs):
         # Widgets with translated options are keyed per language (see app.py).
         at.multiselect(key="types__en").set_value(changes[i % len(changes)])
         reruns.append(_timed(at.run)[0])
+    tabs = {}
+    for tab in ("trends", "hotspots", "data", "about", "map"):
+        at.session_state["tab__en"] = t(f"tab_{tab}", "en")
+        tabs[tab] = round(_timed(at.run)[0] * 1000, 1)
     return {
+        "release": "loaded" if had_cache else "built",
         "first_run_s": round(first_s, 2),
+        "warm_open_s": round(warm_s, 2),
         "rerun_ms": _median_ms(reruns),
         "rerun_ms_max": round(max(reruns) * 1000, 1),
+        "reruns_ms": [round(r * 1000, 1) for r in reruns],
+        "tab_ms": tabs,
         "exception": bool(at.exception),
         "peak_rss_mb": _peak_rss_mb(),
     }
@@ -528,7 +596,13 @@ def main(argv: list[str] | None = None) -> int:
             line["naive"] = naive
             line.update(_ratios(ours, naive))
         if args.app:
+            # First with no release beside the store (built and written), then loaded from it.
+            from riskmap.release import cache
+
+            for path in cache.cache_paths(store):
+                path.unlink(missing_ok=True)
             line["app"] = _child("app", n, args, timeout=3600)
+            line["app_cached"] = _child("app", n, args, timeout=3600)
         # Other work on the machine slows every figure: the 1-minute load average says how much.
         line["load_avg"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
         print(json.dumps(line), flush=True)

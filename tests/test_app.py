@@ -21,6 +21,7 @@ from riskmap.release.public import PERPETRATOR_GROUPS, ROW_COLUMNS, TYPE_GROUPS
 from riskmap.settings import Settings
 from riskmap.store import read_incidents
 from riskmap.views import dashboard
+from riskmap.views.i18n import t
 
 ROOT = Path(__file__).resolve().parent.parent
 K = Settings().min_cell
@@ -68,6 +69,26 @@ def app(monkeypatch, sample_store):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["lang"] = "en"
     return at
+
+
+@pytest.fixture
+def data_app(app):
+    """The app opened on the Data tab (only the open tab computes its content)."""
+    app.query_params["tab"] = "data"
+    return app
+
+
+@pytest.fixture
+def hotspots_app(app):
+    """The app opened on the Hotspots tab."""
+    app.query_params["tab"] = "hotspots"
+    return app
+
+
+def open_tab(at: AppTest, tab: str, *, lang: str = "en") -> AppTest:
+    """Switch to ``tab`` (an id of ``viewstate.TABS``) as a click would, and rerun."""
+    at.session_state[f"tab__{lang}"] = t(f"tab_{tab}", lang)
+    return at.run()
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -118,6 +139,11 @@ def test_app_runs_with_banner_map_and_counts(app, downloads, public):
     assert any(f"is 0 or at least {K}" in c.value for c in at.caption)
     # The map is a custom component.
     assert at.get("component_instance") or at.get("iframe") or "st_folium" in str(at)
+    # Only the open tab computes its content: no table and no download yet.
+    assert not downloads
+    assert not [d for d in at.dataframe if "incident_id" in d.value.columns]
+    open_tab(at, "data")
+    assert not at.exception
     rows = csv_rows(downloads)
     assert list(rows.columns) == list(ROW_COLUMNS)
     assert set(rows["incident_id"]) == set(public.table["incident_id"])
@@ -125,6 +151,7 @@ def test_app_runs_with_banner_map_and_counts(app, downloads, public):
     assert list(table.columns) == list(ROW_COLUMNS)
     assert list(table.index) == list(range(len(table)))  # no store row number
     # About tells what the release kept.
+    open_tab(at, "about")
     about = "\n".join(m.value for m in at.markdown)
     assert f"Public release: k = {K}" in about
     assert f"All {public.report['incidents']} incidents are in the public release." in about
@@ -137,6 +164,9 @@ def test_type_filter_changes_counts_downloads_and_url(app, downloads, public):
     n = int(metric(at, "Incidents"))
     assert n == len(public.select(Filters(types=("kidnapping",))))
     assert K <= n < 46
+    # Published figures are for all incidents: not shown beside a subset.
+    assert not any("Human Rights Watch" in c.value for c in at.caption)
+    open_tab(at, "data")
     rows = csv_rows(downloads)
     assert len(rows) == n
     # The type itself, or its group where the release shows only the group.
@@ -146,8 +176,6 @@ def test_type_filter_changes_counts_downloads_and_url(app, downloads, public):
     assert types[~exact].map(lambda t: TYPE_GROUPS["kidnapping"] in t).all()
     assert (rows["type_precision"] != "withheld").all()
     assert at.query_params["type"] == ["kidnapping"] or at.query_params["type"] == "kidnapping"
-    # Published figures are for all incidents: not shown beside a subset.
-    assert not any("Human Rights Watch" in c.value for c in at.caption)
 
 
 @pytest.mark.parametrize(
@@ -164,8 +192,8 @@ def test_type_filter_changes_counts_downloads_and_url(app, downloads, public):
         ),
     ],
 )
-def test_each_multiselect_filters_the_download(app, downloads, key, value, column, check):
-    at = app.run()
+def test_each_multiselect_filters_the_download(data_app, downloads, key, value, column, check):
+    at = data_app.run()
     at.multiselect(key=key).set_value(value).run()
     assert not at.exception
     rows = csv_rows(downloads)
@@ -174,8 +202,8 @@ def test_each_multiselect_filters_the_download(app, downloads, key, value, colum
     assert int(metric(at, "Incidents")) == len(rows)
 
 
-def test_children_checkbox(app, downloads, public):
-    at = app.run()
+def test_children_checkbox(data_app, downloads, public):
+    at = data_app.run()
     at.checkbox(key="children_only").check().run()
     assert not at.exception
     rows = csv_rows(downloads)
@@ -185,8 +213,8 @@ def test_children_checkbox(app, downloads, public):
     assert at.query_params["children"] in ("1", ["1"])
 
 
-def test_date_presets_and_custom_range(app, downloads, public):
-    at = app.run()
+def test_date_presets_and_custom_range(data_app, downloads, public):
+    at = data_app.run()
     at.selectbox(key="preset__en").set_value("last30").run()
     assert not at.exception
     last30 = csv_rows(downloads)
@@ -216,6 +244,7 @@ def test_url_round_trip_restores_the_view(monkeypatch, sample_store, downloads):
             "city": "Nuevo Laredo",
             "from": "2019-12-01",
             "to": "2019-12-31",
+            "tab": "data",
         }
     )
     at.run()
@@ -253,12 +282,12 @@ def test_missing_store_is_a_clear_message(monkeypatch, tmp_path):
     assert any("nowhere.gpkg" in e.value for e in at.error)
 
 
-def test_hotspot_panel_gives_the_cli_ranking(app, sample_store, capsys):
+def test_hotspot_panel_gives_the_cli_ranking(hotspots_app, sample_store, capsys):
     import json
 
     from riskmap.cli import main
 
-    at = app.run()
+    at = hotspots_app.run()
     assert not at.exception
     # The panel is one card per site (readable on a phone), in the CLI's order.
     cards = [m.value for m in at.markdown if m.value.startswith("**") and "· " in m.value]
@@ -272,8 +301,8 @@ def test_hotspot_panel_gives_the_cli_ranking(app, sample_store, capsys):
         assert f"{site['ci_low']:.1f}–{site['ci_high']:.1f}" in card
 
 
-def test_gi_star_runs_only_on_request_and_says_why_not(app):
-    at = app.run()
+def test_gi_star_runs_only_on_request_and_says_why_not(hotspots_app):
+    at = hotspots_app.run()
     assert not any("Not computed" in i.value for i in at.info)
     at.toggle(key="gi_run").set_value(True).run()
     assert not at.exception
@@ -282,12 +311,12 @@ def test_gi_star_runs_only_on_request_and_says_why_not(app):
     assert "cells" in refusals[0] or "incidents" in refusals[0]
 
 
-def test_a_public_selection_is_never_smaller_than_k(app, downloads, sample):
+def test_a_public_selection_is_never_smaller_than_k(data_app, downloads, sample):
     # Staff would find one or two immigration agents' incidents in Matamoros; the public sees
     # whole classes of the release only: 0 or at least k, and never a "<k".
     staff = sample[(sample["perpetrator"] == "immigration_agent") & (sample["city"] == "Matamoros")]
     assert 0 < len(staff) < K
-    at = app.run()
+    at = data_app.run()
     at.multiselect(key="perpetrators__en").set_value(["immigration_agent"]).run()
     at.multiselect(key="cities").set_value(["Matamoros"]).run()
     assert not at.exception
@@ -352,8 +381,8 @@ def test_odd_stores_open(monkeypatch, tmp_path, sample, kind):
     assert not at.exception
 
 
-def test_hotspots_warn_when_the_previous_period_is_not_covered(app):
-    at = app.run()
+def test_hotspots_warn_when_the_previous_period_is_not_covered(hotspots_app):
+    at = hotspots_app.run()
     assert not at.exception
     # The release starts on 2019-10-01 (a quarter); the 90 days before its last 90 are not
     # covered.
@@ -361,7 +390,7 @@ def test_hotspots_warn_when_the_previous_period_is_not_covered(app):
 
 
 def test_spanish_place_names_everywhere(app, downloads, places):
-    app.query_params["lang"] = "es"
+    app.query_params.update({"lang": "es", "tab": "hotspots"})
     at = app.run()
     assert not at.exception
     spanish = dict(zip(places["place_id"], places["name_es"], strict=True))
@@ -373,6 +402,7 @@ def test_spanish_place_names_everywhere(app, downloads, places):
     assert shown
     assert not [p for p in differ if f"{english[p]}**" in cards]
     # So do the table and the downloads.
+    open_tab(at, "data", lang="es")
     table = next(d.value for d in at.dataframe if "place_name" in d.value.columns)
     named = table.dropna(subset=["place_id"])
     assert len(named)
@@ -397,8 +427,8 @@ def test_a_relative_period_tab_and_layers_come_back_from_a_link(app, public):
     assert any("Last 90 days of the data" in c.value for c in at.caption)
 
 
-def test_a_month_preset_selects_its_month(app, downloads, public):
-    at = app.run()
+def test_a_month_preset_selects_its_month(data_app, downloads, public):
+    at = data_app.run()
     at.selectbox(key="preset__en").set_value("2019-12").run()
     assert not at.exception
     assert at.query_params["period"] in ("2019-12", ["2019-12"])
@@ -427,8 +457,8 @@ def test_reset_clears_the_filters_and_keeps_the_tab(app):
     assert metric(at, "Incidents") == "46"
 
 
-def test_downloads_with_spanish_headers_on_request(app, downloads):
-    at = app.run()
+def test_downloads_with_spanish_headers_on_request(data_app, downloads):
+    at = data_app.run()
     assert "ciudad" not in csv_rows(downloads).columns
     at.checkbox(key="headers_es").check().run()
     assert not at.exception
@@ -439,8 +469,8 @@ def test_downloads_with_spanish_headers_on_request(app, downloads):
     assert any("Cite this:" in c.value for c in at.caption)
 
 
-def test_table_dates_read_at_their_precision(app):
-    at = app.run()
+def test_table_dates_read_at_their_precision(data_app):
+    at = data_app.run()
     table = next(d.value for d in at.dataframe if "incident_id" in d.value.columns)
     shown = set(table["date"].dropna())
     assert "2019-12" in shown  # a month, not its first day

@@ -291,7 +291,9 @@ def test_cli_exports_of_two_states_differ_by_0_or_k(canary_store, tmp_path, firs
 
 def test_finding_1_no_index_and_no_sexual_assault_day(canary_store, canary_audience, monkeypatch):
     monkeypatch.setenv("RISKMAP_STORE", str(canary_store))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["tab"] = "data"  # the table's tab (only the open tab is computed)
+    at.run()
     assert not at.exception
     table = at.dataframe[-1].value
     # The table's index is a plain 0..n-1: no store row number reaches the browser.

@@ -176,7 +176,7 @@ def test_two_staff_members_move_a_place_in_the_app(monkeypatch, store, places, a
     trail = history(store, "nld_bus_terminal")
     assert list(trail["by"]) == ["a@x.org", "b@x.org"]
     public = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    public.query_params["lang"] = "en"
+    public.query_params.update({"lang": "en", "tab": "about"})
     public.run()
     assert not public.exception
     about = " ".join(m.value for m in public.markdown)

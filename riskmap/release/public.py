@@ -51,6 +51,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -136,6 +137,8 @@ ROW_COLUMNS: tuple[str, ...] = (
 #: Shown columns that are quasi-identifiers (the id is not: it is unique by design).
 QI_COLUMNS: tuple[str, ...] = tuple(c for c in ROW_COLUMNS if c != "incident_id")
 
+#: Keys of classes stay below this (int64 with room to spare).
+_KEY_LIMIT = 1 << 62
 #: A missing value, as numpy's ``where`` and ``select`` take it for object arrays.
 _NONE = np.array(None, dtype=object)
 _SHOWN_PRECISION = {
@@ -355,15 +358,29 @@ class _Hierarchies:
         }
         return cls(codes=codes, start=start, fixed=fixed, extras=extras)
 
+    @cached_property
+    def radices(self) -> tuple[int, ...]:
+        """Return the number of codes of the synthetic flag and of each QI (the key's digits)."""
+        return (
+            int(self.fixed.max(initial=0)) + 1,
+            *(int(self.codes[a].max(initial=0)) + 1 for a in QUASI_IDENTIFIERS),
+        )
+
     def keys(self, levels: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Return one int64 key per row: equal keys, equal shown values."""
         index = np.arange(len(self.fixed)) if rows is None else rows
         key = self.fixed[index].astype(np.int64)
+        bound = self.radices[0]
         for j, a in enumerate(QUASI_IDENTIFIERS):
             code = self.codes[a][levels[:, j], index]
-            # Re-code after each step so that the mixed-radix key never overflows.
-            top = int(self.codes[a].max(initial=0)) + 1
-            key = pd.factorize(key * top + code)[0].astype(np.int64)
+            top = self.radices[j + 1]
+            if bound * top >= _KEY_LIMIT:
+                # Re-code first so that the mixed-radix key never overflows (rarely needed:
+                # the digits of a real store fit in 62 bits, and re-coding is the slow part).
+                key, distinct = pd.factorize(key)
+                key, bound = key.astype(np.int64), max(len(distinct), 1)
+            key = key * top + code
+            bound *= top
         return key
 
 
