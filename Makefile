@@ -6,7 +6,7 @@ PORT ?= 8501
 STORE ?= data/incidents.gpkg
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench bench-browser sample clean
+.PHONY: setup run test lint bench bench-app bench-browser bench-browser-sizes sample clean
 
 setup: $(STAMP) $(STORE)
 
@@ -35,15 +35,29 @@ lint: $(STAMP)
 test: setup lint
 	$(BIN)/python -m pytest
 
+# Every figure as JSON lines: the Python side (load, filter, map, release, naive map), then the
+# whole app and the browser at 1k / 100k / 1M incidents. Long (an hour on a 2-core machine).
 bench: setup
 	$(BIN)/python benchmarks/run.py
+	$(MAKE) bench-app bench-browser-sizes
+
+# Whole app runs (AppTest): first visit with the release built, then loaded from beside the
+# store; reruns after a filter change; the release's build, cache write and load.
+bench-app: setup
+	$(BIN)/python benchmarks/run.py --sizes 100000 1000000 --runs 5 --load-runs 1 \
+		--no-baseline --app
 
 # Page open -> map drawn and filter -> map updated, in Debian's chromium (median of 5).
 bench-browser: setup
 	$(BIN)/python benchmarks/browser.py --store $(STORE)
 
+# The same at 1k / 100k / 1M synthetic incidents, the naive folium page beside riskmap.
+bench-browser-sizes: setup
+	$(BIN)/python benchmarks/browser.py --sizes 1000 100000 1000000 --naive --runs 5
+
 sample: $(STAMP)
 	$(BIN)/riskmap sample -o riskmap/data/sample_incidents.csv
 
 clean:
-	rm -rf $(VENV) $(STORE) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(STORE) $(STORE).release.parquet $(STORE).release.json .pytest_cache \
+		.mypy_cache .ruff_cache

@@ -1,18 +1,24 @@
 """What a person waits for, in a real browser: page open → map drawn, filter change → map updated.
 
-Run ``.venv/bin/python benchmarks/browser.py [--store PATH] [--runs 5]`` (``make bench-browser``)
-from the checkout. It starts ``streamlit run app.py`` on a free port against the store, opens the
-page once to warm the server's cache, then, ``--runs`` times, in a fresh browser context of
-Debian's chromium:
+Run ``.venv/bin/python benchmarks/browser.py [--store PATH | --sizes N ...] [--naive] [--runs 5]``
+(``make bench-browser``; ``make bench-browser-sizes`` for 1k / 100k / 1M with the naive page)
+from the checkout. For each store (``--sizes``: the synthetic stores of ``benchmarks/generate.py``)
+it starts ``streamlit run app.py`` on a free port, opens the page once to warm the server's cache
+(the first visit also builds the release and keeps it beside the store), then, ``--runs`` times,
+in a fresh browser context (a new session) of Debian's chromium:
 
 - **open**: from ``page.goto`` to the map drawn (the map's title box is on the map, which
   happens once the incident layers are evaluated, after the base map);
 - **filter**: from a click on "Involving children" to the map updated (the title box names the
   new filter: the layers were replaced).
 
-It prints one JSON line with the medians, every run's figures and the machine's load, like
-``benchmarks/run.py``. The browser shares the machine with the server, so both figures include
-the browser's own work, as a person's would.
+It prints one JSON line per store and page with the medians, every run's figures, the server
+process's peak resident memory (``VmHWM``: its high-water mark over the whole visit, first load
+included) and the machine's load, like ``benchmarks/run.py``. With ``--naive`` the naive folium
+page (``benchmarks/naive_app.py``: a marker and a popup per incident plus a heat map) is timed
+the same way beside it; a visit that does not finish within ``--timeout`` seconds is recorded
+as ``timed_out`` and the page is not visited again on that store. The browser shares the
+machine with the server, so both figures include the browser's own work, as a person's would.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,26 +50,27 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def _settled(page) -> None:
+def _settled(page, *, timeout_ms: float = 120_000) -> None:
     page.wait_for_selector(
-        "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000
+        "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout_ms
     )
 
 
-def _one_run(browser, url: str) -> dict[str, float]:
+def _one_run(browser, url: str, *, timeout_s: float) -> dict[str, float]:
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
+    wait_ms = timeout_s * 1000
     try:
         start = time.perf_counter()
-        page.goto(url, wait_until="commit")
-        page.frame_locator(MAP).locator(".rm-title").wait_for(timeout=120_000)
+        page.goto(url, wait_until="commit", timeout=wait_ms)
+        page.frame_locator(MAP).locator(".rm-title").wait_for(timeout=wait_ms)
         opened = time.perf_counter() - start
-        _settled(page)
+        _settled(page, timeout_ms=wait_ms)
         checkbox = page.locator("[data-testid='stSidebar']").get_by_text("Involving children")
         start = time.perf_counter()
-        checkbox.click()
+        checkbox.click(timeout=wait_ms)
         page.frame_locator(MAP).locator(".rm-title", has_text="Involving children").wait_for(
-            timeout=120_000
+            timeout=wait_ms
         )
         filtered = time.perf_counter() - start
     finally:
@@ -70,23 +78,33 @@ def _one_run(browser, url: str) -> dict[str, float]:
     return {"open_s": round(opened, 3), "filter_s": round(filtered, 3)}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Serve the app on the store, time ``--runs`` visits, print one JSON line."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", default="data/incidents.gpkg", help="incident store")
-    parser.add_argument("--runs", type=int, default=5, help="timed visits (default 5)")
-    args = parser.parse_args(argv)
+def _peak_rss_mb(pid: int) -> float | None:
+    """Return the high-water mark of a process's resident memory (Linux ``VmHWM``)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def measure(store: Path, *, page: str, runs: int, timeout_s: float) -> dict[str, object]:
+    """Serve ``page`` (``"riskmap"`` or ``"naive"``) on ``store``; time ``runs`` visits."""
     port = _port()
     streamlit = Path(sys.executable).parent / "streamlit"
-    env = {**os.environ, "RISKMAP_STORE": str(Path(args.store).resolve())}
+    script = "app.py" if page == "riskmap" else str(Path("benchmarks", "naive_app.py"))
+    env = {**os.environ, "RISKMAP_STORE": str(store.resolve())}
     server = subprocess.Popen(
-        [str(streamlit), "run", "app.py", "--server.headless=true", f"--server.port={port}"],
+        [str(streamlit), "run", script, "--server.headless=true", f"--server.port={port}"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/?lang=en"
+    result: dict[str, object] = {"benchmark": "browser", "page": page, "store": store.name}
+    each: list[dict[str, float]] = []
     try:
         for _ in range(240):
             try:
@@ -96,31 +114,61 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(0.5)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            print("warm-up visit (fills the server's cache)", file=sys.stderr)
-            _one_run(browser, url)
-            runs = []
-            for i in range(args.runs):
-                runs.append(_one_run(browser, url))
-                print(f"run {i + 1}: {runs[-1]}", file=sys.stderr)
-            browser.close()
+            try:
+                print(f"{page} {store.name}: warm-up visit (fills the cache)", file=sys.stderr)
+                start = time.perf_counter()
+                # The first visit of a fresh server: reads (or builds) the release.
+                first = _one_run(browser, url, timeout_s=max(timeout_s, 600))
+                result["first_visit_s"] = round(time.perf_counter() - start, 1)
+                result["first_open_s"] = first["open_s"]
+                for i in range(runs):
+                    each.append(_one_run(browser, url, timeout_s=timeout_s))
+                    print(f"run {i + 1}: {each[-1]}", file=sys.stderr)
+            except PlaywrightTimeout:
+                result["timed_out"] = f"a visit took more than {timeout_s:.0f} s"
+            finally:
+                browser.close()
+        result["server_peak_rss_mb"] = _peak_rss_mb(server.pid)
     finally:
         server.terminate()
-        server.wait(timeout=20)
-    print(
-        json.dumps(
-            {
-                "benchmark": "browser",
-                "store": Path(args.store).name,
-                "runs": len(runs),
-                "open_to_map_median_s": statistics.median(r["open_s"] for r in runs),
-                "filter_to_map_median_s": statistics.median(r["filter_s"] for r in runs),
-                "each": runs,
-                "load_1min": round(os.getloadavg()[0], 2),
-                "cpus": os.cpu_count(),
-                "python": platform.python_version(),
-            }
-        )
+        server.wait(timeout=30)
+    if each:
+        result["open_to_map_median_s"] = statistics.median(r["open_s"] for r in each)
+        result["filter_to_map_median_s"] = statistics.median(r["filter_s"] for r in each)
+    result.update(
+        {
+            "runs": len(each),
+            "each": each,
+            "load_1min": round(os.getloadavg()[0], 2),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+        }
     )
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve the app (and the naive page) on each store, time visits, print JSON lines."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", default="data/incidents.gpkg", help="incident store")
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", help="synthetic stores of N incidents instead of --store"
+    )
+    parser.add_argument("--naive", action="store_true", help="also time the naive folium page")
+    parser.add_argument("--runs", type=int, default=5, help="timed visits (default 5)")
+    parser.add_argument("--timeout", type=float, default=120, help="seconds a visit may take")
+    args = parser.parse_args(argv)
+    if args.sizes:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from generate import ensure_store
+
+        stores = [ensure_store(n) for n in args.sizes]
+    else:
+        stores = [Path(args.store)]
+    for store in stores:
+        for page in ("riskmap", "naive") if args.naive else ("riskmap",):
+            line = measure(store, page=page, runs=args.runs, timeout_s=args.timeout)
+            print(json.dumps(line), flush=True)
     return 0
 
 

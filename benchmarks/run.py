@@ -177,8 +177,6 @@ def measure_riskmap(store: Path, *, runs: int, load_runs: int) -> dict[str, obje
             key="map_en",
             feature_group_to_add=shown.layers,
             layer_control=folium.LayerControl(collapsed=True),
-            center=shown.centre,
-            zoom=shown.zoom,
             returned_objects=[],
             use_container_width=True,
             height=560,
@@ -292,7 +290,9 @@ def measure_release(store: Path, *, load_runs: int) -> dict[str, object]:
         beside = scratch / store.name
         beside.touch()  # stands for the store: the cache is keyed by its file's version
         version = cache.release_version(beside, places=places, settings=settings, key=b"bench")
-        assert version is not None
+        if version is None:
+            msg = f"{beside}: cannot stat the stand-in store"
+            raise RuntimeError(msg)
         write_s, paths = _timed(lambda: cache.write_cached(kept, beside, version=version))
         loads = []
         loaded: Any = None
