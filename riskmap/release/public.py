@@ -229,11 +229,24 @@ def build_release(
     sizes = _class_sizes(hier.keys(levels))
     kept = sizes >= k
     table = _shown(df, hier, levels, places=places, key=key)[kept]
-    table = table.sort_values(["date", "incident_id"], kind="stable").reset_index(drop=True)
+    table = table.take(_release_order(table)).reset_index(drop=True)
     shown = levels.copy()
     shown[:, QUASI_IDENTIFIERS.index("location")] = shown_location(hier, levels)
     report = _report(shown[kept], n=len(df), k=k, recoding=recoding, dates=table)
     return Release(table=table, report=report)
+
+
+def _release_order(table: pd.DataFrame) -> np.ndarray:
+    """Return the release's row order: by shown date (undated last), then pseudonym.
+
+    What ``sort_values(["date", "incident_id"], kind="stable")`` gives, on numpy arrays: a
+    million Arrow strings sort several times faster as fixed-width ones.
+    """
+    days = table["date"].to_numpy(dtype="datetime64[s]")
+    when = days.astype(np.int64)
+    when[np.isnat(days)] = np.iinfo(np.int64).max
+    ids = np.asarray(table["incident_id"].to_numpy(dtype=object, na_value=""), dtype=str)
+    return np.lexsort((ids, when))
 
 
 # --- hierarchies --------------------------------------------------------------------------------
