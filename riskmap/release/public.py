@@ -830,16 +830,16 @@ def select(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     if filters.types:
         exact = set(filters.types)
         groups = {TYPE_GROUPS[t] for t in filters.types}
-        shown = table["incident_types"].astype("string") + "/" + table["type_precision"]
-        codes, distinct = pd.factorize(shown)
-        hit = [
-            bool(
-                set(v.rpartition("/")[0].split(MULTI_SEP))
-                & (groups if v.endswith("/group") else exact)
-            )
-            for v in distinct
-        ]
-        mask &= np.array([*hit, False])[codes]
+        # Decided once per distinct (types, precision) pair, not per row: a missing value in
+        # either (code -1) selects nothing.
+        types, shown_types = pd.factorize(table["incident_types"])
+        precision, shown_precision = pd.factorize(table["type_precision"])
+        hit = np.zeros((len(shown_types) + 1, len(shown_precision) + 1), dtype=bool)
+        for i, value in enumerate(shown_types):
+            names = set(str(value).split(MULTI_SEP))
+            for j, level in enumerate(shown_precision):
+                hit[i, j] = bool(names & (groups if level == "group" else exact))
+        mask &= hit[types, precision]
     if filters.perpetrators:
         wanted = set(filters.perpetrators) | {PERPETRATOR_GROUPS[p] for p in filters.perpetrators}
         mask &= table["perpetrator"].isin(wanted).to_numpy(dtype=bool, na_value=False)
