@@ -849,6 +849,9 @@ def select(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
         mask &= table["place_type"].isin(filters.place_types).to_numpy(dtype=bool, na_value=False)
     if filters.children_only:
         mask &= table["children_affected"].to_numpy(dtype=bool, na_value=False)
+    if mask.all():
+        # Nothing left out: a view of the table (copy-on-write), not a second million rows.
+        return table.copy(deep=False)
     return table.loc[mask]
 
 
