@@ -16,7 +16,7 @@ setup: $(STAMP) $(STORE)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench,postgis]'
 	$(BIN)/python -m pip install --quiet --no-deps 'pycanon>=1.3.6'
 	touch $(STAMP)
 
