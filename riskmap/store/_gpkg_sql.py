@@ -80,7 +80,7 @@ def select(
         marks = ", ".join("?" * len(chunk))
         sql = f'SELECT {cols} FROM "{layer}" WHERE "incident_id" IN ({marks})'
         rows += con.execute(sql, chunk).fetchall()
-    frame = pd.DataFrame(rows, columns=[*COLUMNS, version])
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, version], dtype=object)
     out = conform(frame)
     out[version] = frame[version].astype("int64")
     return out
