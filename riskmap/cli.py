@@ -302,7 +302,7 @@ def _store_location(args: argparse.Namespace, settings: Settings) -> str | Path:
     from riskmap.store import is_url
 
     if args.store is not None:
-        return args.store  # type: ignore[no-any-return]
+        return args.store
     env = os.environ.get("RISKMAP_STORE", "")
     return env.strip() if is_url(env) else settings.store
 

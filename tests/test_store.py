@@ -181,9 +181,7 @@ def test_whole_store_write_killed_leaves_the_old_store_readable_and_unchanged(tm
     path = write_incidents(_rows(3), tmp_path / "s.gpkg")
     before = _digest(path)
     marker = tmp_path / "writing"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", KILLED_WRITE, str(marker), str(path)], cwd=ROOT
-    )
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITE, str(marker), str(path)], cwd=ROOT)
     _kill_when_marked(proc, marker)
     assert _digest(path) == before
     assert list(read_incidents(path)["incident_id"]) == ["T-0", "T-1", "T-2"]

@@ -24,7 +24,8 @@ def _rows(n: int, *, start: int = 0) -> pd.DataFrame:
                 "incident_id": [f"K-{i}" for i in range(start, start + n)],
                 "date": pd.date_range("2020-01-01", periods=n, freq="D"),
                 "date_precision": "day",
-                "incident_types": ["kidnapping|extortion", "robbery"] * (n // 2) + ["threat"] * (n % 2),
+                "incident_types": ["kidnapping|extortion", "robbery"] * (n // 2)
+                + ["threat"] * (n % 2),
                 "city": "Matamoros",
                 "location_text": "puente internacional",
                 "lat": [25.88 + i * 1e-4 if i % 3 else None for i in range(n)],
@@ -100,7 +101,9 @@ def test_update_bumps_the_version_and_keeps_other_columns(store_location):
     values, version = get_incident(store_location, "K-1")
     assert version == 1
     new = update_incident(
-        store_location, "K-1", {"perpetrator": "police", "lat": 25.9, "lon": -97.4},
+        store_location,
+        "K-1",
+        {"perpetrator": "police", "lat": 25.9, "lon": -97.4},
         expected_version=1,
     )
     assert new == 2

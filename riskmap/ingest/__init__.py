@@ -281,10 +281,11 @@ def import_file(
     mapping = mapping or ColumnMapping()
     table, assigned = read_table(source, mapping=mapping)
     frame = table.frame
+    quarantine_target = target.quarantine_path(source)
     report = ImportReport(
         source=source,
         store=target.name if is_url(store) else Path(target.name),
-        quarantine_target=target.quarantine_path(source),
+        quarantine_target=quarantine_target,
         read=len(frame),
         unit=table.unit,
         columns=assigned,
@@ -318,7 +319,7 @@ def import_file(
         progress(len(frame), len(frame))
 
     with target.writer() as writer:
-        remove_stale_temporaries(report.quarantine_target)
+        remove_stale_temporaries(quarantine_target)
         existing = writer.lookup(str(row["incident_id"]) for row in good)
         new = _deduplicate(good, existing, rejected, report)
         added = _geocode(new, places=places, report=report, lines=table.lines)
@@ -471,7 +472,15 @@ def _reconcile(
     """Make known places take the gazetteer's kind; report conflicts and unknown cities."""
     kinds = places.drop_duplicates("place_id").set_index("place_id")["place_type"]
     cities = set(places.loc[places["place_type"] == "city", "city"])
-    for i in frame.index:
+    # Find the few rows to report with whole-column tests: a per-row loop over 10k rows of
+    # pandas cells costs seconds.
+    gazetteer_kind = frame["place_id"].map(kinds)
+    kind_differs = gazetteer_kind.notna() & (
+        frame["place_type"].astype(object) != gazetteer_kind
+    ).fillna(True).astype(bool)
+    city_text = frame["city"].map(lambda c: c if isinstance(c, str) and c else None)
+    city_unknown = city_text.notna() & ~city_text.isin(cities)
+    for i in frame.index[(kind_differs | city_unknown).to_numpy()]:
         pid, kind, city = frame.at[i, "place_id"], frame.at[i, "place_type"], frame.at[i, "city"]
         line = f"{report.unit} {lines[int(frame.at[i, '_pos'])]}"
         if isinstance(pid, str) and pid in kinds.index and kind != kinds[pid]:

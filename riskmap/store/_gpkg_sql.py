@@ -152,7 +152,11 @@ def _point(blob: bytes | None) -> tuple[float, float] | None:
     if blob is None or len(blob) < 8 or blob[:2] != b"GP" or blob[3] & _EMPTY_FLAG:
         return None
     start = 8 + _ENVELOPE_BYTES.get((blob[3] >> 1) & 0x07, 0)
-    if len(blob) == start + 21 and blob[start] == 1 and blob[start + 1 : start + 5] == b"\x01\0\0\0":
+    if (
+        len(blob) == start + 21
+        and blob[start] == 1
+        and blob[start + 1 : start + 5] == b"\x01\0\0\0"
+    ):
         x, y = struct.unpack_from("<dd", blob, start + 5)  # a little-endian 2D point
         return None if x != x or y != y else (x, y)
     geom = shapely.from_wkb(bytes(blob[start:]))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -75,7 +75,7 @@ class IncidentStore(Protocol):
     def update(
         self, incident_id: str, changes: Mapping[str, object], *, expected_version: int
     ) -> int:
-        """Apply ``changes`` if the incident is still at ``expected_version``; return the new one."""
+        """Apply ``changes`` if the incident is at ``expected_version``; return the new one."""
         ...
 
     def quarantine_path(self, source: str | Path) -> Path:
@@ -177,12 +177,6 @@ def conflict(name: str, incident_id: str, *, expected: int, current: int) -> Sto
 def not_found(name: str, incident_id: str) -> StoreError:
     """Build the error for an edit of an incident the store does not hold."""
     return StoreError(f"{name}: no incident {incident_id!r} in the store")
-
-
-@contextlib.contextmanager
-def nothing() -> Iterator[None]:
-    """Do nothing, as a context manager."""
-    yield
 
 
 __all__ = [

@@ -86,7 +86,8 @@ def migrate_store(
     with dst.writer() as writer:
         writer.append(frame)
     copied = dst.read(versions=True)
-    lost = frame[VERSION].ne(copied.set_index("incident_id")[VERSION].reindex(frame["incident_id"]).to_numpy())
+    copied_versions = copied.set_index("incident_id")[VERSION].reindex(frame["incident_id"])
+    lost = frame[VERSION].ne(copied_versions.to_numpy())
     if lost.any():
         msg = f"{dst.name}: versions differ after the copy for {int(lost.sum())} incident(s)"
         raise StoreError(msg)
