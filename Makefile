@@ -6,7 +6,7 @@ PORT ?= 8501
 STORE ?= data/incidents.gpkg
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench bench-browser sample clean
+.PHONY: setup run test lint bench bench-browser bench-import sample clean
 
 setup: $(STAMP) $(STORE)
 
@@ -16,7 +16,7 @@ setup: $(STAMP) $(STORE)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench,postgis]'
 	$(BIN)/python -m pip install --quiet --no-deps 'pycanon>=1.3.6'
 	touch $(STAMP)
 
@@ -41,6 +41,10 @@ bench: setup
 # Page open -> map drawn and filter -> map updated, in Debian's chromium (median of 5).
 bench-browser: setup
 	$(BIN)/python benchmarks/browser.py --store $(STORE)
+
+# Import of 1 and 10k rows into stores of 10k / 100k, GeoPackage and a throwaway PostGIS.
+bench-import: setup
+	$(BIN)/python benchmarks/import_bench.py
 
 sample: $(STAMP)
 	$(BIN)/riskmap sample -o riskmap/data/sample_incidents.csv
