@@ -6,7 +6,8 @@ PORT ?= 8501
 STORE ?= data/incidents.gpkg
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench bench-app bench-browser bench-browser-sizes sample clean
+.PHONY: setup run test lint bench bench-app bench-browser bench-browser-sizes bench-import sample \
+	clean
 
 setup: $(STAMP) $(STORE)
 
@@ -16,7 +17,7 @@ setup: $(STAMP) $(STORE)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench,postgis]'
 	$(BIN)/python -m pip install --quiet --no-deps 'pycanon>=1.3.6'
 	touch $(STAMP)
 
@@ -54,6 +55,10 @@ bench-browser: setup
 # The same at 1k / 100k / 1M synthetic incidents, the naive folium page beside riskmap.
 bench-browser-sizes: setup
 	$(BIN)/python benchmarks/browser.py --sizes 1000 100000 1000000 --naive --runs 5
+
+# Import of 1 and 10k rows into stores of 10k / 100k, GeoPackage and a throwaway PostGIS.
+bench-import: setup
+	$(BIN)/python benchmarks/import_bench.py
 
 sample: $(STAMP)
 	$(BIN)/riskmap sample -o riskmap/data/sample_incidents.csv

@@ -112,8 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path, help="CSV (, ; or tab), XLSX or GeoJSON file")
     p.add_argument(
         "--store",
-        type=Path,
-        help="GeoPackage store (default: $RISKMAP_STORE or data/incidents.gpkg)",
+        type=_store_arg,
+        help="GeoPackage store or postgresql:// URL (default: $RISKMAP_STORE or "
+        "data/incidents.gpkg)",
     )
     p.add_argument(
         "--mapping", type=Path, help="JSON file mapping headers and values to the incident model"
@@ -264,7 +265,66 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-o", "--output", type=Path, default=None, help="file to write (default stdout)")
     p.set_defaults(handler=_cmd_hotspots)
+
+    # --- subcommands: store ---
+    p = sub.add_parser(
+        "store",
+        help="manage the incident store (migrate between GeoPackage and PostGIS)",
+        description="Manage the incident store: a GeoPackage file or a postgresql:// URL.",
+    )
+    store_sub = p.add_subparsers(dest="store_command", metavar="ACTION", required=True)
+    m = store_sub.add_parser(
+        "migrate",
+        help="copy every incident into an empty store and check that nothing was lost",
+        description=(
+            "Copy every incident (with its version) from one store into an empty one, then "
+            "compare counts and content hashes. Exit 0: identical; 1: they differ; 2: error."
+        ),
+    )
+    m.add_argument("--from", dest="source", type=_store_arg, required=True, help="source store")
+    m.add_argument("--to", dest="target", type=_store_arg, required=True, help="target store")
+    m.add_argument("--json", action="store_true", help="print the report as one JSON line")
+    m.set_defaults(handler=_cmd_store_migrate)
     return parser
+
+
+def _store_arg(text: str) -> str | Path:
+    """Read ``--store``: a ``postgresql://`` URL stays text, anything else is a path."""
+    from riskmap.store import is_url
+
+    return text.strip() if is_url(text) else Path(text)
+
+
+def _store_location(args: argparse.Namespace, settings: Settings) -> str | Path:
+    """Return ``--store``, else a ``postgresql://`` URL in ``$RISKMAP_STORE``, else the setting."""
+    import os
+
+    from riskmap.store import is_url
+
+    if args.store is not None:
+        return args.store
+    env = os.environ.get("RISKMAP_STORE", "")
+    return env.strip() if is_url(env) else settings.store
+
+
+def _cmd_store_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from riskmap.store.migrate import migrate_store
+
+    report = migrate_store(args.source, args.target)
+    if args.json:
+        print(json.dumps(report.summary()))
+    else:
+        print(f"source {report.source}: {report.source_count} incidents, {report.source_hash}")
+        print(f"target {report.target}: {report.target_count} incidents, {report.target_hash}")
+        print("identical: nothing lost" if report.ok else "MISMATCH: the stores differ")
+    if not report.ok:
+        print(
+            f"riskmap store: error: {report.target} differs from {report.source} after the copy",
+            file=sys.stderr,
+        )
+    return 0 if report.ok else 1
 
 
 def _cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
@@ -411,7 +471,7 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         from riskmap.geo.gazetteer import load_places
 
         places = load_places(settings.places)
-    store = args.store or settings.store
+    store = _store_location(args, settings)
     report = import_file(
         args.file,
         store=store,
@@ -432,7 +492,7 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         print(
             f"{args.file}: read {report.read} rows: {report.imported} imported, "
             f"{report.quarantined} quarantined, {report.duplicates} already in the store "
-            f"-> {store}"
+            f"-> {report.store}"
         )
         if report.quarantine_file is not None:
             print(

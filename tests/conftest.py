@@ -4,6 +4,7 @@ real ``streamlit run`` server with Debian's chromium for the browser tests."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import shutil
 import socket
@@ -317,3 +318,135 @@ def chromium() -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+# --- PostgreSQL/PostGIS: a throwaway cluster for the store contract tests ----------------------
+
+
+def _postgres_bin() -> Path | None:
+    """Return the folder of Debian's PostgreSQL server programs (the newest), if installed."""
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    if versions:
+        return versions[-1].parent
+    found = shutil.which("initdb")  # other systems put the server programs on the PATH
+    if found and Path(found).with_name("pg_config").exists():
+        return Path(found).parent
+    return None
+
+
+def require_postgres() -> Path:
+    """Return the server programs' folder; fail under CI, skip elsewhere, when missing."""
+    folder = _postgres_bin()
+    problem = None
+    if folder is None:
+        problem = "PostgreSQL's initdb not found"
+    else:
+        share = subprocess.run(
+            [str(folder / "pg_config"), "--sharedir"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+        if not (share and Path(share, "extension", "postgis.control").exists()):
+            problem = f"the PostGIS extension is not installed for {folder}"
+    if problem is None and os.geteuid() == 0 and not shutil.which("runuser"):
+        problem = "running as root needs `runuser` to start PostgreSQL as the postgres user"
+    if problem is None:
+        assert folder is not None
+        return folder
+    message = (
+        f"{problem}: install Debian's server and PostGIS (`apt-get install postgresql postgis`) "
+        "to run the PostGIS store tests"
+    )
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    # PostgreSQL refuses to run as root: run the server programs as the postgres user.
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """Start a throwaway PostgreSQL cluster on a Unix socket; yield its base URL.
+
+    The cluster lives in a fresh folder under the system's temporary folder (one the postgres
+    user can reach when the tests run as root), listens on no TCP port, and is stopped and
+    deleted at the end of the session. A template database with PostGIS is made once, so each
+    test's database (:func:`postgis_url`) is created in milliseconds.
+    """
+    import tempfile
+
+    folder = require_postgres()
+    base = Path(tempfile.mkdtemp(prefix="riskmap-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(base, user="postgres")
+    data, log = base / "data", base / "server.log"
+    port = _free_port()
+    run = {"cwd": base, "capture_output": True, "text": True, "check": False}
+    init = subprocess.run(
+        _as_postgres(
+            [
+                str(folder / "initdb"),
+                "-D",
+                str(data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ]
+        ),
+        **run,
+    )
+    if init.returncode != 0:
+        shutil.rmtree(base, ignore_errors=True)
+        pytest.fail(f"initdb failed: {init.stderr or init.stdout}")
+    options = f"-k {base} -p {port} -c listen_addresses='' -c fsync=off -c max_connections=50"
+    ctl = [str(folder / "pg_ctl"), "-D", str(data)]
+    start = subprocess.run(
+        _as_postgres([*ctl, "-o", options, "-l", str(log), "-w", "-t", "60", "start"]), **run
+    )
+    if start.returncode != 0:
+        text = log.read_text(errors="replace") if log.exists() else start.stderr
+        shutil.rmtree(base, ignore_errors=True)
+        pytest.fail(f"the PostgreSQL server did not start: {text}")
+    url = f"postgresql://postgres@/postgres?host={base}&port={port}"
+    try:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as con:
+            con.execute("CREATE DATABASE riskmap_template")
+        with psycopg.connect(url.replace("/postgres?", "/riskmap_template?"), autocommit=True) as c:
+            c.execute("CREATE EXTENSION postgis")
+        yield url
+    finally:
+        subprocess.run(_as_postgres([*ctl, "-m", "immediate", "stop"]), **run)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def postgis_url(postgres_server: str) -> str:
+    """Return the URL of a new, empty database with PostGIS, for one test."""
+    import psycopg
+
+    name = f"t{next(_DATABASE_NUMBERS)}"
+    with psycopg.connect(postgres_server, autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name} TEMPLATE riskmap_template")
+    return postgres_server.replace("/postgres?", f"/{name}?")
+
+
+_DATABASE_NUMBERS = itertools.count(1)
+
+
+@pytest.fixture(params=["geopackage", "postgis"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Return an empty store's location on each backend: a GeoPackage path, a PostGIS URL."""
+    if request.param == "geopackage":
+        return tmp_path / "incidents.gpkg"
+    return str(request.getfixturevalue("postgis_url"))

@@ -120,12 +120,12 @@ def test_a_bug_mid_write_also_leaves_no_partial_file(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.gpkg"]
 
 
-KILLED_IMPORT = textwrap.dedent(
+KILLED_WRITE = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
+    import pandas as pd
     from riskmap.store import geopackage as store
-    from riskmap.cli import main
 
     marker = Path(sys.argv[1])
     real = store._add_indexes
@@ -136,14 +136,64 @@ KILLED_IMPORT = textwrap.dedent(
         time.sleep(60)  # ... and the process is killed before it is moved into place
 
     store._add_indexes = slow
+    rows = pd.DataFrame({"incident_id": ["N-1"], "date": ["2019-12-01"], "incident_types":
+                         ["kidnapping"]})
+    store.write_incidents(rows, sys.argv[2])
+    """
+)
+
+KILLED_IMPORT = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from riskmap.store import _gpkg_sql as sql
+    from riskmap.cli import main
+
+    marker = Path(sys.argv[1])
+    real = sql.insert
+
+    def slow(*args, **kwargs):
+        real(*args, **kwargs)  # the new rows are in the open transaction ...
+        marker.write_text("inserted")
+        time.sleep(60)  # ... and the process is killed before it commits
+
+    sql.insert = slow
     sys.exit(main(["import", sys.argv[2], "--store", sys.argv[3]]))
     """
 )
 
 
-def test_import_killed_mid_write_leaves_the_old_store_readable_and_unchanged(tmp_path):
+def _kill_when_marked(proc: subprocess.Popen, marker: Path) -> None:
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert proc.poll() is None, "the writer ended before it was killed"
+            assert time.monotonic() < deadline, "the writer never reached the write"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_whole_store_write_killed_leaves_the_old_store_readable_and_unchanged(tmp_path):
     path = write_incidents(_rows(3), tmp_path / "s.gpkg")
     before = _digest(path)
+    marker = tmp_path / "writing"
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITE, str(marker), str(path)], cwd=ROOT)
+    _kill_when_marked(proc, marker)
+    assert _digest(path) == before
+    assert list(read_incidents(path)["incident_id"]) == ["T-0", "T-1", "T-2"]
+    leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".s.gpkg.")]
+    assert leftovers, "the killed writer's temporary file should still be there"
+    # The next writer clears what the killed one left, then the import goes through.
+    assert remove_stale_temporaries(path) == leftovers
+    assert append_incidents(_rows(1, start=10), path) == 4
+
+
+def test_import_killed_mid_append_leaves_the_old_store_readable_and_unchanged(tmp_path):
+    path = write_incidents(_rows(3), tmp_path / "s.gpkg")
     source = tmp_path / "new.csv"
     source.write_text(
         "incident_id,date,incident_types,city,lat,lon\n"
@@ -155,24 +205,20 @@ def test_import_killed_mid_write_leaves_the_old_store_readable_and_unchanged(tmp
     proc = subprocess.Popen(
         [sys.executable, "-c", KILLED_IMPORT, str(marker), str(source), str(path)], cwd=ROOT
     )
-    try:
-        deadline = time.monotonic() + 60
-        while not marker.exists():
-            assert proc.poll() is None, "the import ended before it was killed"
-            assert time.monotonic() < deadline, "the import never reached the write"
-            time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
-        assert proc.wait(timeout=10) == -signal.SIGKILL
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert _digest(path) == before
+    _kill_when_marked(proc, marker)
+    # The killed transaction is rolled back by the next reader: the old store, whole.
     assert list(read_incidents(path)["incident_id"]) == ["T-0", "T-1", "T-2"]
-    leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".s.gpkg.")]
-    assert leftovers, "the killed writer's temporary file should still be there"
-    # The next writer clears what the killed one left, then the import goes through.
-    assert remove_stale_temporaries(path) == leftovers
-    assert append_incidents(_rows(1, start=10), path) == 4
+    # And the next import goes through (its connection rolls the hot journal back first).
+    result = subprocess.run(
+        [sys.executable, "-m", "riskmap.cli", "import", str(source), "--store", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert list(read_incidents(path)["incident_id"]) == ["T-0", "T-1", "T-2", "N-1", "N-2"]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith("-journal")]
 
 
 def test_concurrent_imports_lose_nothing(tmp_path):

@@ -9,6 +9,12 @@ have no geometry.
 
 Rows an import cannot accept go to a quarantine CSV beside the store
 (:func:`quarantine_path`), never into the store.
+
+:class:`GeoPackageStore` is this backend behind the interface of :mod:`riskmap.store.base`: an
+import appends its new rows in one SQLite transaction (found by lookups in the unique
+``incident_id`` index, so its cost grows with the new rows, not with the store) and an edit
+checks the row's ``version`` inside its transaction. Both hold the folder lock too, so that they
+never write to a file that a whole-store writer is replacing.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import os
 import re
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,6 +34,8 @@ import shapely
 
 from riskmap.errors import StoreError
 from riskmap.schema import COLUMNS, WGS84, conform, empty_frame
+from riskmap.store import _gpkg_sql as sql
+from riskmap.store.base import VERSION, conflict, edited_row, not_found, records
 
 LAYER = "incidents"
 #: Suffix of the temporary files a writer creates beside its target.
@@ -334,7 +342,190 @@ def _add_indexes(path: Path) -> None:
         con.execute(
             f'CREATE UNIQUE INDEX IF NOT EXISTS "{LAYER}_incident_id" ON "{LAYER}" ("incident_id")'
         )
+        sql.ensure_version(con, LAYER, VERSION)
         con.commit()
+
+
+class GeoPackageStore:
+    """The GeoPackage backend of :class:`riskmap.store.base.IncidentStore`.
+
+    Parameters
+    ----------
+    path
+        The GeoPackage file (created by the first import).
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.name = str(self.path)
+
+    def exists(self) -> bool:
+        """Tell whether the file exists."""
+        return self.path.exists()
+
+    def read(self, *, versions: bool = False) -> gpd.GeoDataFrame:
+        """Return every incident; with ``versions``, a ``version`` column too."""
+        frame = read_incidents(self.path)
+        if versions:
+            with self._open() as con:
+                stored = dict(con.execute(f'SELECT "incident_id", "{VERSION}" FROM "{LAYER}"'))
+            frame[VERSION] = frame["incident_id"].map(stored).fillna(1).astype("int64")
+        return frame
+
+    def count(self) -> int:
+        """Return the number of incidents (0 if the file does not exist)."""
+        if not self.exists():
+            return 0
+        with self._open() as con:
+            return int(con.execute(f'SELECT count(*) FROM "{LAYER}"').fetchone()[0])
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[_GeoPackageWriter]:
+        """Hold the store's lock and one SQLite transaction; commit if the block succeeds."""
+        with store_lock(self.path):
+            remove_stale_temporaries(self.path)
+            if not self.exists():
+                write_incidents(empty_frame(), self.path)
+            with self._open() as con:
+                con.execute("BEGIN IMMEDIATE")
+                try:
+                    yield _GeoPackageWriter(self, con)
+                    con.execute("COMMIT")
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+
+    def get(self, incident_id: str) -> tuple[dict[str, object], int]:
+        """Return one incident's canonical values and its version.
+
+        Raises
+        ------
+        StoreError
+            If the store does not hold the incident.
+        """
+        with self._open() as con:
+            found = sql.select(con, LAYER, [incident_id], version=VERSION)
+        if found.empty:
+            raise not_found(self.name, incident_id)
+        row = found.iloc[0]
+        return {c: row[c] for c in COLUMNS}, int(row[VERSION])
+
+    def update(
+        self, incident_id: str, changes: Mapping[str, object], *, expected_version: int
+    ) -> int:
+        """Apply ``changes`` if the incident is still at ``expected_version``.
+
+        Returns
+        -------
+        int
+            The incident's new version.
+
+        Raises
+        ------
+        StoreConflictError
+            If the store holds another version (nothing is written).
+        SchemaError
+            If the edited incident would not be valid.
+        """
+        with store_lock(self.path), self._open() as con:
+            con.execute("BEGIN IMMEDIATE")  # the version check and the write are one transaction
+            try:
+                found = sql.select(con, LAYER, [incident_id], version=VERSION)
+                if found.empty:
+                    raise not_found(self.name, incident_id)
+                current = int(found.iloc[0][VERSION])
+                if current != expected_version:
+                    raise conflict(
+                        self.name, incident_id, expected=expected_version, current=current
+                    )
+                row = edited_row(found.iloc[0].to_dict(), changes, incident_id=incident_id)
+                geometry = sql.geometry_column(con, LAYER)
+                sql.update(
+                    con,
+                    LAYER,
+                    records(row)[0],
+                    geometry=geometry,
+                    version=VERSION,
+                    new_version=current + 1,
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return current + 1
+
+    def quarantine_path(self, source: str | os.PathLike[str]) -> Path:
+        """Return the quarantine CSV beside the store for ``source``."""
+        return quarantine_path(self.path, source)
+
+    @contextlib.contextmanager
+    def _open(self) -> Iterator[sqlite3.Connection]:
+        if not self.exists():
+            msg = (
+                f"{self.path}: no incident store here; create it with "
+                f"`riskmap import FILE --store {self.path}`"
+            )
+            raise StoreError(msg)
+        try:
+            con = sql.connect(self.path)
+        except sqlite3.Error as e:
+            msg = f"{self.path}: cannot open the incident store ({e})"
+            raise StoreError(msg) from e
+        try:
+            sql.ensure_version(con, LAYER, VERSION)
+            yield con
+        except sqlite3.Error as e:
+            msg = f"{self.path}: the incident store cannot be used ({e})"
+            raise StoreError(msg) from e
+        finally:
+            con.close()
+
+
+class _GeoPackageWriter:
+    """Lookups and appends inside a :meth:`GeoPackageStore.writer` transaction."""
+
+    def __init__(self, store: GeoPackageStore, con: sqlite3.Connection) -> None:
+        self._store, self._con = store, con
+        self._geometry = sql.geometry_column(con, LAYER)
+
+    def lookup(self, ids: Iterable[str]) -> pd.DataFrame:
+        """Return the stored incidents among ``ids``, found through the id index."""
+        found = sql.select(self._con, LAYER, ids, version=VERSION)
+        return found.drop(columns=VERSION)
+
+    def append(self, frame: pd.DataFrame) -> None:
+        """Insert new incidents (a ``version`` column in ``frame`` is kept, else 1).
+
+        Raises
+        ------
+        StoreError
+            If an incident's id is already in the store: the whole append is rolled back.
+        """
+        if not len(frame):
+            return
+        versions = frame[VERSION].astype("int64").tolist() if VERSION in frame else None
+        rows = records(pd.DataFrame(frame).drop(columns="geometry", errors="ignore"))
+        try:
+            sql.insert(
+                self._con,
+                LAYER,
+                rows,
+                geometry=self._geometry,
+                version=VERSION,
+                versions=versions,
+            )
+        except sqlite3.IntegrityError as e:
+            ids = pd.Series([r[0] for r in rows])
+            clash = self.lookup(ids.tolist())["incident_id"].tolist()
+            clash += ids[ids.duplicated()].tolist()
+            shown = ", ".join(map(str, list(dict.fromkeys(clash))[:5]))
+            msg = (
+                f"{self._store.name}: nothing added: incident_id already in the store: {shown}; "
+                "give new incidents new ids"
+            )
+            raise StoreError(msg) from e
+        if sql.has_rtree(self._con, LAYER, geometry=self._geometry):
+            sql.refresh_extent(self._con, LAYER, geometry=self._geometry)
 
 
 def _arrow_available() -> bool:
@@ -348,6 +539,7 @@ def _arrow_available() -> bool:
 __all__ = [
     "COLUMNS",
     "LAYER",
+    "GeoPackageStore",
     "append_incidents",
     "merge_incidents",
     "quarantine_path",

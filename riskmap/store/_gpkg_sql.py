@@ -1,0 +1,180 @@
+"""SQLite-level edits of a GeoPackage store: append and update in place, in one transaction.
+
+GDAL writes the store; these helpers add rows to it and edit them without rewriting the file.
+SQLite's rollback journal makes each transaction atomic and crash-safe: a writer killed
+mid-transaction leaves a journal that the next connection rolls back. GeoPackage geometries are
+a small header (``GP``, version, flags, SRS id) followed by WKB (GeoPackage 1.2, §2.1.3); the
+spatial index triggers GDAL installs call ``ST_IsEmpty`` and ``ST_MinX``…, which plain SQLite
+lacks, so they are registered here for points.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from riskmap.schema import COLUMNS, conform
+
+#: Seconds a writer waits for another one's transaction before giving up.
+BUSY_TIMEOUT_S = 60.0
+#: Most ``?`` parameters in one SQLite statement that every SQLite build accepts.
+_MAX_PARAMS = 900
+_HEADER = struct.pack("<2sBBi", b"GP", 0, 0x01, 4326)  # little-endian, no envelope, EPSG:4326
+_EMPTY_FLAG = 0x10
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open the store for a transaction the caller begins (``BEGIN IMMEDIATE``)."""
+    con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    for name, fn in (
+        ("ST_IsEmpty", _is_empty),
+        ("ST_MinX", _x),
+        ("ST_MaxX", _x),
+        ("ST_MinY", _y),
+        ("ST_MaxY", _y),
+    ):
+        con.create_function(name, 1, fn, deterministic=True)
+    return con
+
+
+def geometry_column(con: sqlite3.Connection, layer: str) -> str:
+    """Return the name of ``layer``'s geometry column."""
+    row = con.execute(
+        "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (layer,)
+    ).fetchone()
+    return str(row[0]) if row else "geom"
+
+
+def ensure_version(con: sqlite3.Connection, layer: str, column: str) -> None:
+    """Add the row-version column to a store written before versions existed."""
+    names = {r[1] for r in con.execute(f'PRAGMA table_info("{layer}")')}
+    if column not in names:
+        con.execute(f'ALTER TABLE "{layer}" ADD COLUMN "{column}" INTEGER NOT NULL DEFAULT 1')
+
+
+def encode_points(lat: Sequence[object], lon: Sequence[object]) -> list[bytes | None]:
+    """Return GeoPackage point blobs for coordinates (``None`` where either is missing)."""
+    x = pd.to_numeric(pd.Series(list(lon), dtype=object), errors="coerce").to_numpy(dtype=float)
+    y = pd.to_numeric(pd.Series(list(lat), dtype=object), errors="coerce").to_numpy(dtype=float)
+    ok = ~(np.isnan(x) | np.isnan(y))
+    wkb = shapely.to_wkb(shapely.points(x, y), byte_order=1)
+    return [_HEADER + w if good else None for w, good in zip(wkb, ok, strict=True)]
+
+
+def select(
+    con: sqlite3.Connection, layer: str, ids: Iterable[str], *, version: str
+) -> pd.DataFrame:
+    """Return the stored incidents among ``ids`` with their versions, by index lookups."""
+    wanted = list(dict.fromkeys(str(i) for i in ids))
+    cols = ", ".join(f'"{c}"' for c in (*COLUMNS, version))
+    rows: list[tuple[object, ...]] = []
+    for start in range(0, len(wanted), _MAX_PARAMS):
+        chunk = wanted[start : start + _MAX_PARAMS]
+        marks = ", ".join("?" * len(chunk))
+        sql = f'SELECT {cols} FROM "{layer}" WHERE "incident_id" IN ({marks})'
+        rows += con.execute(sql, chunk).fetchall()
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, version], dtype=object)
+    out = conform(frame)
+    out[version] = frame[version].astype("int64")
+    return out
+
+
+def insert(
+    con: sqlite3.Connection,
+    layer: str,
+    rows: Sequence[tuple[object, ...]],
+    *,
+    geometry: str,
+    version: str,
+    versions: Sequence[int] | None = None,
+) -> None:
+    """Insert canonical rows (as :func:`riskmap.store.base.records` makes them)."""
+    cols = list(COLUMNS)
+    lat, lon = cols.index("lat"), cols.index("lon")
+    blobs = encode_points([r[lat] for r in rows], [r[lon] for r in rows])
+    vers = versions if versions is not None else [1] * len(rows)
+    names = ", ".join(f'"{c}"' for c in (geometry, *cols, version))
+    marks = ", ".join("?" * (len(cols) + 2))
+    con.executemany(
+        f'INSERT INTO "{layer}" ({names}) VALUES ({marks})',
+        ((b, *r, v) for b, r, v in zip(blobs, rows, vers, strict=True)),
+    )
+
+
+def update(
+    con: sqlite3.Connection,
+    layer: str,
+    row: tuple[object, ...],
+    *,
+    geometry: str,
+    version: str,
+    new_version: int,
+) -> None:
+    """Overwrite one incident (matched by ``incident_id``) with ``row`` and its new version."""
+    cols = list(COLUMNS)
+    blob = encode_points([row[cols.index("lat")]], [row[cols.index("lon")]])[0]
+    sets = ", ".join(f'"{c}" = ?' for c in (geometry, *cols[1:], version))
+    con.execute(
+        f'UPDATE "{layer}" SET {sets} WHERE "incident_id" = ?',
+        (blob, *row[1:], new_version, row[0]),
+    )
+
+
+def refresh_extent(con: sqlite3.Connection, layer: str, *, geometry: str) -> None:
+    """Record the new extent and change time in ``gpkg_contents`` (as GDAL does on close)."""
+    con.execute(
+        f"""UPDATE gpkg_contents SET
+            min_x = (SELECT min(minx) FROM "rtree_{layer}_{geometry}"),
+            max_x = (SELECT max(maxx) FROM "rtree_{layer}_{geometry}"),
+            min_y = (SELECT min(miny) FROM "rtree_{layer}_{geometry}"),
+            max_y = (SELECT max(maxy) FROM "rtree_{layer}_{geometry}"),
+            last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        WHERE table_name = ?""",
+        (layer,),
+    )
+
+
+def has_rtree(con: sqlite3.Connection, layer: str, *, geometry: str) -> bool:
+    """Tell whether the layer has GDAL's spatial index table."""
+    name = f"rtree_{layer}_{geometry}"
+    found = con.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+    return found is not None
+
+
+def _point(blob: bytes | None) -> tuple[float, float] | None:
+    if blob is None or len(blob) < 8 or blob[:2] != b"GP" or blob[3] & _EMPTY_FLAG:
+        return None
+    start = 8 + _ENVELOPE_BYTES.get((blob[3] >> 1) & 0x07, 0)
+    if (
+        len(blob) == start + 21
+        and blob[start] == 1
+        and blob[start + 1 : start + 5] == b"\x01\0\0\0"
+    ):
+        x, y = struct.unpack_from("<dd", blob, start + 5)  # a little-endian 2D point
+        return None if x != x or y != y else (x, y)
+    geom = shapely.from_wkb(bytes(blob[start:]))
+    if geom.is_empty:
+        return None
+    bounds = geom.bounds
+    return float(bounds[0]), float(bounds[1])
+
+
+def _is_empty(blob: bytes | None) -> int:
+    return int(_point(blob) is None)
+
+
+def _x(blob: bytes | None) -> float | None:
+    p = _point(blob)
+    return None if p is None else p[0]
+
+
+def _y(blob: bytes | None) -> float | None:
+    p = _point(blob)
+    return None if p is None else p[1]

@@ -1,0 +1,195 @@
+"""What every store backend offers, and the pieces they share.
+
+A backend is a class with the methods of :class:`IncidentStore`: the embedded GeoPackage
+(:class:`riskmap.store.geopackage.GeoPackageStore`) and PostgreSQL/PostGIS
+(:class:`riskmap.store.postgis.PostGISStore`). Each incident carries a row ``version`` that
+every edit increments: an edit names the version it was made from and is refused with
+:class:`StoreConflictError` when the store holds a newer one (optimistic concurrency, as
+HTTP's ``If-Match``), so two writers never silently overwrite each other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Protocol
+
+import geopandas as gpd
+import pandas as pd
+
+from riskmap.errors import SchemaError, StoreError
+from riskmap.schema import COLUMNS, conform, validate
+
+#: Name of the row-version column in both backends.
+VERSION = "version"
+#: URL schemes that select the PostGIS backend.
+URL_SCHEMES: tuple[str, ...] = ("postgresql://", "postgres://")
+#: Columns an edit may change (the id names the incident and never changes).
+EDITABLE: tuple[str, ...] = tuple(c for c in COLUMNS if c != "incident_id")
+
+
+class StoreConflictError(StoreError):
+    """An edit was made from an older version of an incident than the store holds."""
+
+
+class StoreWriter(Protocol):
+    """An import's view of the store: lookups and one append, all in one transaction."""
+
+    def lookup(self, ids: Iterable[str]) -> pd.DataFrame:
+        """Return the stored incidents among ``ids`` (canonical columns)."""
+        ...
+
+    def append(self, frame: pd.DataFrame) -> None:
+        """Add new incidents; committed when the writer's block ends without an error."""
+        ...
+
+
+class IncidentStore(Protocol):
+    """The interface every backend implements."""
+
+    #: How messages name the store (a path, or a URL without its password).
+    name: str
+
+    def exists(self) -> bool:
+        """Tell whether the store has been created."""
+        ...
+
+    def read(self, *, versions: bool = False) -> gpd.GeoDataFrame:
+        """Return every incident (canonical columns and geometry; ``version`` if asked)."""
+        ...
+
+    def count(self) -> int:
+        """Return the number of incidents."""
+        ...
+
+    def writer(self) -> contextlib.AbstractContextManager[StoreWriter]:
+        """Open an import transaction (exclusive among writers)."""
+        ...
+
+    def get(self, incident_id: str) -> tuple[dict[str, object], int]:
+        """Return one incident's canonical values and its version."""
+        ...
+
+    def update(
+        self, incident_id: str, changes: Mapping[str, object], *, expected_version: int
+    ) -> int:
+        """Apply ``changes`` if the incident is at ``expected_version``; return the new one."""
+        ...
+
+    def quarantine_path(self, source: str | Path) -> Path:
+        """Return where an import of ``source`` writes its quarantined rows."""
+        ...
+
+
+def is_url(location: object) -> bool:
+    """Tell whether ``location`` names a PostGIS store (a ``postgresql://`` URL)."""
+    return isinstance(location, str) and location.strip().lower().startswith(URL_SCHEMES)
+
+
+def content_hash(frame: pd.DataFrame) -> str:
+    """Return a SHA-256 of the canonical incident table, independent of row order.
+
+    Two stores hold the same incidents exactly when their hashes agree: rows are sorted by
+    ``incident_id`` and every canonical column is written in one fixed text form (ISO dates,
+    floats to 17 significant digits, a marker for missing values).
+    """
+    table = conform(pd.DataFrame(frame).drop(columns="geometry", errors="ignore"))
+    table = table.sort_values("incident_id", kind="stable").reset_index(drop=True)
+    digest = hashlib.sha256(",".join(COLUMNS).encode("utf-8"))
+    columns = [_text(table[c]) for c in COLUMNS]
+    for row in zip(*columns, strict=True):
+        digest.update(("\x1f".join(row) + "\n").encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _text(series: pd.Series) -> list[str]:
+    missing = series.isna().to_numpy()
+    if pd.api.types.is_datetime64_any_dtype(series):
+        values = series.dt.strftime("%Y-%m-%d").tolist()
+    elif pd.api.types.is_float_dtype(series):
+        values = [format(v, ".17g") for v in series.to_numpy(dtype=float, na_value=0.0)]
+    else:
+        values = [str(v) for v in series.astype(object).tolist()]
+    return ["\x00" if m else v for v, m in zip(values, missing, strict=True)]
+
+
+def records(frame: pd.DataFrame) -> list[tuple[object, ...]]:
+    """Return conformed incidents as rows of plain Python values, in :data:`COLUMNS` order.
+
+    Dates become ISO text; missing values become ``None``: what SQLite and PostgreSQL bind.
+    """
+    table = conform(frame)
+    columns: list[list[object]] = []
+    for col, dtype in COLUMNS.items():
+        series = table[col]
+        missing = series.isna().to_numpy()
+        if dtype.startswith("datetime"):
+            values: list[object] = list(series.dt.strftime("%Y-%m-%d"))
+        elif dtype == "float64":
+            values = series.to_numpy(dtype=float, na_value=0.0).tolist()
+        elif dtype == "Int64":
+            values = series.to_numpy(dtype="int64", na_value=0).tolist()
+        elif dtype == "boolean":
+            values = series.to_numpy(dtype=bool, na_value=False).tolist()
+        else:
+            values = series.astype(object).tolist()
+        columns.append([None if m else v for v, m in zip(values, missing, strict=True)])
+    return list(zip(*columns, strict=True)) if columns else []
+
+
+def edited_row(
+    current: Mapping[str, object], changes: Mapping[str, object], *, incident_id: str
+) -> pd.DataFrame:
+    """Return the one-row canonical table of ``current`` with ``changes`` applied and checked.
+
+    Raises
+    ------
+    SchemaError
+        If a change names a column that cannot be edited or leaves the incident invalid.
+    """
+    unknown = [c for c in changes if c not in EDITABLE]
+    if unknown:
+        msg = (
+            f"incident {incident_id}: cannot edit column(s) {', '.join(map(repr, unknown))}; "
+            f"editable columns: {', '.join(EDITABLE)}"
+        )
+        raise SchemaError(msg)
+    row = {**current, **changes, "incident_id": incident_id}
+    try:
+        return validate(pd.DataFrame([row]))
+    except SchemaError as e:
+        msg = f"incident {incident_id}: edit refused: {str(e).replace('row 0, ', '')}"
+        raise SchemaError(msg) from e
+
+
+def conflict(name: str, incident_id: str, *, expected: int, current: int) -> StoreConflictError:
+    """Build the error for an edit made from a stale version."""
+    msg = (
+        f"{name}: incident {incident_id} was changed by someone else (it is at version "
+        f"{current}, this edit was made from version {expected}); nothing was saved: reload "
+        "the incident and make the edit again"
+    )
+    return StoreConflictError(msg)
+
+
+def not_found(name: str, incident_id: str) -> StoreError:
+    """Build the error for an edit of an incident the store does not hold."""
+    return StoreError(f"{name}: no incident {incident_id!r} in the store")
+
+
+__all__ = [
+    "EDITABLE",
+    "URL_SCHEMES",
+    "VERSION",
+    "IncidentStore",
+    "StoreConflictError",
+    "StoreWriter",
+    "conflict",
+    "content_hash",
+    "edited_row",
+    "is_url",
+    "not_found",
+    "records",
+]

@@ -1,0 +1,345 @@
+"""The incident store on a PostgreSQL server with PostGIS, shared by several app servers.
+
+Select it with ``RISKMAP_STORE=postgresql://user@host/db`` or ``--store postgresql://…``. The
+table ``incidents`` mirrors the canonical columns (:mod:`riskmap.schema`); its enumerations are
+CHECK constraints, so the server itself refuses a value the model does not know. ``geom`` is a
+``geometry(Point, 4326)`` generated from ``lon``/``lat`` (it can never disagree with them) with a
+GiST index; ``version`` counts the edits of each row; ``fid`` keeps the order of arrival. Other
+columns (a review ``status``, say) can be added with a default without touching this module: it
+reads and writes the canonical columns by name.
+
+Every import is one transaction under an advisory lock (lookups in the primary key, then one
+``COPY``), so a failed import adds nothing; an edit locks its row (``SELECT … FOR UPDATE``)
+and checks its version before writing. Uses psycopg 3 (https://www.psycopg.org/psycopg3/).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import urllib.parse
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from riskmap.errors import StoreError
+from riskmap.schema import COLUMNS, INCIDENT_TYPES, VOCABULARIES, conform
+from riskmap.store.base import VERSION, conflict, edited_row, not_found, records
+from riskmap.store.geopackage import quarantine_path, to_geoframe
+
+TABLE = "incidents"
+#: Seconds to wait for the server to answer a connection.
+CONNECT_TIMEOUT_S = 10
+#: Key of the advisory lock that serialises imports (and schema creation).
+_LOCK_KEY = 0x5249534B  # "RISK"
+_SQL_TYPES = {
+    "string": "text",
+    "datetime64[ns]": "date",
+    "float64": "double precision",
+    "Int64": "integer",
+    "boolean": "boolean",
+}
+
+
+def schema_sql() -> list[str]:
+    """Return the statements that create the incident table and its indexes if absent."""
+    cols = []
+    for col, dtype in COLUMNS.items():
+        line = f"{col} {_SQL_TYPES[dtype]}"
+        if col == "incident_id":
+            line += " PRIMARY KEY CHECK (incident_id <> '')"
+        elif col in {"date", "incident_types"}:
+            line += " NOT NULL"
+        if col == "incident_types":
+            one = "(" + "|".join(INCIDENT_TYPES) + ")"
+            line += f" CHECK (incident_types ~ '^{one}(\\|{one})*$')"
+        elif col in VOCABULARIES:
+            allowed = ", ".join(f"'{v}'" for v in VOCABULARIES[col])
+            line += f" CHECK ({col} IN ({allowed}))"
+        elif col in {"victims", "children"}:
+            line += f" CHECK ({col} >= 0)"
+        elif col == "lat":
+            line += " CHECK (lat BETWEEN -90 AND 90)"
+        elif col == "lon":
+            line += " CHECK (lon BETWEEN -180 AND 180)"
+        cols.append(line)
+    body = ",\n    ".join(
+        [
+            "fid bigint GENERATED ALWAYS AS IDENTITY UNIQUE",
+            *cols,
+            "geom geometry(Point, 4326) GENERATED ALWAYS AS "
+            "(ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED",
+            f"{VERSION} integer NOT NULL DEFAULT 1 CHECK ({VERSION} >= 1)",
+            "CONSTRAINT incidents_children_within_victims "
+            "CHECK (coalesce(children, 0) <= coalesce(victims, 0))",
+        ]
+    )
+    return [
+        f"CREATE TABLE IF NOT EXISTS {TABLE} (\n    {body}\n)",
+        f"CREATE INDEX IF NOT EXISTS {TABLE}_geom_idx ON {TABLE} USING gist (geom)",
+        f"CREATE INDEX IF NOT EXISTS {TABLE}_date_idx ON {TABLE} (date)",
+    ]
+
+
+def redact(url: str) -> str:
+    """Return ``url`` without its password, for messages."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+class PostGISStore:
+    """The PostGIS backend of :class:`riskmap.store.base.IncidentStore`.
+
+    Parameters
+    ----------
+    url
+        A libpq connection URL, ``postgresql://user:password@host:port/database``.
+
+    Raises
+    ------
+    StoreError
+        If ``url`` is not a PostgreSQL URL or psycopg is not installed.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url.strip()
+        self.name = redact(self.url)
+        try:
+            import psycopg.conninfo
+        except ImportError as e:
+            msg = (
+                f"{self.name}: the PostGIS store needs psycopg; install it with "
+                "`pip install 'riskmap[postgis]'`"
+            )
+            raise StoreError(msg) from e
+        try:
+            self._info = psycopg.conninfo.conninfo_to_dict(self.url)
+        except psycopg.ProgrammingError as e:
+            msg = (
+                f"{self.name}: not a usable PostgreSQL URL ({' '.join(str(e).split())}); "
+                "write it as postgresql://user:password@host:port/database"
+            )
+            raise StoreError(msg) from e
+        self._ready = False
+
+    def exists(self) -> bool:
+        """Tell whether the server holds the incident table."""
+        with self._connect() as con:
+            found = con.execute("SELECT to_regclass(%s)", (TABLE,)).fetchone()
+        return found is not None and found[0] is not None
+
+    def read(self, *, versions: bool = False) -> gpd.GeoDataFrame:
+        """Return every incident in order of arrival; with ``versions``, a ``version`` column."""
+        self._ensure()
+        with self._connect() as con:
+            cur = con.execute(f"SELECT {_select_list()}, {VERSION} FROM {TABLE} ORDER BY fid")
+            rows = cur.fetchall()
+        frame = _frame(rows)
+        out = to_geoframe(frame)
+        if versions:
+            out[VERSION] = frame[VERSION].astype("int64").to_numpy()
+        return out
+
+    def count(self) -> int:
+        """Return the number of incidents (0 before the table exists)."""
+        if not self.exists():
+            return 0
+        with self._connect() as con:
+            row = con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
+        return int(row[0]) if row else 0
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[_PostGISWriter]:
+        """Open one transaction under the import lock; commit if the block succeeds."""
+        self._ensure()
+        with self._connect() as con:
+            try:
+                with con.transaction():
+                    con.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+                    yield _PostGISWriter(self, con)
+            except self._psycopg.errors.UniqueViolation as e:
+                detail = e.diag.message_detail or str(e)
+                msg = f"{self.name}: nothing added: {detail}; give new incidents new ids"
+                raise StoreError(msg) from e
+            except (self._psycopg.errors.IntegrityError, self._psycopg.DataError) as e:
+                msg = f"{self.name}: nothing added: {_explain(e)}"
+                raise StoreError(msg) from e
+
+    def get(self, incident_id: str) -> tuple[dict[str, object], int]:
+        """Return one incident's canonical values and its version.
+
+        Raises
+        ------
+        StoreError
+            If the store does not hold the incident.
+        """
+        self._ensure()
+        with self._connect() as con:
+            found = _frame(
+                con.execute(
+                    f"SELECT {_select_list()}, {VERSION} FROM {TABLE} WHERE incident_id = %s",
+                    (incident_id,),
+                ).fetchall()
+            )
+        if found.empty:
+            raise not_found(self.name, incident_id)
+        row = found.iloc[0]
+        return {c: row[c] for c in COLUMNS}, int(row[VERSION])
+
+    def update(
+        self, incident_id: str, changes: Mapping[str, object], *, expected_version: int
+    ) -> int:
+        """Apply ``changes`` if the incident is still at ``expected_version``.
+
+        Returns
+        -------
+        int
+            The incident's new version.
+
+        Raises
+        ------
+        StoreConflictError
+            If the store holds another version (nothing is written).
+        SchemaError
+            If the edited incident would not be valid.
+        """
+        self._ensure()
+        cols = list(COLUMNS)
+        with self._connect() as con, con.transaction():
+            found = _frame(
+                con.execute(
+                    f"SELECT {_select_list()}, {VERSION} FROM {TABLE} "
+                    "WHERE incident_id = %s FOR UPDATE",
+                    (incident_id,),
+                ).fetchall()
+            )
+            if found.empty:
+                raise not_found(self.name, incident_id)
+            current = int(found.iloc[0][VERSION])
+            if current != expected_version:
+                raise conflict(self.name, incident_id, expected=expected_version, current=current)
+            row = records(edited_row(found.iloc[0].to_dict(), changes, incident_id=incident_id))
+            sets = ", ".join(f"{c} = %s" for c in cols[1:])
+            con.execute(
+                f"UPDATE {TABLE} SET {sets}, {VERSION} = {VERSION} + 1 WHERE incident_id = %s",
+                (*row[0][1:], incident_id),
+            )
+        return current + 1
+
+    def quarantine_path(self, source: str | os.PathLike[str]) -> Path:
+        """Return the quarantine CSV for ``source``: in the current folder, named by database."""
+        return quarantine_path(Path(f"{self._info.get('dbname') or TABLE}.gpkg"), source)
+
+    @property
+    def _psycopg(self) -> Any:
+        import psycopg
+
+        return psycopg
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[Any]:
+        psycopg = self._psycopg
+        try:
+            con = psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT_S)
+        except psycopg.Error as e:
+            first = (str(e).strip().splitlines() or ["no answer"])[-1]
+            msg = (
+                f"{self.name}: cannot connect to the PostGIS store ({first}); check the URL, "
+                "that the server is running and that it accepts this user"
+            )
+            raise StoreError(msg) from e
+        try:
+            with con:
+                yield con
+        except psycopg.OperationalError as e:
+            msg = f"{self.name}: the connection to the PostGIS store failed ({_explain(e)})"
+            raise StoreError(msg) from e
+
+    def _ensure(self) -> None:
+        """Create the PostGIS extension, the table and its indexes if absent (once a process)."""
+        if self._ready:
+            return
+        psycopg = self._psycopg
+        with self._connect() as con:
+            try:
+                with con.transaction():
+                    con.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+                    has = con.execute(
+                        "SELECT 1 FROM pg_extension WHERE extname = 'postgis'"
+                    ).fetchone()
+                    if has is None:
+                        con.execute("CREATE EXTENSION postgis")
+                    for statement in schema_sql():
+                        con.execute(statement)
+            except psycopg.Error as e:
+                msg = (
+                    f"{self.name}: cannot create the incident table ({_explain(e)}); the database "
+                    "needs the PostGIS extension (`CREATE EXTENSION postgis;` as its owner) and a "
+                    "user allowed to create tables"
+                )
+                raise StoreError(msg) from e
+        self._ready = True
+
+
+class _PostGISWriter:
+    """Lookups and one ``COPY`` inside a :meth:`PostGISStore.writer` transaction."""
+
+    def __init__(self, store: PostGISStore, con: Any) -> None:
+        self._store, self._con = store, con
+
+    def lookup(self, ids: Iterable[str]) -> pd.DataFrame:
+        """Return the stored incidents among ``ids``, found through the primary key."""
+        wanted = list(dict.fromkeys(str(i) for i in ids))
+        if not wanted:
+            return conform(pd.DataFrame(columns=list(COLUMNS)))
+        cur = self._con.execute(
+            f"SELECT {_select_list()}, {VERSION} FROM {TABLE} WHERE incident_id = ANY(%s)",
+            (wanted,),
+        )
+        return _frame(cur.fetchall()).drop(columns=VERSION)
+
+    def append(self, frame: pd.DataFrame) -> None:
+        """Copy new incidents in (a ``version`` column in ``frame`` is kept, else 1)."""
+        if not len(frame):
+            return
+        rows = records(pd.DataFrame(frame).drop(columns="geometry", errors="ignore"))
+        names = ", ".join(COLUMNS)
+        if VERSION in frame:
+            versions = frame[VERSION].astype("int64").tolist()
+            rows = [(*r, v) for r, v in zip(rows, versions, strict=True)]
+            names += f", {VERSION}"
+        with self._con.cursor() as cur, cur.copy(f"COPY {TABLE} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _select_list() -> str:
+    return ", ".join(COLUMNS)
+
+
+def _frame(rows: list[tuple[object, ...]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, VERSION], dtype=object)
+    frame["date"] = [d.isoformat() if isinstance(d, dt.date) else d for d in frame["date"]]
+    out = conform(frame)
+    out[VERSION] = frame[VERSION].astype("int64")
+    return out
+
+
+def _explain(error: Exception) -> str:
+    diag = getattr(error, "diag", None)
+    parts = [getattr(diag, "message_primary", None) or str(error).strip().splitlines()[0]]
+    for extra in ("message_detail", "context"):
+        text = getattr(diag, extra, None)
+        if text:
+            parts.append(" ".join(text.split()))
+    return "; ".join(parts)
+
+
+__all__ = ["TABLE", "PostGISStore", "redact", "schema_sql"]
