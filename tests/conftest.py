@@ -141,6 +141,32 @@ def require_browser() -> None:
     pytest.skip(message)
 
 
+def _wait_until_served(url: str, proc: subprocess.Popen, log, log_path: Path) -> None:
+    """Wait until ``streamlit run`` answers its health check; fail with its log if it dies."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            log.flush()
+            text = log_path.read_text(errors="replace")
+            pytest.fail(f"streamlit did not start:\n{text[-3000:]}")
+        time.sleep(0.5)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop a server started by a fixture (killed if it does not end within 10 s)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 @pytest.fixture(scope="session")
 def server(sample_store: Path) -> Iterator[str]:
     """Run ``streamlit run app.py`` on a free port against the sample store."""
@@ -172,26 +198,10 @@ def server(sample_store: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                text = (sample_store.parent / "streamlit.log").read_text(errors="replace")
-                pytest.fail(f"streamlit did not start:\n{text[-3000:]}")
-            time.sleep(0.5)
+        _wait_until_served(url, proc, log, sample_store.parent / "streamlit.log")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc)
         log.close()
 
 
@@ -281,26 +291,10 @@ def login_server(
             stderr=subprocess.STDOUT,
         )
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    text = log_path.read_text(errors="replace")
-                    pytest.fail(f"streamlit did not start:\n{text[-3000:]}")
-                time.sleep(0.5)
+            _wait_until_served(url, proc, log, log_path)
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            _stop(proc)
 
 
 @pytest.fixture
