@@ -278,3 +278,14 @@ def test_city_slugs():
     assert site.slug("Nuevo Laredo") == "nuevo-laredo"
     assert site.slug("Ciudad Juárez") == "ciudad-juarez"
     assert site.slug("***") == "city"
+
+
+def test_a_take_away_file_stays_in_its_folder_and_replaces_nothing(store):
+    audience = site_audience(store)
+    for path in ("../index.html", "/etc/x", "index.html", "matamoros.html"):
+
+        def extra(audience: Audience, lang: str, path: str = path) -> list[site.TakeAway]:
+            return [site.TakeAway(path, b"x", "x")]
+
+        with pytest.raises(SchemaError, match="take-away file"):
+            site.site_files(audience, extras=[extra])

@@ -280,7 +280,7 @@ def map_page(audience: Audience, page: Page, parts: Parts) -> str:
     return _finish(
         page_html,
         lang=lang,
-        head=_head(summary, viewport=False) + head_links,
+        head=_head(f"riskmap · {summary}", viewport=False) + head_links,
         top=top,
         bottom=bottom,
     )

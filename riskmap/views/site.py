@@ -29,7 +29,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from riskmap import __version__
 from riskmap.analysis.metrics import load_published
@@ -137,7 +137,8 @@ def site_files(
     Raises
     ------
     SchemaError
-        If ``audience`` is not the public one: the site is for everyone.
+        If ``audience`` is not the public one (the site is for everyone), or a take-away file
+        would leave its language's folder or replace another file.
     StoreError
         If the vendored files are missing.
     """
@@ -150,13 +151,16 @@ def site_files(
     audience = _as_kept(audience)
     files = _vendor_files(Path(vendor))
     pages = [Page(lang, city) for lang in LANGUAGES for city in (None, *cities(audience))]
+    if len({p.path for p in pages}) < len(pages):
+        msg = f"two cities of the release share a page name: {', '.join(cities(audience))}"
+        raise SchemaError(msg)
     published = load_published()
     for lang in LANGUAGES:
         results = downloads(audience, lang=lang)
         files.update(download_files(audience, lang=lang, results=results))
         taken = [item for extra in extras for item in extra(audience, lang)]
         for item in taken:
-            files[f"{lang}/{item.path}"] = item.data
+            files[_take_away_path(item, lang, taken=files, pages=pages)] = item.data
         parts = Parts(
             pages=pages,
             app_url=app_url,
@@ -224,6 +228,21 @@ def build_site(
     for name in sorted(old - set(files)):
         (out / name).unlink(missing_ok=True)
     return written
+
+
+def _take_away_path(
+    item: TakeAway, lang: str, *, taken: Mapping[str, bytes], pages: list[Page]
+) -> str:
+    """Return where a take-away file goes: inside its language's folder, beside no other file."""
+    path = PurePosixPath(item.path)
+    where = f"{lang}/{path}"
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        msg = f"take-away file {item.path!r}: give a path inside the language's folder"
+        raise SchemaError(msg)
+    if where in taken or where in {p.path for p in pages}:
+        msg = f"take-away file {item.path!r}: {where} is already a file of the site; rename it"
+        raise SchemaError(msg)
+    return where
 
 
 def _as_kept(audience: Audience) -> Audience:
