@@ -242,6 +242,11 @@ class Parts:
 
 
 def map_page(audience: Audience, page: Page, parts: Parts) -> str:
+    """Return a map page: header, banner, figures, the map, notes, downloads, take-away, footer.
+
+    The selection is the page's city (or everything), made by the audience as the app makes it;
+    the map is the app's (:func:`riskmap.views.maps.dashboard_map`) with a layer switcher.
+    """
     lang = page.lang
     filters = Filters(cities=() if page.city is None else (page.city,))
     selection = dashboard.select(audience, filters, published=parts.published)

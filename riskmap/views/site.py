@@ -19,8 +19,10 @@ rendered by the app's own renderers from **one** public release (an
 Building is idempotent: the only time written anywhere is the release's own
 (``report["generated_at"]``), folium's random element ids are renumbered in order, and the zip
 archive of the app (whose entries carry the time of writing) is left out: the same release gives
-the same bytes. Outputs of other modules (a brief, a feed, an embed) join through ``extras``
-(:data:`Extra`): each page then links them under "Take away".
+the same bytes. Outputs of other modules (a brief, a feed, an embed) join through ``extras``:
+a function ``extra(audience, lang)`` returning :class:`TakeAway` files (:data:`Extra`), passed
+by ``riskmap site`` to :func:`build_site`; each page of that language then links them under
+"Take away" (and announces a feed in its head), and ``site.json`` lists them.
 """
 
 from __future__ import annotations
