@@ -167,7 +167,12 @@ def _notes(selection: dashboard.Selection, audience: Audience, lang: str) -> str
     return '<section class="rm-notes">' + "".join(f"<p>{_esc(n)}</p>" for n in notes) + "</section>"
 
 
-def _downloads(audience: Audience, page: Page, citation: str) -> str:
+def _size(n: int) -> str:
+    """Write a file size as people read it on a phone before downloading: 840 kB, 12 MB."""
+    return f"{max(n / 1e3, 1):.0f} kB" if n < 1e6 else f"{n / 1e6:.0f} MB"
+
+
+def _downloads(audience: Audience, page: Page, parts: Parts) -> str:
     lang = page.lang
     rows = []
     for fmt in FORMATS:
@@ -185,6 +190,7 @@ def _downloads(audience: Audience, page: Page, citation: str) -> str:
                 f'<a href="{_relative(path, page.path)}"'
                 + (f' download="{_esc(Path(path).name)}"' if main else "")
                 + f' data-format="{fmt}">{_esc(text)}</a>'
+                + (f" ({_size(parts.sizes.get(path, 0))})" if main else "")
                 for text, path, main in links
             )
             + "</li>"
@@ -196,7 +202,8 @@ def _downloads(audience: Audience, page: Page, citation: str) -> str:
     )
     return (
         f'<section class="rm-downloads"><h2>{_esc(t("site_downloads", lang))}</h2>'
-        f"<ul>{''.join(rows)}</ul><p>{_esc(t('cite_this', lang, citation=citation))}</p></section>"
+        f"<ul>{''.join(rows)}</ul><p>{_esc(t('cite_this', lang, citation=parts.citation))}</p>"
+        "</section>"
     )
 
 
@@ -239,6 +246,8 @@ class Parts:
     taken: list[TakeAway]
     citation: str
     published: pd.DataFrame
+    #: Size in bytes of each download, by path in the site (shown beside its link).
+    sizes: dict[str, int]
 
 
 def map_page(audience: Audience, page: Page, parts: Parts) -> str:
@@ -278,7 +287,7 @@ def map_page(audience: Audience, page: Page, parts: Parts) -> str:
     bottom = (
         _notes(selection, audience, lang)
         + live
-        + _downloads(audience, page, parts.citation)
+        + _downloads(audience, page, parts)
         + take_away
         + f"<footer>{_footer(audience, lang)}</footer>"
     )

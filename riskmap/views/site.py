@@ -159,7 +159,8 @@ def site_files(
     published = load_published()
     for lang in LANGUAGES:
         results = downloads(audience, lang=lang)
-        files.update(download_files(audience, lang=lang, results=results))
+        data = download_files(audience, lang=lang, results=results)
+        files.update(data)
         taken = [item for extra in extras for item in extra(audience, lang)]
         for item in taken:
             files[_take_away_path(item, lang, taken=files, pages=pages)] = item.data
@@ -169,6 +170,7 @@ def site_files(
             taken=taken,
             citation=package.citation(results["csv"].manifest, lang=lang),
             published=published,
+            sizes={path: len(content) for path, content in data.items()},
         )
         for page in (p for p in pages if p.lang == lang):
             files[page.path] = map_page(audience, page, parts).encode("utf-8")
