@@ -14,7 +14,8 @@ server's. A visitor does what a browser was recorded doing on this page (Debian 
    fitted it), each report a run of the page, as the browser's map does;
 2. **filter 1**: tick "Involving children", until the new map's component message; the map
    reports its fitted view (a run);
-3. **filter 2**: pick the first incident type, the same way.
+3. **filter 2**: pick an incident type (visitor *i* picks the *i*-th of the list, so visitors
+   differ), the same way.
 
 A visitor waits for each run to finish before the next action, as a person does. Every visitor
 of a burst starts at once. The server is started once per store and warmed by one visitor (its
@@ -82,6 +83,8 @@ class Visitor:
 
     widgets: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     map_id: str | None = None
+    #: The fragment the map is drawn in, if any: its view reports rerun that fragment only.
+    map_fragment: str = ""
     open_s: float | None = None
     filter_s: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -98,6 +101,7 @@ def _read_delta(msg: ForwardMsg, visitor: Visitor, run: Run, now: float) -> None
     widget = getattr(element, kind)
     if kind == "component_instance" and widget.component_name == MAP_COMPONENT:
         visitor.map_id = widget.id
+        visitor.map_fragment = msg.delta.fragment_id
         if run.map_at is None:
             run.map_at = now
         return
@@ -108,10 +112,13 @@ def _read_delta(msg: ForwardMsg, visitor: Visitor, run: Run, now: float) -> None
         visitor.widgets[key] = (widget_id, options)
 
 
-async def _run(ws, visitor: Visitor, query: str, states: list[WidgetState], *, timeout: float):
-    """Ask for a run of the page with ``states``; return what it sent, once it finished."""
+async def _run(
+    ws, visitor: Visitor, query: str, states: list[WidgetState], *, timeout: float, fragment=""
+):
+    """Ask for a run of the page (or of one fragment) with ``states``; return what it sent."""
     back = BackMsg()
     back.rerun_script.query_string = query
+    back.rerun_script.fragment_id = fragment
     back.rerun_script.widget_states.widgets.extend(states)
     started = time.perf_counter()
     await ws.send(back.SerializeToString())
@@ -130,11 +137,14 @@ async def _run(ws, visitor: Visitor, query: str, states: list[WidgetState], *, t
             _read_delta(msg, visitor, run, time.perf_counter())
         elif kind == "script_finished":
             status = msg.script_finished
-            if status in (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_EARLY_FOR_RERUN):
-                run.finished = True
-            elif status != ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
+            run.finished = True
+            if status not in (
+                ForwardMsg.FINISHED_SUCCESSFULLY,
+                ForwardMsg.FINISHED_EARLY_FOR_RERUN,
+                # a move of the map reruns its fragment only
+                ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+            ):
                 run.errors.append(f"script finished with status {status}")
-                run.finished = True
     return started, run
 
 
@@ -148,17 +158,24 @@ async def _report_view(ws, visitor: Visitor, query: str, view: dict, *, timeout:
     if visitor.map_id is None:
         visitor.errors.append("no map component to report a view from")
         return
-    _, run = await _run(ws, visitor, query, [_json_state(visitor.map_id, view)], timeout=timeout)
+    # As the browser does: a widget inside a fragment reruns that fragment.
+    states = [_json_state(visitor.map_id, view)]
+    _, run = await _run(ws, visitor, query, states, timeout=timeout, fragment=visitor.map_fragment)
     visitor.errors.extend(run.errors)
 
 
-async def visit(url: str, *, timeout: float, map_reports: bool) -> Visitor:
+async def visit(url: str, *, index: int, timeout: float, map_reports: bool) -> Visitor:
     """Open the page, make two filter changes; return the visitor's timings and errors."""
     visitor = Visitor()
     query = "lang=en"
     try:
         async with connect(
-            url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout
+            # No keepalive pings: a browser sends none, and a busy server answers them late.
+            url,
+            subprotocols=["streamlit"],
+            max_size=None,
+            open_timeout=timeout,
+            ping_interval=None,
         ) as ws:
             started, run = await _run(ws, visitor, query, [], timeout=timeout)
             visitor.errors.extend(run.errors)
@@ -172,9 +189,10 @@ async def visit(url: str, *, timeout: float, map_reports: bool) -> Visitor:
             children = WidgetState(id=visitor.widgets["children_only"][0])
             children.bool_value = True
             types_id, type_options = visitor.widgets["types__en"]
-            kidnapping = WidgetState(id=types_id)
-            kidnapping.string_array_value.data.append(type_options[0])
-            changes = ([children], [children, kidnapping])
+            picked = WidgetState(id=types_id)
+            # Visitors pick different types, so most second changes are not in any cache.
+            picked.string_array_value.data.append(type_options[index % len(type_options)])
+            changes = ([children], [children, picked])
             for step, states in enumerate(changes, start=1):
                 started, run = await _run(ws, visitor, query, states, timeout=timeout)
                 visitor.errors.extend(run.errors)
@@ -206,7 +224,7 @@ async def burst(url: str, n: int, *, timeout: float, map_reports: bool) -> list[
     """Start ``n`` visitors at once and wait for all of them."""
     return list(
         await asyncio.gather(
-            *(visit(url, timeout=timeout, map_reports=map_reports) for _ in range(n))
+            *(visit(url, index=i, timeout=timeout, map_reports=map_reports) for i in range(n))
         )
     )
 
