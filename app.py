@@ -174,14 +174,15 @@ def _map_call(
         real = streamlit_folium._component_func
         streamlit_folium._component_func = lambda **kw: captured.update(kw)
         try:
-            st_folium(
-                shown.base,
-                key=f"map_{lang}",
-                feature_group_to_add=shown.layers,
-                returned_objects=["center", "zoom"],
-                use_container_width=True,
-                height=540,
-            )
+            with maps.quick_render():
+                st_folium(
+                    shown.base,
+                    key=f"map_{lang}",
+                    feature_group_to_add=shown.layers,
+                    returned_objects=["center", "zoom"],
+                    use_container_width=True,
+                    height=540,
+                )
         finally:
             streamlit_folium._component_func = real
     return captured

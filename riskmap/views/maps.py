@@ -32,6 +32,7 @@ from riskmap.release.audience import Audience
 from riskmap.release.privacy import format_count
 from riskmap.release.public import TYPE_GROUP_NAMES, TYPE_GROUPS
 from riskmap.schema import MULTI_SEP, split_types
+from riskmap.views._render import quick_render as quick_render  # the app renders with it
 from riskmap.views.i18n import label, t
 from riskmap.views.viewstate import span_text
 
