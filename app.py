@@ -25,7 +25,7 @@ from riskmap.filters import Filters
 from riskmap.geo.gazetteer import GAZETTEER_FILE, load_places
 from riskmap.release import access, privacy, sessions
 from riskmap.release.audience import Audience
-from riskmap.release.cache import load_release
+from riskmap.release.cache import load_release, release_unused_memory
 from riskmap.release.public import Release
 from riskmap.schema import INCIDENT_TYPES, PERPETRATORS, PLACE_TYPES
 from riskmap.settings import Settings
@@ -87,7 +87,9 @@ def _select(
     version: Version, filters_key: str, _audience: Audience, _filters: Filters
 ) -> dashboard.Selection:
     """Return the selection of one filter state (two kept: the last and the one before)."""
-    return dashboard.select(_audience, _filters, published=_published())
+    selection = dashboard.select(_audience, _filters, published=_published())
+    release_unused_memory()  # what the filter's copies freed, not kept for the server's life
+    return selection
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -185,6 +187,7 @@ def _map_call(
                 )
         finally:
             streamlit_folium._component_func = real
+    release_unused_memory()
     return captured
 
 
