@@ -6,8 +6,8 @@ PORT ?= 8501
 STORE ?= data/incidents.gpkg
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench bench-app bench-browser bench-browser-sizes bench-import sample \
-	clean
+.PHONY: setup run test lint bench bench-app bench-browser bench-browser-sizes bench-import bench-load \
+	sample clean
 
 setup: $(STAMP) $(STORE)
 
@@ -59,6 +59,11 @@ bench-browser-sizes: setup
 # Import of 1 and 10k rows into stores of 10k / 100k, GeoPackage and a throwaway PostGIS.
 bench-import: setup
 	$(BIN)/python benchmarks/import_bench.py
+
+# A burst of visitors (1, 10, 50 at once) on a running server, the sample and the 100k store:
+# server CPU seconds per visitor, RSS, p50/p95 open -> map and filter -> map, errors.
+bench-load: setup
+	$(BIN)/python benchmarks/load.py --store $(STORE) --sizes 100000 --visitors 1 10 50
 
 sample: $(STAMP)
 	$(BIN)/riskmap sample -o riskmap/data/sample_incidents.csv

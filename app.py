@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
+from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
+import streamlit_folium
 from streamlit_folium import st_folium
 
 from riskmap.analysis import hotspots
@@ -22,7 +25,7 @@ from riskmap.filters import Filters
 from riskmap.geo.gazetteer import GAZETTEER_FILE, load_places
 from riskmap.release import access, privacy, sessions
 from riskmap.release.audience import Audience
-from riskmap.release.cache import load_release
+from riskmap.release.cache import load_release, release_unused_memory
 from riskmap.release.public import Release
 from riskmap.schema import INCIDENT_TYPES, PERPETRATORS, PLACE_TYPES
 from riskmap.settings import Settings
@@ -84,7 +87,9 @@ def _select(
     version: Version, filters_key: str, _audience: Audience, _filters: Filters
 ) -> dashboard.Selection:
     """Return the selection of one filter state (two kept: the last and the one before)."""
-    return dashboard.select(_audience, _filters, published=_published())
+    selection = dashboard.select(_audience, _filters, published=_published())
+    release_unused_memory()  # what the filter's copies freed, not kept for the server's life
+    return selection
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -115,6 +120,75 @@ def _trend(
 ) -> alt.Chart:
     """Return one trend chart of one selection."""
     return charts.trend_chart(_selection.incidents, by=by, period=period, lang=lang, min_cell=k)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _listed(
+    version: Version,
+    filters_key: str,
+    lang: str,
+    _selection: dashboard.Selection,
+    _places: pd.DataFrame,
+) -> pd.DataFrame:
+    """Return the named places of one selection that have no map point."""
+    return dashboard.listed_places(_selection.incidents, places=_places, lang=lang)
+
+
+@st.cache_resource(show_spinner=False)
+def _folium_lock() -> threading.Lock:
+    """Guard ``streamlit_folium``'s component function while a map's call is captured."""
+    return threading.Lock()
+
+
+@st.cache_resource(show_spinner=False)
+def _folium_component() -> Any:
+    """Return ``streamlit_folium``'s own component function (never a capture's stand-in)."""
+    with _folium_lock():
+        return streamlit_folium._component_func
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _map_call(
+    version: Version,
+    filters_key: str,
+    lang: str,
+    hidden: tuple[str, ...],
+    title: str,
+    _selection: dashboard.Selection,
+    _audience: Audience,
+    _asset_base: str | None,
+) -> dict[str, Any]:
+    """Return what ``st_folium`` sends for one view: the map built and rendered once.
+
+    A rerun of the same view (a map move, a tab or a layer switch, the next visitor with the
+    same filters) sends these arguments again instead of rebuilding and re-rendering the map.
+    """
+    shown = maps.dashboard_map(
+        _selection.incidents,
+        audience=_audience,
+        lang=lang,
+        asset_base=_asset_base,
+        hidden=hidden,
+        title_html=title,
+    )
+    captured: dict[str, Any] = {}
+    with _folium_lock():
+        real = streamlit_folium._component_func
+        streamlit_folium._component_func = lambda **kw: captured.update(kw)
+        try:
+            with maps.quick_render():
+                st_folium(
+                    shown.base,
+                    key=f"map_{lang}",
+                    feature_group_to_add=shown.layers,
+                    returned_objects=["center", "zoom"],
+                    use_container_width=True,
+                    height=540,
+                )
+        finally:
+            streamlit_folium._component_func = real
+    release_unused_memory()
+    return captured
 
 
 def _secrets() -> dict:
@@ -471,7 +545,7 @@ def _below_map(selection: dashboard.Selection, *, protected: str | None) -> None
     if selection.unresolved:
         n = audience.format_count(selection.unresolved)
         st.caption(t("unresolved_note", lang, n=n))
-    listed = dashboard.listed_places(selection.incidents, places=places, lang=lang)
+    listed = _listed(version, filters_key, lang, selection, places)
     if len(listed):
         # Approximate places are not pinned where they are not: listed by name instead.
         st.caption(
@@ -493,6 +567,17 @@ def _below_map(selection: dashboard.Selection, *, protected: str | None) -> None
         )
 
 
+@st.fragment
+def _map_panel(map_args: dict[str, Any], view: viewstate.ViewState) -> None:
+    """Draw the map; a move of the map (its view reported back) reruns this panel only."""
+    returned = _folium_component()(**map_args)
+    # A new map first reports where it starts, before its layers place it: not a view.
+    moved = viewstate.map_view(returned)
+    if moved and moved != state.map_view and moved != maps.INITIAL_VIEW:
+        state.map_view = moved
+        st.query_params["map"] = view.with_(view=moved).to_query_params()["map"]
+
+
 # The open tab travels in links; its label is translated, its id is not.
 if state.get(_keyed("tab")) not in tab_labels:
     state[_keyed("tab")] = tab_labels[viewstate.TABS.index(state.tab)]
@@ -510,27 +595,17 @@ with tab_map:
         summary_line = viewstate.summary(
             view, dates, data_through=bounds[1] if bounds else None, lang=lang
         )
-        shown = maps.dashboard_map(
-            selection.incidents,
-            audience=audience,
-            lang=lang,
-            asset_base=settings.asset_base,
-            hidden=view.hidden,
-            title_html=maps.title_html(summary_line, synthetic=synthetic, lang=lang),
+        map_args = _map_call(
+            version,
+            filters_key,
+            lang,
+            tuple(sorted(view.hidden)),
+            maps.title_html(summary_line, synthetic=synthetic, lang=lang),
+            selection,
+            audience,
+            settings.asset_base,
         )
-        returned = st_folium(
-            shown.base,
-            key=f"map_{lang}",
-            feature_group_to_add=shown.layers,
-            returned_objects=["center", "zoom"],
-            use_container_width=True,
-            height=540,
-        )
-        # A new map first reports where it starts, before its layers place it: not a view.
-        moved = viewstate.map_view(returned)
-        if moved and moved != state.map_view and moved != maps.INITIAL_VIEW:
-            state.map_view = moved
-            st.query_params["map"] = view.with_(view=moved).to_query_params()["map"]
+        _map_panel(map_args, view)
     # Layer switches live on the page, not in the map: they survive a filter change, a
     # language switch and a link.
     with st.container(horizontal=True, vertical_alignment="bottom"):

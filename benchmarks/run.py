@@ -439,8 +439,13 @@ def measure_app(store: Path, *, runs: int) -> dict[str, object]:
     ``first_run_s``: the first visit of a fresh process (``release``: whether the release kept
     beside the store was ``"loaded"``, or ``"built"`` and written); ``warm_open_s``: a second
     visit (a new session) to the same process, whose cache holds the release; ``rerun_ms``:
-    whole reruns after type-filter changes on the Map tab, median (``rerun_ms_max``: the
-    worst); ``tab_ms``: a rerun that opens each other tab (the tab's content computed).
+    whole reruns after type-filter changes on the Map tab, each to a filter state not seen
+    before in the process (nothing of it cached), median (``rerun_ms_max``: the worst);
+    ``revisit_ms``: the same states again (another visitor, or back to a state: the view's
+    results cached); ``same_view_ms``: a rerun with nothing changed (a tab or language switch
+    back, a link opened again); ``rerun_cpu_ms`` and ``revisit_cpu_ms``: the process's CPU
+    time of those reruns (less sensitive to other work on the machine); ``tab_ms``: a rerun
+    that opens each other tab (the tab's content computed).
     """
     os.environ["RISKMAP_STORE"] = str(store)
     from streamlit.testing.v1 import AppTest
@@ -459,12 +464,25 @@ def measure_app(store: Path, *, runs: int) -> dict[str, object]:
     first_s, _ = _timed(at.run)
     warm = visit()
     warm_s, _ = _timed(warm.run)
-    changes = (["kidnapping"], ["kidnapping", "extortion"], [])
-    reruns = []
-    for i in range(runs):
+    from riskmap.schema import INCIDENT_TYPES
+
+    # Filter states never seen before in this process: one type, then a pair of types.
+    singles = [[t] for t in INCIDENT_TYPES]
+    pairs = [[a, b] for a, b in zip(INCIDENT_TYPES, INCIDENT_TYPES[1:], strict=False)]
+    changes = (singles + pairs)[:runs]
+    reruns, cpu, revisits, revisit_cpu = [], [], [], []
+    for change in changes:
         # Widgets with translated options are keyed per language (see app.py).
-        at.multiselect(key="types__en").set_value(changes[i % len(changes)])
+        at.multiselect(key="types__en").set_value(change)
+        cpu_before = time.process_time()
         reruns.append(_timed(at.run)[0])
+        cpu.append(time.process_time() - cpu_before)
+    for change in changes:
+        at.multiselect(key="types__en").set_value(change)
+        cpu_before = time.process_time()
+        revisits.append(_timed(at.run)[0])
+        revisit_cpu.append(time.process_time() - cpu_before)
+    same = [_timed(at.run)[0] for _ in range(runs)]
     tabs = {}
     for tab in ("trends", "hotspots", "data", "about", "map"):
         at.session_state["tab__en"] = t(f"tab_{tab}", "en")
@@ -475,6 +493,10 @@ def measure_app(store: Path, *, runs: int) -> dict[str, object]:
         "warm_open_s": round(warm_s, 2),
         "rerun_ms": _median_ms(reruns),
         "rerun_ms_max": round(max(reruns) * 1000, 1),
+        "rerun_cpu_ms": _median_ms(cpu),
+        "revisit_ms": _median_ms(revisits),
+        "revisit_cpu_ms": _median_ms(revisit_cpu),
+        "same_view_ms": _median_ms(same),
         "reruns_ms": [round(r * 1000, 1) for r in reruns],
         "tab_ms": tabs,
         "exception": bool(at.exception),

@@ -12,10 +12,16 @@ import datetime as dt
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from riskmap import __version__
 from riskmap.errors import RiskmapError
 from riskmap.settings import Settings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from riskmap.release.audience import Audience
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -517,11 +523,32 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 3 if report.quarantined else 0
 
 
+def _public_audience(store: Path, *, places: pd.DataFrame, settings: Settings) -> Audience:
+    """Return the public audience of ``store``: its release kept beside it when current.
+
+    The release is built (and kept) only when the store, the gazetteer, k, the resolution or
+    the key changed since it was kept (:func:`riskmap.release.cache.load_release`).
+    """
+    from riskmap.release.audience import Audience as _Audience
+    from riskmap.release.cache import load_release
+    from riskmap.release.privacy import pseudonym_key
+    from riskmap.store import read_incidents
+
+    release = load_release(
+        store,
+        places=places,
+        settings=settings,
+        key=pseudonym_key(settings, store=store),
+        read=lambda: read_incidents(store),
+    )
+    return _Audience.from_release(release, places=places, settings=settings)
+
+
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from riskmap.errors import SchemaError
     from riskmap.filters import Filters
     from riskmap.geo.gazetteer import load_places
-    from riskmap.release.audience import public_audience, restricted_audience
+    from riskmap.release.audience import restricted_audience
     from riskmap.store import read_incidents, write_bytes_atomically
     from riskmap.views.export import FORMATS, export
 
@@ -542,11 +569,10 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     manifest_name = f"{args.output.stem}.manifest.json"
     store = args.store or settings.store
     places = load_places(settings.places)
-    incidents = read_incidents(store)
     audience = (
-        restricted_audience(incidents, places=places, settings=settings)
+        restricted_audience(read_incidents(store), places=places, settings=settings)
         if args.restricted
-        else public_audience(incidents, places=places, settings=settings, store=store)
+        else _public_audience(store, places=places, settings=settings)
     )
     result = export(
         audience,
@@ -597,15 +623,11 @@ def _cmd_release_report(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
     from riskmap.geo.gazetteer import load_places
-    from riskmap.release.audience import public_audience
-    from riskmap.store import read_incidents
     from riskmap.views.about import release_report
     from riskmap.views.export import release_summary
 
     store = args.store or settings.store
-    audience = public_audience(
-        read_incidents(store), places=load_places(settings.places), settings=settings, store=store
-    )
+    audience = _public_audience(store, places=load_places(settings.places), settings=settings)
     if args.json:
         print(json.dumps(release_summary(audience.report), ensure_ascii=False, indent=2))
     else:
@@ -635,18 +657,17 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
     from riskmap.errors import StoreError
     from riskmap.filters import Filters
     from riskmap.geo.gazetteer import load_places
-    from riskmap.release.audience import public_audience, restricted_audience
+    from riskmap.release.audience import restricted_audience
     from riskmap.store import read_incidents
 
     places = load_places(args.places or settings.places)
     store = args.store or settings.store
-    incidents = read_incidents(store)
     # --public ranks the public release, as the public dashboard does; by default the recorded
     # data (this command runs on the server, for staff).
     audience = (
-        public_audience(incidents, places=places, settings=settings, store=store)
+        _public_audience(store, places=places, settings=settings)
         if args.public
-        else restricted_audience(incidents, places=places, settings=settings)
+        else restricted_audience(read_incidents(store), places=places, settings=settings)
     )
     chosen = Filters(types=tuple(args.type), cities=tuple(args.city))
     incidents = audience.select(chosen)

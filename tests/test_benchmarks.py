@@ -186,3 +186,17 @@ def test_restricted_view_past_the_marker_limit_is_binned(rows, places):
     assert page.count("],[") < exact / 2
     for lat in raw.loc[raw["geo_precision"] == "neighborhood", "lat"].head(50):
         assert f"{lat:.5f}," not in page
+
+
+def test_load_benchmark_drives_real_sessions_against_a_real_server(sample_store):
+    """``make bench-load``'s visitors open the page and change two filters through the protocol."""
+    load = _module("load")
+    (line,) = load.measure(sample_store, visitors=[2], timeout=300, map_reports=True)
+    assert line["errors"] == 0, line["error_examples"]
+    assert line["warm_up_errors"] == 0
+    # Every visitor got its map, and a new map after each of its two filter changes.
+    assert line["maps_opened"] == 2
+    assert line["filter_maps"] == 4
+    assert line["cpu_s_per_visitor"] > 0
+    assert line["rss_mb"] > 0
+    json.dumps(line)

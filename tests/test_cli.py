@@ -108,3 +108,27 @@ def test_release_report_reads_the_store_it_is_given(sample, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no incident store" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_public_commands_keep_the_release_beside_the_store(sample, tmp_path, capsys):
+    from riskmap.release import cache
+    from riskmap.store import write_incidents
+
+    store = write_incidents(sample.head(12), tmp_path / "kept.gpkg")
+    assert not any(p.exists() for p in cache.cache_paths(store))
+    assert main(["release-report", "--store", str(store), "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    # Built once and kept: the next public command loads it instead of building it again.
+    assert all(p.exists() for p in cache.cache_paths(store))
+    kept = [p.stat().st_mtime_ns for p in cache.cache_paths(store)]
+    out = tmp_path / "public.csv"
+    assert main(["export", "-o", str(out), "--store", str(store)]) == 0
+    capsys.readouterr()
+    assert [p.stat().st_mtime_ns for p in cache.cache_paths(store)] == kept
+    assert (
+        json.loads(out.with_name("public.manifest.json").read_text())["rows"] == first["released"]
+    )
+    # A changed store is built again, never served from the old release.
+    write_incidents(sample.head(20), store)
+    assert main(["release-report", "--store", str(store), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["incidents"] == 20

@@ -142,6 +142,19 @@ def load_release(
     return release
 
 
+def release_unused_memory() -> None:
+    """Give back to the system the memory Arrow's pool keeps for reuse.
+
+    A server holds the release for hours; what a load or a filter freed stays in Arrow's pool
+    (about 70 MB after loading a release of a million rows) unless it is given back.
+    """
+    try:
+        import pyarrow as pa
+    except ImportError:  # no Arrow, no pool
+        return
+    pa.default_memory_pool().release_unused()
+
+
 def read_cached(
     store: str | os.PathLike[str], *, version: dict[str, object]
 ) -> public.Release | None:
@@ -169,6 +182,7 @@ def read_cached(
         or len(table) != report.get("released")
     ):
         return None
+    release_unused_memory()
     return public.Release(table=table, report=report)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ from riskmap.release.audience import Audience
 from riskmap.release.privacy import format_count
 from riskmap.release.public import TYPE_GROUP_NAMES, TYPE_GROUPS
 from riskmap.schema import MULTI_SEP, split_types
+from riskmap.views._render import quick_render as quick_render  # the app renders with it
 from riskmap.views.i18n import label, t
 from riskmap.views.viewstate import span_text
 
@@ -557,9 +559,10 @@ def base_map(
     folium.plugins.Fullscreen(
         position="topright", title=t("fullscreen", lang), title_cancel=t("fullscreen_exit", lang)
     ).add_to(m)
-    bounds = _bounds(places)
-    if bounds and fit:
-        m.fit_bounds(bounds, padding=(20, 20))
+    if fit:
+        bounds = _bounds(places)
+        if bounds:
+            m.fit_bounds(bounds, padding=(20, 20))
     if asset_base is not None:
         for element in _walk(m):
             _use_local_assets(element, asset_base)
@@ -849,16 +852,26 @@ def _incident_groups(
     return [site_group, areas, cities]
 
 
-def _add_references(m: folium.Map, places: pd.DataFrame, *, lang: str) -> None:
+def _reference_rows(places: pd.DataFrame, lang: str) -> dict[str, list[list[object]]]:
+    """Return the marker rows of each kind of reference place (kept per gazetteer and language).
+
+    The reference layers do not change with the filters: their rows are computed once for a
+    gazetteer frame (the app's is shared and never modified) and language, and reused while
+    that frame lives.
+    """
+    key = (id(places), lang)
+    kept = _REFERENCE_ROWS.get(key)
+    if kept is not None and kept[0]() is places:
+        return kept[1]
+    out: dict[str, list[list[object]]] = {}
     for place_type, (colour, letter) in REFERENCE_STYLE.items():
-        group = folium.FeatureGroup(name=_esc(label(place_type, lang)), show=True)
         icon = f'<div class="rm-ref" style="background:{colour}">{letter}</div>'
         kind = _esc(label(place_type, lang))
         of_type = places[places["place_type"] == place_type]
         # An approximate place without a point is not drawn: no pin pretends to be the building.
         of_type = of_type[pd.to_numeric(of_type["lat"], errors="coerce").notna()]
         names = place_names(of_type, lang)
-        rows: list[list[object]] = [
+        out[place_type] = [
             [
                 float(row.lat),
                 float(row.lon),
@@ -868,6 +881,22 @@ def _add_references(m: folium.Map, places: pd.DataFrame, *, lang: str) -> None:
             ]
             for row, name in zip(of_type.itertuples(index=False), names, strict=True)
         ]
+    if len(_REFERENCE_ROWS) >= 8:
+        _REFERENCE_ROWS.clear()
+    _REFERENCE_ROWS[key] = (weakref.ref(places), out)
+    return out
+
+
+#: (id of a gazetteer frame, language) -> (a weak reference to that frame, its marker rows).
+_REFERENCE_ROWS: dict[tuple[int, str], tuple[weakref.ref, dict[str, list[list[object]]]]] = {}
+
+
+def _add_references(m: folium.Map, places: pd.DataFrame, *, lang: str) -> None:
+    per_type = _reference_rows(places, lang)
+    for place_type in REFERENCE_STYLE:
+        group = folium.FeatureGroup(name=_esc(label(place_type, lang)), show=True)
+        # Copies: folium keeps the rows it is given, and another map may be built from these.
+        rows = [list(row) for row in per_type[place_type]]
         if rows:
             # Reference places sit below the incident counts, which must never be hidden.
             _Markers(rows, options={"size": [22, 22], "anchor": [11, 11], "z": -1000}).add_to(group)
@@ -884,9 +913,16 @@ def named_in(view: pd.DataFrame, places: pd.DataFrame, lang: str) -> pd.DataFram
     if "place_name" not in view.columns or "place_id" not in view.columns:
         return view
     lookup = dict(zip(places["place_id"], place_names(places, lang), strict=True))
-    ids = view["place_id"].astype("string")
-    shown = ids.map(lookup).astype("string").where(ids.notna())
-    return view.assign(place_name=shown.fillna(view["place_name"].astype("string")))
+    # Looked up once per distinct place (a few dozen), not once per row.
+    code, distinct = pd.factorize(view["place_id"])
+    names = np.array([*(lookup.get(str(p)) for p in distinct), None], dtype=object)[code]
+    kept = view["place_name"].astype("string")
+    found = pd.notna(names)
+    if found.all():
+        shown = pd.Series(pd.array(names, dtype="string"), index=view.index)
+    else:
+        shown = kept.where(~found, pd.Series(names, index=view.index, dtype="string"))
+    return view.assign(place_name=shown)
 
 
 def _legend_html(lang: str, *, min_cell: int) -> str:
