@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from urllib.parse import parse_qs
 
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit_folium import st_folium
 
 from riskmap.analysis import hotspots
@@ -27,7 +29,7 @@ from riskmap.release.public import Release
 from riskmap.schema import INCIDENT_TYPES, PERPETRATORS, PLACE_TYPES
 from riskmap.settings import Settings
 from riskmap.store.cache import read_incidents_cached
-from riskmap.views import about, charts, dashboard, export, i18n, maps, package, viewstate
+from riskmap.views import about, charts, dashboard, embed, export, i18n, maps, package, viewstate
 from riskmap.views.i18n import label, t
 from riskmap.workflow import places as verified
 
@@ -152,6 +154,10 @@ if "initialised" not in state:
         state[_name] = _value
     state.lang = opened.lang
     state.trend_period = "month"
+    # ?embed=1: the map alone, for an iframe in another page (always the public view).
+    # st.query_params hides `embed` (a name Streamlit reserves): read the page's query string.
+    _run = get_script_run_ctx()
+    state.embed = embed.requested(parse_qs(_run.query_string if _run else ""))
     state.initialised = True
 
 # Widgets whose option labels are translated get one key per language: Streamlit keeps a widget's
@@ -236,6 +242,8 @@ st.html(
     " setTimeout(function () { out.remove(); }, 100); }, true); }</script>",
     unsafe_allow_javascript=True,
 )
+if state.embed:
+    st.html(embed.page_css())
 
 secrets = _secrets()
 restricted = False
@@ -272,7 +280,7 @@ def _log_out(user: dict, everywhere: bool) -> None:
     st.logout()
 
 
-if access.auth_configured(secrets):
+if access.auth_configured(secrets) and not state.embed:
     with st.sidebar:
         user = st.user.to_dict()
         standing = access.standing(user, secrets=secrets, settings=settings)
@@ -336,8 +344,9 @@ except RiskmapError as e:
     st.error(t("error_store", lang, error=e))
     st.stop()
 
-st.title(t("title", lang))
-st.caption(t("subtitle", lang))
+if not state.embed:
+    st.title(t("title", lang))
+    st.caption(t("subtitle", lang))
 # The app only chooses the audience; what it may see is the release's business.
 audience = (
     Audience("restricted", staff_rows, places, settings, release)
@@ -346,7 +355,7 @@ audience = (
 )
 version: Version = (str(settings.store), versions, audience.kind)
 bounds, cities, shown_types, synthetic = _facets(version, audience)
-if synthetic:
+if synthetic and not state.embed:
     st.warning(t("synthetic_banner", lang), icon="⚠️")
 
 # Elements shown only sometimes go into containers that always exist: the map's position in the
@@ -418,7 +427,7 @@ view = viewstate.from_widgets(
 )
 dates = viewstate.resolve_period(preset, picked=state.get("dates") or (), bounds=bounds, lang=lang)
 filters = view.filters.with_(start=dates.start, end=dates.end)
-wanted = view.to_query_params()
+wanted = view.to_query_params()  # Streamlit keeps `embed` in the address itself
 current = {k: st.query_params.get_all(k) for k in st.query_params}
 if {k: v if isinstance(v, list) else [v] for k, v in wanted.items()} != current:
     st.query_params.from_dict(wanted)
@@ -426,6 +435,32 @@ if {k: v if isinstance(v, list) else [v] for k, v in wanted.items()} != current:
 filters_key = repr(filters)
 selection = _select(version, filters_key, audience, filters)
 k = audience.k
+
+if state.embed:
+    # Embedded: the map (its legend, its title box with the filters and the synthetic flag) and
+    # a link to the full view; nothing else is drawn.
+    embedded = maps.dashboard_map(
+        selection.incidents,
+        audience=audience,
+        lang=lang,
+        asset_base=settings.asset_base,
+        hidden=view.hidden,
+        title_html=maps.title_html(
+            viewstate.summary(view, dates, data_through=bounds[1] if bounds else None, lang=lang),
+            synthetic=synthetic,
+            lang=lang,
+        ),
+    )
+    st_folium(
+        embedded.base,
+        key=f"map_{lang}",
+        feature_group_to_add=embedded.layers,
+        returned_objects=[],
+        use_container_width=True,
+        height=embed.EMBED_MAP_HEIGHT,
+    )
+    st.markdown(embed.link_markdown(st.context.url, view, lang=lang))
+    st.stop()
 
 # What is shown, in one line (with the data's last day), and what the dates did.
 st.caption(
@@ -545,6 +580,12 @@ with tab_map:
         with st.popover(t("copy_link", lang), icon="🔗"):
             st.code(viewstate.link(st.context.url, view), language=None, wrap_lines=True)
             st.caption(t("share_link", lang))
+            st.code(
+                embed.iframe_snippet(st.context.url, view, lang=lang),
+                language="html",
+                wrap_lines=True,
+            )
+            st.caption(t("embed_snippet", lang))
     # Below the map, what it does not draw and where the figures come from.
     with st.container():
         # A closed tab computes nothing.

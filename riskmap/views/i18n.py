@@ -304,6 +304,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "everywhere): the restricted view is closed. Log in again to reopen it.",
         "expired": "The login of {email} is older than {hours} hours: the restricted view is "
         "closed. Log in again to reopen it.",
+        # --- what people carry away (issue 16): embed, brief, feed, playback, basemap
+        "embed_full_view": "Open the full view (filters, counts, downloads) ↗",
+        "embed_frame_title": "riskmap: map of reported incidents",
+        "embed_snippet": "Embed this map in a web page: paste this HTML (the map only, with its "
+        "legend, its filters and a link to this view).",
     },
     "es": {
         "title": "riskmap: violencia contra solicitantes de asilo en la frontera de Tamaulipas",
@@ -515,6 +520,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "para abrirla.",
         "expired": "El inicio de sesión de {email} tiene más de {hours} horas: la vista "
         "restringida está cerrada. Inicie sesión de nuevo para abrirla.",
+        # --- lo que la gente se lleva (issue 16): insertar, hoja, canal, animación, mapa base
+        "embed_full_view": "Abrir la vista completa (filtros, cifras, descargas) ↗",
+        "embed_frame_title": "riskmap: mapa de incidentes reportados",
+        "embed_snippet": "Insertar este mapa en una página web: pegue este HTML (solo el mapa, "
+        "con su leyenda, sus filtros y un enlace a esta vista).",
     },
 }
 
