@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import altair as alt
@@ -29,9 +30,23 @@ from riskmap.release.public import Release
 from riskmap.schema import INCIDENT_TYPES, PERPETRATORS, PLACE_TYPES
 from riskmap.settings import Settings
 from riskmap.store.cache import read_incidents_cached
-from riskmap.views import about, charts, dashboard, embed, export, i18n, maps, package, viewstate
+from riskmap.views import (
+    about,
+    charts,
+    dashboard,
+    embed,
+    export,
+    i18n,
+    maps,
+    package,
+    tiles,
+    viewstate,
+)
 from riskmap.views.i18n import label, t
 from riskmap.workflow import places as verified
+
+#: The folder of this file: Streamlit serves its static/ subfolder at /app/static/.
+APP_DIR = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="riskmap", page_icon="🗺️", layout="wide")
 # Streamlit's own table toolbar would offer a second download path, without the formula guard
@@ -140,6 +155,10 @@ def _mtime(path: os.PathLike[str] | str) -> float:
 
 try:
     settings = Settings.from_env()
+    # The tiles under the map (RISKMAP_TILES): OpenStreetMap's, your own, a local archive, none.
+    basemap = tiles.parse_tiles(
+        settings.tiles, static_dir=APP_DIR / "static", asset_base=settings.asset_base
+    )
 except RiskmapError as e:
     st.error(str(e))
     st.stop()
@@ -445,6 +464,7 @@ if state.embed:
         lang=lang,
         asset_base=settings.asset_base,
         hidden=view.hidden,
+        basemap=basemap,
         title_html=maps.title_html(
             viewstate.summary(view, dates, data_through=bounds[1] if bounds else None, lang=lang),
             synthetic=synthetic,
@@ -551,6 +571,7 @@ with tab_map:
             lang=lang,
             asset_base=settings.asset_base,
             hidden=view.hidden,
+            basemap=basemap,
             title_html=maps.title_html(summary_line, synthetic=synthetic, lang=lang),
         )
         returned = st_folium(
