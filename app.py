@@ -32,6 +32,7 @@ from riskmap.settings import Settings
 from riskmap.store.cache import read_incidents_cached
 from riskmap.views import (
     about,
+    brief,
     charts,
     dashboard,
     embed,
@@ -607,6 +608,38 @@ with tab_map:
                 wrap_lines=True,
             )
             st.caption(t("embed_snippet", lang))
+        # The printable brief: one page per city of the view (all cities when none is chosen),
+        # always from the public release, written when the button is clicked.
+        _public_audience = Audience.from_release(release, places=places, settings=settings)
+        _brief_url, _brief_view, _brief_dates = st.context.url, view, dates
+        _brief_cities = sorted({str(c) for c in _public_audience.table["city"].dropna().unique()})
+
+        def _brief_pdf() -> bytes:
+            chosen = [c for c in _brief_view.filters.cities if c in _brief_cities] or _brief_cities
+            briefs = [
+                brief.city_brief(
+                    _public_audience,
+                    city=c,
+                    view=_brief_view,
+                    dates=_brief_dates,
+                    page_url=_brief_url,
+                    published_source=str(_published()["source"].iloc[0]),
+                )
+                for c in chosen
+            ]
+            return brief.render_pdf(briefs)
+
+        if _brief_cities:
+            st.download_button(
+                t("download_brief", lang),
+                _brief_pdf,
+                file_name=f"riskmap-brief-{lang}.pdf",
+                mime="application/pdf",
+                key="download_brief",
+                help=t("download_brief_help", lang),
+                icon="🖨️",
+                on_click="ignore",
+            )
     # Below the map, what it does not draw and where the figures come from.
     with st.container():
         # A closed tab computes nothing.

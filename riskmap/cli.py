@@ -12,10 +12,14 @@ import datetime as dt
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from riskmap import __version__
 from riskmap.errors import RiskmapError
 from riskmap.settings import Settings
+
+if TYPE_CHECKING:
+    from riskmap.release.audience import Audience
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -265,6 +269,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-o", "--output", type=Path, default=None, help="file to write (default stdout)")
     p.set_defaults(handler=_cmd_hotspots)
+
+    # --- subcommands: what people carry away (brief, feed) ---
+    p = sub.add_parser(
+        "brief",
+        help="write the printable city brief (PDF, one page per city) from the public release",
+        description="Write a one-page brief per city for printing: the sites ranked by the "
+        "incidents attributed to them, with their uncertainty in words, a small map, the period "
+        "and the data's last day, what to avoid, where the data come from and a QR code to the "
+        "same view. Always the public release.",
+    )
+    p.add_argument("--store", type=Path, default=None, help="incident store (default: setting)")
+    p.add_argument(
+        "--city",
+        dest="cities",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="C",
+        help="city or cities, a page each (default: every city in the data)",
+    )
+    p.add_argument(
+        "--period",
+        default="30d",
+        help="30d, 90d, 12w (up to the data's last day), a month 2019-12, or all (default 30d)",
+    )
+    p.add_argument("--lang", choices=("es", "en"), default="es", help="language (default es)")
+    p.add_argument("--page", choices=("a4", "letter"), default="a4", help="page size (a4)")
+    p.add_argument(
+        "--url",
+        default=None,
+        help="the dashboard's public address, for the QR code (without it, no QR code)",
+    )
+    p.add_argument("-o", "--output", type=Path, required=True, help="PDF to write")
+    p.set_defaults(handler=_cmd_brief)
 
     # --- subcommands: store ---
     p = sub.add_parser(
@@ -673,6 +711,40 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
         msg = f"cannot write {args.output}: {e}"
         raise StoreError(msg) from e
     print(f"wrote {args.output}")
+    return 0
+
+
+def _public(args: argparse.Namespace, settings: Settings) -> Audience:
+    """Return the public audience of ``--store`` (or the setting's store)."""
+    from riskmap.geo.gazetteer import load_places
+    from riskmap.release.audience import public_audience
+    from riskmap.store import read_incidents
+
+    store = args.store or settings.store
+    return public_audience(
+        read_incidents(store), places=load_places(settings.places), settings=settings, store=store
+    )
+
+
+def _cmd_brief(args: argparse.Namespace, settings: Settings) -> int:
+    from riskmap.analysis.metrics import load_published
+    from riskmap.store import write_bytes_atomically
+    from riskmap.views import brief
+
+    audience = _public(args, settings)
+    published = load_published()
+    briefs = brief.city_briefs(
+        audience,
+        cities=args.cities,
+        period=args.period,
+        lang=args.lang,
+        page_url=args.url,
+        published_source=str(published["source"].iloc[0]) if len(published) else "",
+    )
+    write_bytes_atomically(args.output, brief.render_pdf(briefs, page_size=args.page))
+    print(f"wrote {args.output} ({len(briefs)} page(s): {', '.join(b.city for b in briefs)})")
+    if not args.url:
+        print("no QR code: give --url with the dashboard's public address", file=sys.stderr)
     return 0
 
 
