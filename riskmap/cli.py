@@ -304,6 +304,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, required=True, help="PDF to write")
     p.set_defaults(handler=_cmd_brief)
 
+    p = sub.add_parser(
+        "feed",
+        help="write an Atom feed of the public release's incidents (by city, place or type)",
+        description="Write an Atom 1.0 feed of the incidents of the public release that the "
+        "filters select, newest first, for a static host that feed readers poll; rewrite it "
+        "when the store changes. An entry says no more than its release row.",
+    )
+    p.add_argument("--store", type=Path, default=None, help="incident store (default: setting)")
+    for flag, dest, meaning in (
+        ("--city", "cities", "city or cities"),
+        ("--place", "places", "site(s) by place_id, e.g. mat_bus_terminal"),
+        ("--type", "types", "incident type(s), e.g. kidnapping"),
+    ):
+        p.add_argument(
+            flag, dest=dest, nargs="+", action="extend", default=[], metavar="X", help=meaning
+        )
+    p.add_argument("--lang", choices=("es", "en"), default="es", help="language (default es)")
+    p.add_argument("--limit", type=int, default=50, help="most entries, the newest (default 50)")
+    p.add_argument("--url", default=None, help="the dashboard's public address (entry links)")
+    p.add_argument("--feed-url", default=None, help="where the feed is published (its self link)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="Atom file to write")
+    p.set_defaults(handler=_cmd_feed)
+
     # --- subcommands: store ---
     p = sub.add_parser(
         "store",
@@ -745,6 +768,32 @@ def _cmd_brief(args: argparse.Namespace, settings: Settings) -> int:
     print(f"wrote {args.output} ({len(briefs)} page(s): {', '.join(b.city for b in briefs)})")
     if not args.url:
         print("no QR code: give --url with the dashboard's public address", file=sys.stderr)
+    return 0
+
+
+def _cmd_feed(args: argparse.Namespace, settings: Settings) -> int:
+    from riskmap.errors import SchemaError
+    from riskmap.filters import Filters
+    from riskmap.store import write_bytes_atomically
+    from riskmap.views import feed
+
+    audience = _public(args, settings)
+    known = set(audience.places["place_id"].astype(str))
+    unknown = [p for p in args.places if p not in known]
+    if unknown:
+        msg = f"unknown place {', '.join(unknown)}: see `riskmap places` for the place ids"
+        raise SchemaError(msg)
+    data = feed.atom_feed(
+        audience,
+        filters=Filters(cities=tuple(args.cities), types=tuple(args.types)),
+        place_ids=args.places,
+        lang=args.lang,
+        limit=args.limit,
+        page_url=args.url,
+        feed_url=args.feed_url,
+    )
+    write_bytes_atomically(args.output, data)
+    print(f"wrote {args.output} ({data.count(b'<entry>')} entries)")
     return 0
 
 

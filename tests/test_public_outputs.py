@@ -39,6 +39,7 @@ from riskmap.views.brief import city_briefs, render_pdf
 from riskmap.views.charts import trend_chart, trend_table
 from riskmap.views.dashboard import ranking_table
 from riskmap.views.export import export, export_view
+from riskmap.views.feed import atom_feed
 from riskmap.views.maps import build_map
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,6 +171,7 @@ def _renderings(audience, selection) -> dict[str, str]:
     if not selection.empty:
         out["chart"] = json.dumps(trend_chart(selection, by="type", min_cell=K).to_dict())
     out["brief"] = "\n".join(_brief_text(b) for b in city_briefs(audience, period="all"))
+    out["feed"] = atom_feed(audience, limit=10_000, lang="en").decode("utf-8")
     return out
 
 

@@ -342,6 +342,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "download_brief": "Printable brief (PDF)",
         "download_brief_help": "One page per city, for printing: ranked places, a small map, what "
         "to avoid, and a QR code back to this view.",
+        "feed_title": "riskmap: reported incidents",
+        "feed_subtitle": "Incidents of riskmap's public release, newest first: every count is 0 or "
+        "at least {k}; places and dates are generalised; no personal detail.",
+        "feed_place": "Place",
+        "feed_area": "an area of {city} (~0.7 km² cell)",
+        "feed_city": "{city} (known by city only)",
+        "feed_undated": "date not shown",
+        "feed_no_place": "place not shown",
     },
     "es": {
         "title": "riskmap: violencia contra solicitantes de asilo en la frontera de Tamaulipas",
@@ -590,6 +598,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "download_brief": "Hoja imprimible (PDF)",
         "download_brief_help": "Una página por ciudad, para imprimir: lugares ordenados, un mapa "
         "pequeño, qué evitar y un código QR que vuelve a esta vista.",
+        "feed_title": "riskmap: incidentes reportados",
+        "feed_subtitle": "Incidentes de la publicación pública de riskmap, los más recientes "
+        "primero: toda cifra es 0 o al menos {k}; lugares y fechas generalizados; ningún dato "
+        "personal.",
+        "feed_place": "Lugar",
+        "feed_area": "una zona de {city} (celda de ~0.7 km²)",
+        "feed_city": "{city} (se conoce solo la ciudad)",
+        "feed_undated": "fecha no mostrada",
+        "feed_no_place": "lugar no mostrado",
     },
 }
 
