@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -40,6 +41,7 @@ from riskmap.views import (
     i18n,
     maps,
     package,
+    playback,
     tiles,
     viewstate,
 )
@@ -451,6 +453,80 @@ wanted = view.to_query_params()  # Streamlit keeps `embed` in the address itself
 current = {k: st.query_params.get_all(k) for k in st.query_params}
 if {k: v if isinstance(v, list) else [v] for k, v in wanted.items()} != current:
     st.query_params.from_dict(wanted)
+
+# --- time playback: a frame's dates replace the period (the address keeps the view chosen) ----
+play_frames = playback.frames(bounds, unit=playback.frame_unit(audience.table))
+for _name, _default in (("play_mode", "window"), ("play_window", 1), ("play_speed", 1.0)):
+    state.setdefault(_name, _default)
+state.play_frame = min(max(int(state.get("play_frame", 0)), 0), max(len(play_frames) - 1, 0))
+
+
+def _advance() -> None:
+    """Show the next frame once a frame's time is up (the last frame stops the playback)."""
+    if not state.get("play_running") or not state.get("play"):
+        return
+    if time.monotonic() - state.get("play_at", 0.0) < 0.9 * float(state.play_speed):
+        return  # a run of the whole page, not the timer
+    state.play_at = time.monotonic()
+    if state.play_frame >= len(play_frames) - 1:
+        state.play_running = False
+    else:
+        state.play_frame += 1
+    st.rerun(scope="app")
+
+
+def _play_or_pause() -> None:
+    if not state.get("play_running") and state.play_frame >= len(play_frames) - 1:
+        state.play_frame = 0  # played to the end: start again
+    state.play_running = not state.get("play_running")
+    state.play_at = time.monotonic()
+
+
+if not state.embed and play_frames:
+    if state.get("play") and state.get("play_running"):
+        # Before the frame slider is drawn: the timer may move it.
+        st.fragment(run_every=float(state.play_speed))(_advance)()
+    with st.sidebar:
+        st.subheader(t("play", lang))
+        if st.toggle(t("play_on", lang), key="play", help=t("play_help", lang)):
+            st.radio(
+                t("play_mode", lang),
+                playback.MODES,
+                key="play_mode",
+                format_func=lambda v: t(f"play_mode_{v}", lang),
+                horizontal=True,
+            )
+            if state.play_mode == "window":
+                st.select_slider(t("play_window", lang), playback.WINDOWS, key="play_window")
+            st.select_slider(
+                t("play_speed", lang),
+                playback.SPEEDS,
+                key="play_speed",
+                format_func=lambda v: t("play_seconds", lang, s=f"{v:g}"),
+            )
+            st.select_slider(
+                t("play_frame", lang),
+                list(range(len(play_frames))),
+                key="play_frame",
+                format_func=lambda i: playback.frame_label(play_frames[i], lang=lang),
+            )
+            st.button(
+                t("play_pause" if state.get("play_running") else "play_start", lang),
+                key="play_run",
+                on_click=_play_or_pause,
+                icon=":material/pause:" if state.get("play_running") else ":material/play_arrow:",
+            )
+            st.caption(t("play_note", lang))
+            view, dates = playback.frame_view(
+                view,
+                play_frames,
+                state.play_frame,
+                mode=state.play_mode,
+                window=int(state.play_window),
+            )
+            filters = view.filters.with_(start=dates.start, end=dates.end)
+        else:
+            state.play_running = False
 
 filters_key = repr(filters)
 selection = _select(version, filters_key, audience, filters)

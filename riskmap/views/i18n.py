@@ -350,6 +350,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "feed_city": "{city} (known by city only)",
         "feed_undated": "date not shown",
         "feed_no_place": "place not shown",
+        "play": "Time playback",
+        "play_on": "Play over time",
+        "play_help": "Show the map and the counts frame by frame, month by month (week by week "
+        "when the data are that fine). The other filters apply to every frame.",
+        "play_mode": "Frames",
+        "play_mode_window": "Each period",
+        "play_mode_cumulative": "Cumulative",
+        "play_window": "Window (frames)",
+        "play_speed": "Speed",
+        "play_seconds": "{s} s a frame",
+        "play_frame": "Frame",
+        "play_start": "Play",
+        "play_pause": "Pause",
+        "play_week": "Week of {day}",
+        "play_note": "Each frame counts as the same dates chosen as the period; an incident known "
+        "only by quarter or year is in every frame its period touches.",
     },
     "es": {
         "title": "riskmap: violencia contra solicitantes de asilo en la frontera de Tamaulipas",
@@ -607,6 +623,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "feed_city": "{city} (se conoce solo la ciudad)",
         "feed_undated": "fecha no mostrada",
         "feed_no_place": "lugar no mostrado",
+        "play": "Animación en el tiempo",
+        "play_on": "Reproducir en el tiempo",
+        "play_help": "Muestra el mapa y las cifras cuadro por cuadro, mes por mes (semana por "
+        "semana cuando los datos son así de finos). Los demás filtros se aplican a cada cuadro.",
+        "play_mode": "Cuadros",
+        "play_mode_window": "Cada periodo",
+        "play_mode_cumulative": "Acumulado",
+        "play_window": "Ventana (cuadros)",
+        "play_speed": "Velocidad",
+        "play_seconds": "{s} s por cuadro",
+        "play_frame": "Cuadro",
+        "play_start": "Reproducir",
+        "play_pause": "Pausa",
+        "play_week": "Semana del {day}",
+        "play_note": "Cada cuadro cuenta como las mismas fechas elegidas como periodo; un "
+        "incidente conocido solo por trimestre o año está en cada cuadro que toca su periodo.",
     },
 }
 
