@@ -37,7 +37,7 @@ def _require_poppler() -> None:
 
 def pdf_text(path: Path) -> str:
     _require_poppler()
-    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True)
+    out = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, check=True)
     return out.stdout.decode("utf-8")
 
 
