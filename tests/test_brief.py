@@ -258,3 +258,27 @@ def test_the_app_offers_the_brief(monkeypatch, sample_store):
     ]
     assert len(buttons) == 1
     assert buttons[0].proto.label == "Hoja imprimible (PDF)"
+
+
+@pytest.mark.browser
+def test_the_apps_button_downloads_the_brief_of_the_view(server, browser_page, tmp_path):
+    page = browser_page
+    page.goto(f"{server}/?lang=en&city=Matamoros&period=2019-12", wait_until="domcontentloaded")
+    page.wait_for_selector("[data-testid='stMetric']", timeout=90_000)
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=90_000
+    )
+    button = page.get_by_role("button", name="Printable brief (PDF)")
+    button.wait_for(timeout=60_000)
+    with page.expect_download(timeout=60_000) as info:
+        button.click()
+    out = tmp_path / "from_app.pdf"
+    out.write_bytes(Path(info.value.path()).read_bytes())
+    assert pdf_pages(out) == 1  # the view's one city
+    text = " ".join(pdf_text(out).split())
+    assert "Matamoros: where incidents against migrants were reported" in text
+    assert "December 2019 (2019-12-01 – 2019-12-31)" in text
+    # The QR code's link reopens the same view on this server.
+    link = next(word for word in text.split() if word.startswith(server))
+    view = ViewState.from_query_params(parse_qs(urlsplit(link).query))
+    assert (view.filters.cities, view.period, view.lang) == (("Matamoros",), "2019-12", "en")
