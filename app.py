@@ -458,7 +458,23 @@ if {k: v if isinstance(v, list) else [v] for k, v in wanted.items()} != current:
 play_frames = playback.frames(bounds, unit=playback.frame_unit(audience.table))
 for _name, _default in (("play_mode", "window"), ("play_window", 1), ("play_speed", 1.0)):
     state.setdefault(_name, _default)
-state.play_frame = min(max(int(state.get("play_frame", 0)), 0), max(len(play_frames) - 1, 0))
+state.setdefault("play_frame", 0)
+# Their option labels are translated: one widget key per language, as for the filters above.
+_PLAY_TRANSLATED = ("play_mode", "play_speed", "play_frame")
+for _name in _PLAY_TRANSLATED:
+    if state.get("_play_lang") == lang and _keyed(_name) in state:
+        state[_name] = state[_keyed(_name)]
+    else:
+        state[_keyed(_name)] = state[_name]
+state["_play_lang"] = lang
+
+
+def _set_frame(index: int) -> None:
+    """Move to frame ``index`` (the plain value and the frame slider of this language)."""
+    state.play_frame = state[_keyed("play_frame")] = index
+
+
+_set_frame(min(max(int(state.play_frame), 0), max(len(play_frames) - 1, 0)))
 
 
 def _advance() -> None:
@@ -471,13 +487,13 @@ def _advance() -> None:
     if state.play_frame >= len(play_frames) - 1:
         state.play_running = False
     else:
-        state.play_frame += 1
+        _set_frame(state.play_frame + 1)
     st.rerun(scope="app")
 
 
 def _play_or_pause() -> None:
     if not state.get("play_running") and state.play_frame >= len(play_frames) - 1:
-        state.play_frame = 0  # played to the end: start again
+        _set_frame(0)  # played to the end: start again
     state.play_running = not state.get("play_running")
     state.play_at = time.monotonic()
 
@@ -492,7 +508,7 @@ if not state.embed and play_frames:
             st.radio(
                 t("play_mode", lang),
                 playback.MODES,
-                key="play_mode",
+                key=_keyed("play_mode"),
                 format_func=lambda v: t(f"play_mode_{v}", lang),
                 horizontal=True,
             )
@@ -501,13 +517,13 @@ if not state.embed and play_frames:
             st.select_slider(
                 t("play_speed", lang),
                 playback.SPEEDS,
-                key="play_speed",
+                key=_keyed("play_speed"),
                 format_func=lambda v: t("play_seconds", lang, s=f"{v:g}"),
             )
             st.select_slider(
                 t("play_frame", lang),
                 list(range(len(play_frames))),
-                key="play_frame",
+                key=_keyed("play_frame"),
                 format_func=lambda i: playback.frame_label(play_frames[i], lang=lang),
             )
             st.button(

@@ -99,7 +99,7 @@ def test_each_frame_counts_as_the_same_month_chosen_by_filter(monkeypatch, sampl
     playing.toggle(key="play").set_value(True).run()
     assert not playing.exception
     for i, frame in enumerate(frames):
-        playing.select_slider(key="play_frame").set_value(i).run()
+        playing.select_slider(key="play_frame__en").set_value(i).run()
         assert not playing.exception
         chosen = _app(monkeypatch, sample_store, city="Nuevo Laredo", period=frame.key).run()
         assert not chosen.exception
@@ -116,10 +116,10 @@ def test_cumulative_frames_count_everything_up_to_them(monkeypatch, sample_store
     frames = playback.frames(dashboard.date_bounds(public.table))
     at = _app(monkeypatch, sample_store).run()
     at.toggle(key="play").set_value(True).run()
-    at.radio(key="play_mode").set_value("cumulative").run()
+    at.radio(key="play_mode__en").set_value("cumulative").run()
     totals = []
     for i, frame in enumerate(frames):
-        at.select_slider(key="play_frame").set_value(i).run()
+        at.select_slider(key="play_frame__en").set_value(i).run()
         assert not at.exception
         upto = dashboard.select(public, Filters(end=frame.end)).counts["incidents"]
         totals.append(int(_shown(at)[0]["Incidents"]))
@@ -171,3 +171,16 @@ def test_playback_runs_to_the_last_frame_in_a_browser(server, browser_page, publ
     assert last in showing.inner_text()
     frame = page.frame_locator("iframe[title*='st_folium']")
     assert last in frame.locator(".rm-title").inner_text()
+
+
+def test_the_frame_survives_a_language_switch(monkeypatch, sample_store):
+    at = _app(monkeypatch, sample_store).run()
+    at.toggle(key="play").set_value(True).run()
+    at.select_slider(key="play_frame__en").set_value(2).run()
+    counts = _shown(at)[0]["Incidents"]
+    at.radio(key="lang").set_value("es").run()
+    assert not at.exception
+    frame = at.select_slider(key="play_frame__es")
+    assert frame.value == 2
+    assert at.session_state["play_frame"] == 2
+    assert {m.label: m.value for m in at.metric}["Incidentes"] == counts
