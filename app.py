@@ -9,12 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import time
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 import streamlit_folium
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit_folium import st_folium
 
 from riskmap.analysis import hotspots
@@ -30,9 +34,25 @@ from riskmap.release.public import Release
 from riskmap.schema import INCIDENT_TYPES, PERPETRATORS, PLACE_TYPES
 from riskmap.settings import Settings
 from riskmap.store.cache import read_incidents_cached
-from riskmap.views import about, charts, dashboard, export, i18n, maps, package, viewstate
+from riskmap.views import (
+    about,
+    brief,
+    charts,
+    dashboard,
+    embed,
+    export,
+    i18n,
+    maps,
+    package,
+    playback,
+    tiles,
+    viewstate,
+)
 from riskmap.views.i18n import label, t
 from riskmap.workflow import places as verified
+
+#: The folder of this file: Streamlit serves its static/ subfolder at /app/static/.
+APP_DIR = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="riskmap", page_icon="🗺️", layout="wide")
 # Streamlit's own table toolbar would offer a second download path, without the formula guard
@@ -157,6 +177,7 @@ def _map_call(
     _selection: dashboard.Selection,
     _audience: Audience,
     _asset_base: str | None,
+    _basemap: tiles.Basemap,
 ) -> dict[str, Any]:
     """Return what ``st_folium`` sends for one view: the map built and rendered once.
 
@@ -169,6 +190,7 @@ def _map_call(
         lang=lang,
         asset_base=_asset_base,
         hidden=hidden,
+        basemap=_basemap,
         title_html=title,
     )
     captured: dict[str, Any] = {}
@@ -212,6 +234,10 @@ def _mtime(path: os.PathLike[str] | str) -> float:
 
 try:
     settings = Settings.from_env()
+    # The tiles under the map (RISKMAP_TILES): OpenStreetMap's, your own, a local archive, none.
+    basemap = tiles.parse_tiles(
+        settings.tiles, static_dir=APP_DIR / "static", asset_base=settings.asset_base
+    )
 except RiskmapError as e:
     st.error(str(e))
     st.stop()
@@ -226,6 +252,10 @@ if "initialised" not in state:
         state[_name] = _value
     state.lang = opened.lang
     state.trend_period = "month"
+    # ?embed=1: the map alone, for an iframe in another page (always the public view).
+    # st.query_params hides `embed` (a name Streamlit reserves): read the page's query string.
+    _run = get_script_run_ctx()
+    state.embed = embed.requested(parse_qs(_run.query_string if _run else ""))
     state.initialised = True
 
 # Widgets whose option labels are translated get one key per language: Streamlit keeps a widget's
@@ -310,6 +340,8 @@ st.html(
     " setTimeout(function () { out.remove(); }, 100); }, true); }</script>",
     unsafe_allow_javascript=True,
 )
+if state.embed:
+    st.html(embed.page_css())
 
 secrets = _secrets()
 restricted = False
@@ -346,7 +378,7 @@ def _log_out(user: dict, everywhere: bool) -> None:
     st.logout()
 
 
-if access.auth_configured(secrets):
+if access.auth_configured(secrets) and not state.embed:
     with st.sidebar:
         user = st.user.to_dict()
         standing = access.standing(user, secrets=secrets, settings=settings)
@@ -410,8 +442,9 @@ except RiskmapError as e:
     st.error(t("error_store", lang, error=e))
     st.stop()
 
-st.title(t("title", lang))
-st.caption(t("subtitle", lang))
+if not state.embed:
+    st.title(t("title", lang))
+    st.caption(t("subtitle", lang))
 # The app only chooses the audience; what it may see is the release's business.
 audience = (
     Audience("restricted", staff_rows, places, settings, release)
@@ -420,7 +453,7 @@ audience = (
 )
 version: Version = (str(settings.store), versions, audience.kind)
 bounds, cities, shown_types, synthetic = _facets(version, audience)
-if synthetic:
+if synthetic and not state.embed:
     st.warning(t("synthetic_banner", lang), icon="⚠️")
 
 # Elements shown only sometimes go into containers that always exist: the map's position in the
@@ -492,14 +525,131 @@ view = viewstate.from_widgets(
 )
 dates = viewstate.resolve_period(preset, picked=state.get("dates") or (), bounds=bounds, lang=lang)
 filters = view.filters.with_(start=dates.start, end=dates.end)
-wanted = view.to_query_params()
+wanted = view.to_query_params()  # Streamlit keeps `embed` in the address itself
 current = {k: st.query_params.get_all(k) for k in st.query_params}
 if {k: v if isinstance(v, list) else [v] for k, v in wanted.items()} != current:
     st.query_params.from_dict(wanted)
 
+# --- time playback: a frame's dates replace the period (the address keeps the view chosen) ----
+play_frames = playback.frames(bounds, unit=playback.frame_unit(audience.table))
+for _name, _default in (("play_mode", "window"), ("play_window", 1), ("play_speed", 1.0)):
+    state.setdefault(_name, _default)
+state.setdefault("play_frame", 0)
+# Their option labels are translated: one widget key per language, as for the filters above.
+_PLAY_TRANSLATED = ("play_mode", "play_speed", "play_frame")
+for _name in _PLAY_TRANSLATED:
+    if state.get("_play_lang") == lang and _keyed(_name) in state:
+        state[_name] = state[_keyed(_name)]
+    else:
+        state[_keyed(_name)] = state[_name]
+state["_play_lang"] = lang
+
+
+def _set_frame(index: int) -> None:
+    """Move to frame ``index`` (the plain value and the frame slider of this language)."""
+    state.play_frame = state[_keyed("play_frame")] = index
+
+
+_set_frame(min(max(int(state.play_frame), 0), max(len(play_frames) - 1, 0)))
+
+
+def _advance() -> None:
+    """Show the next frame once a frame's time is up (the last frame stops the playback)."""
+    if not state.get("play_running") or not state.get("play"):
+        return
+    if time.monotonic() - state.get("play_at", 0.0) < 0.9 * float(state.play_speed):
+        return  # a run of the whole page, not the timer
+    state.play_at = time.monotonic()
+    if state.play_frame >= len(play_frames) - 1:
+        state.play_running = False
+    else:
+        _set_frame(state.play_frame + 1)
+    st.rerun(scope="app")
+
+
+def _play_or_pause() -> None:
+    if not state.get("play_running") and state.play_frame >= len(play_frames) - 1:
+        _set_frame(0)  # played to the end: start again
+    state.play_running = not state.get("play_running")
+    state.play_at = time.monotonic()
+
+
+if not state.embed and play_frames:
+    if state.get("play") and state.get("play_running"):
+        # Before the frame slider is drawn: the timer may move it.
+        st.fragment(run_every=float(state.play_speed))(_advance)()
+    with st.sidebar:
+        st.subheader(t("play", lang))
+        if st.toggle(t("play_on", lang), key="play", help=t("play_help", lang)):
+            st.radio(
+                t("play_mode", lang),
+                playback.MODES,
+                key=_keyed("play_mode"),
+                format_func=lambda v: t(f"play_mode_{v}", lang),
+                horizontal=True,
+            )
+            if state.play_mode == "window":
+                st.select_slider(t("play_window", lang), playback.WINDOWS, key="play_window")
+            st.select_slider(
+                t("play_speed", lang),
+                playback.SPEEDS,
+                key=_keyed("play_speed"),
+                format_func=lambda v: t("play_seconds", lang, s=f"{v:g}"),
+            )
+            st.select_slider(
+                t("play_frame", lang),
+                list(range(len(play_frames))),
+                key=_keyed("play_frame"),
+                format_func=lambda i: playback.frame_label(play_frames[i], lang=lang),
+            )
+            st.button(
+                t("play_pause" if state.get("play_running") else "play_start", lang),
+                key="play_run",
+                on_click=_play_or_pause,
+                icon=":material/pause:" if state.get("play_running") else ":material/play_arrow:",
+            )
+            st.caption(t("play_note", lang))
+            view, dates = playback.frame_view(
+                view,
+                play_frames,
+                state.play_frame,
+                mode=state.play_mode,
+                window=int(state.play_window),
+            )
+            filters = view.filters.with_(start=dates.start, end=dates.end)
+        else:
+            state.play_running = False
+
 filters_key = repr(filters)
 selection = _select(version, filters_key, audience, filters)
 k = audience.k
+
+if state.embed:
+    # Embedded: the map (its legend, its title box with the filters and the synthetic flag) and
+    # a link to the full view; nothing else is drawn.
+    embedded = maps.dashboard_map(
+        selection.incidents,
+        audience=audience,
+        lang=lang,
+        asset_base=settings.asset_base,
+        hidden=view.hidden,
+        basemap=basemap,
+        title_html=maps.title_html(
+            viewstate.summary(view, dates, data_through=bounds[1] if bounds else None, lang=lang),
+            synthetic=synthetic,
+            lang=lang,
+        ),
+    )
+    st_folium(
+        embedded.base,
+        key=f"map_{lang}",
+        feature_group_to_add=embedded.layers,
+        returned_objects=[],
+        use_container_width=True,
+        height=embed.EMBED_MAP_HEIGHT,
+    )
+    st.markdown(embed.link_markdown(st.context.url, view, lang=lang))
+    st.stop()
 
 # What is shown, in one line (with the data's last day), and what the dates did.
 st.caption(
@@ -604,6 +754,7 @@ with tab_map:
             selection,
             audience,
             settings.asset_base,
+            basemap,
         )
         _map_panel(map_args, view)
     # Layer switches live on the page, not in the map: they survive a filter change, a
@@ -620,6 +771,44 @@ with tab_map:
         with st.popover(t("copy_link", lang), icon="🔗"):
             st.code(viewstate.link(st.context.url, view), language=None, wrap_lines=True)
             st.caption(t("share_link", lang))
+            st.code(
+                embed.iframe_snippet(st.context.url, view, lang=lang),
+                language="html",
+                wrap_lines=True,
+            )
+            st.caption(t("embed_snippet", lang))
+        # The printable brief: one page per city of the view (all cities when none is chosen),
+        # always from the public release, written when the button is clicked.
+        _public_audience = Audience.from_release(release, places=places, settings=settings)
+        _brief_url, _brief_view, _brief_dates = st.context.url, view, dates
+        _brief_cities = sorted({str(c) for c in _public_audience.table["city"].dropna().unique()})
+
+        def _brief_pdf() -> bytes:
+            chosen = [c for c in _brief_view.filters.cities if c in _brief_cities] or _brief_cities
+            briefs = [
+                brief.city_brief(
+                    _public_audience,
+                    city=c,
+                    view=_brief_view,
+                    dates=_brief_dates,
+                    page_url=_brief_url,
+                    published_source=str(_published()["source"].iloc[0]),
+                )
+                for c in chosen
+            ]
+            return brief.render_pdf(briefs)
+
+        if _brief_cities:
+            st.download_button(
+                t("download_brief", lang),
+                _brief_pdf,
+                file_name=f"riskmap-brief-{lang}.pdf",
+                mime="application/pdf",
+                key="download_brief",
+                help=t("download_brief_help", lang),
+                icon="🖨️",
+                on_click="ignore",
+            )
     # Below the map, what it does not draw and where the figures come from.
     with st.container():
         # A closed tab computes nothing.

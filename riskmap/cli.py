@@ -287,6 +287,63 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, default=None, help="file to write (default stdout)")
     p.set_defaults(handler=_cmd_hotspots)
 
+    # --- subcommands: what people carry away (brief, feed) ---
+    p = sub.add_parser(
+        "brief",
+        help="write the printable city brief (PDF, one page per city) from the public release",
+        description="Write a one-page brief per city for printing: the sites ranked by the "
+        "incidents attributed to them, with their uncertainty in words, a small map, the period "
+        "and the data's last day, what to avoid, where the data come from and a QR code to the "
+        "same view. Always the public release.",
+    )
+    p.add_argument("--store", type=Path, default=None, help="incident store (default: setting)")
+    p.add_argument(
+        "--city",
+        dest="cities",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="C",
+        help="city or cities, a page each (default: every city in the data)",
+    )
+    p.add_argument(
+        "--period",
+        default="30d",
+        help="30d, 90d, 12w (up to the data's last day), a month 2019-12, or all (default 30d)",
+    )
+    p.add_argument("--lang", choices=("es", "en"), default="es", help="language (default es)")
+    p.add_argument("--page", choices=("a4", "letter"), default="a4", help="page size (a4)")
+    p.add_argument(
+        "--url",
+        default=None,
+        help="the dashboard's public address, for the QR code (without it, no QR code)",
+    )
+    p.add_argument("-o", "--output", type=Path, required=True, help="PDF to write")
+    p.set_defaults(handler=_cmd_brief)
+
+    p = sub.add_parser(
+        "feed",
+        help="write an Atom feed of the public release's incidents (by city, place or type)",
+        description="Write an Atom 1.0 feed of the incidents of the public release that the "
+        "filters select, newest first, for a static host that feed readers poll; rewrite it "
+        "when the store changes. An entry says no more than its release row.",
+    )
+    p.add_argument("--store", type=Path, default=None, help="incident store (default: setting)")
+    for flag, dest, meaning in (
+        ("--city", "cities", "city or cities"),
+        ("--place", "places", "site(s) by place_id, e.g. mat_bus_terminal"),
+        ("--type", "types", "incident type(s), e.g. kidnapping"),
+    ):
+        p.add_argument(
+            flag, dest=dest, nargs="+", action="extend", default=[], metavar="X", help=meaning
+        )
+    p.add_argument("--lang", choices=("es", "en"), default="es", help="language (default es)")
+    p.add_argument("--limit", type=int, default=50, help="most entries, the newest (default 50)")
+    p.add_argument("--url", default=None, help="the dashboard's public address (entry links)")
+    p.add_argument("--feed-url", default=None, help="where the feed is published (its self link)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="Atom file to write")
+    p.set_defaults(handler=_cmd_feed)
+
     # --- subcommands: store ---
     p = sub.add_parser(
         "store",
@@ -732,6 +789,66 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
         msg = f"cannot write {args.output}: {e}"
         raise StoreError(msg) from e
     print(f"wrote {args.output}")
+    return 0
+
+
+def _public(args: argparse.Namespace, settings: Settings) -> Audience:
+    """Return the public audience of ``--store`` (or the setting's store)."""
+    from riskmap.geo.gazetteer import load_places
+    from riskmap.release.audience import public_audience
+    from riskmap.store import read_incidents
+
+    store = args.store or settings.store
+    return public_audience(
+        read_incidents(store), places=load_places(settings.places), settings=settings, store=store
+    )
+
+
+def _cmd_brief(args: argparse.Namespace, settings: Settings) -> int:
+    from riskmap.analysis.metrics import load_published
+    from riskmap.store import write_bytes_atomically
+    from riskmap.views import brief
+
+    audience = _public(args, settings)
+    published = load_published()
+    briefs = brief.city_briefs(
+        audience,
+        cities=args.cities,
+        period=args.period,
+        lang=args.lang,
+        page_url=args.url,
+        published_source=str(published["source"].iloc[0]) if len(published) else "",
+    )
+    write_bytes_atomically(args.output, brief.render_pdf(briefs, page_size=args.page))
+    print(f"wrote {args.output} ({len(briefs)} page(s): {', '.join(b.city for b in briefs)})")
+    if not args.url:
+        print("no QR code: give --url with the dashboard's public address", file=sys.stderr)
+    return 0
+
+
+def _cmd_feed(args: argparse.Namespace, settings: Settings) -> int:
+    from riskmap.errors import SchemaError
+    from riskmap.filters import Filters
+    from riskmap.store import write_bytes_atomically
+    from riskmap.views import feed
+
+    audience = _public(args, settings)
+    known = set(audience.places["place_id"].astype(str))
+    unknown = [p for p in args.places if p not in known]
+    if unknown:
+        msg = f"unknown place {', '.join(unknown)}: see `riskmap places` for the place ids"
+        raise SchemaError(msg)
+    data = feed.atom_feed(
+        audience,
+        filters=Filters(cities=tuple(args.cities), types=tuple(args.types)),
+        place_ids=args.places,
+        lang=args.lang,
+        limit=args.limit,
+        page_url=args.url,
+        feed_url=args.feed_url,
+    )
+    write_bytes_atomically(args.output, data)
+    print(f"wrote {args.output} ({data.count(b'<entry>')} entries)")
     return 0
 
 

@@ -86,6 +86,11 @@ class Settings:
     #: ``default`` for a single ``[auth]`` provider (env ``RISKMAP_TRUST_MISSING_EMAIL_VERIFIED``).
     #: Empty: nobody without ``email_verified: true`` gets in. An explicit ``false`` never does.
     trust_missing_email_verified: frozenset[str] = field(default_factory=frozenset)
+    #: The basemap (env ``RISKMAP_TILES``): empty for OpenStreetMap's tiles; a tile URL template
+    #: and its attribution, ``https://…/{z}/{x}/{y}.png|© Provider``; a raster ``.pmtiles`` file
+    #: in the app's ``static/`` folder, served by the app itself (``static/tiles/city.pmtiles``,
+    #: optionally ``|attribution``); or ``none``. See :mod:`riskmap.views.tiles`.
+    tiles: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

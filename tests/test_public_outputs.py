@@ -35,9 +35,11 @@ from riskmap.schema import INCIDENT_TYPES, PERPETRATORS, PLACE_TYPES, PUBLIC_SIT
 from riskmap.settings import Settings
 from riskmap.store import read_incidents, write_incidents
 from riskmap.views import dashboard
+from riskmap.views.brief import city_briefs, render_pdf
 from riskmap.views.charts import trend_chart, trend_table
 from riskmap.views.dashboard import ranking_table
 from riskmap.views.export import export, export_view
+from riskmap.views.feed import atom_feed
 from riskmap.views.i18n import t
 from riskmap.views.maps import build_map
 from riskmap.views.site import site_files
@@ -170,7 +172,18 @@ def _renderings(audience, selection) -> dict[str, str]:
     }
     if not selection.empty:
         out["chart"] = json.dumps(trend_chart(selection, by="type", min_cell=K).to_dict())
+    out["brief"] = "\n".join(_brief_text(b) for b in city_briefs(audience, period="all"))
+    out["feed"] = atom_feed(audience, limit=10_000, lang="en").decode("utf-8")
     return out
+
+
+def _brief_text(one) -> str:
+    """Everything a city brief prints (its counts as text), without rendering the PDF."""
+    parts = [one.headline, one.period, one.sources, one.url, one.unplaced]
+    parts += [f"{s.name} {s.count} incident {s.uncertainty}" for s in one.sites]
+    parts += [f"{c} incident" for c in one.points["count"]]
+    parts += list(one.places["name"])
+    return "\n".join(parts)
 
 
 def _small_counts_in(text: str) -> list[int]:
@@ -289,6 +302,25 @@ def test_cli_exports_of_two_states_differ_by_0_or_k(canary_store, tmp_path, firs
     assert _zero_or_k(len(ids_a - ids_b))
     assert _zero_or_k(len(ids_b - ids_a))
     assert CANARY not in (tmp_path / "a.csv").read_text(encoding="utf-8-sig")
+
+
+def test_the_printed_brief_holds_release_counts_only(canary_audience, tmp_path):
+    import subprocess
+
+    briefs = city_briefs(canary_audience, period="all", lang="en", page_url="https://x.example/")
+    for one in briefs:
+        counts = [s.count for s in one.sites] + list(one.points["count"])
+        assert all(c.startswith("<") or _zero_or_k(int(c)) for c in counts), counts
+        n = int(re.match(r"(\d+)", one.headline).group(1))
+        assert _zero_or_k(n)
+    pdf = tmp_path / "brief.pdf"
+    pdf.write_bytes(render_pdf(briefs))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True).stdout
+    assert CANARY.encode() not in text
+    assert b"LONE-1" not in text
+    assert b"R-2024-" not in text  # no raw id of the canary store
+    for number in re.findall(rb"(\d+) incidents", text):
+        assert _zero_or_k(int(number)), number
 
 
 def test_finding_1_no_index_and_no_sexual_assault_day(canary_store, canary_audience, monkeypatch):

@@ -315,6 +315,68 @@ STRINGS: dict[str, dict[str, str]] = {
         "site_live_app": "Filters, trends and hotspots: open the live dashboard",
         "site_release_note": "Public release: every count on this page is 0 or at least {k}.",
         "site_built": "A static copy of the public release built {when}.",
+        # --- what people carry away (issue 16): embed, brief, feed, playback, basemap
+        "embed_full_view": "Open the full view (filters, counts, downloads) ↗",
+        "embed_frame_title": "riskmap: map of reported incidents",
+        "embed_snippet": "Embed this map in a web page: paste this HTML (the map only, with its "
+        "legend, its filters and a link to this view).",
+        "brief_title": "{city}: where incidents against migrants were reported",
+        "brief_subject": "Printable brief of reported incidents (riskmap)",
+        "brief_period": "Period: {period}",
+        "brief_headline": "{n} incidents reported in {city} in this period, {kidnap} of them "
+        "kidnappings or attempts.",
+        "brief_sites_title": "Places with the most incidents",
+        "brief_site_count": "{n} incidents",
+        "brief_interval": "with so few reports, the true number could be anywhere from {low} to "
+        "{high}",
+        "brief_uncertain": "The order is uncertain: treat every place on this list as dangerous.",
+        "brief_no_sites": "No single place stands out in this period: the incidents are known by "
+        "city or by area only (see the map).",
+        "brief_map_note": "Circles: incidents there (dashed: known only by city). Numbers in white "
+        "circles: the places listed. Squares: bridges, bus terminals, INM offices. A count below "
+        "{k} is written <{k}.",
+        "brief_unplaced": "{n} incidents could not be placed on the map and are counted above.",
+        "brief_avoid_title": "What to avoid",
+        "brief_avoid_1": "Do not wait alone at or near {places}, above all when you arrive.",
+        "brief_avoid_none": "bridges, bus terminals and INM offices",
+        "brief_avoid_2": "Do not accept rides, work or lodging from strangers who approach you "
+        "there.",
+        "brief_avoid_3": "Move in groups and in daylight; tell someone you trust where you are "
+        "going.",
+        "brief_avoid_4": "If you are threatened: 911 (emergencies) or 089 (anonymous report).",
+        "brief_sources_title": "Where the data come from",
+        "brief_sources": "riskmap's public release of reported incidents: every count is 0 or at "
+        "least {k}, places and dates are generalised and no personal detail is shown.",
+        "brief_qr": "Scan for the live map of this view:",
+        "brief_no_qr": "The live map of this view is in the riskmap dashboard.",
+        "brief_printed": "Printed {day} · riskmap {version}",
+        "download_brief": "Printable brief (PDF)",
+        "download_brief_help": "One page per city, for printing: ranked places, a small map, what "
+        "to avoid, and a QR code back to this view.",
+        "feed_title": "riskmap: reported incidents",
+        "feed_subtitle": "Incidents of riskmap's public release, newest first: every count is 0 or "
+        "at least {k}; places and dates are generalised; no personal detail.",
+        "feed_place": "Place",
+        "feed_area": "an area of {city} (~0.7 km² cell)",
+        "feed_city": "{city} (known by city only)",
+        "feed_undated": "date not shown",
+        "feed_no_place": "place not shown",
+        "play": "Time playback",
+        "play_on": "Play over time",
+        "play_help": "Show the map and the counts frame by frame, month by month (week by week "
+        "when the data are that fine). The other filters apply to every frame.",
+        "play_mode": "Frames",
+        "play_mode_window": "Each period",
+        "play_mode_cumulative": "Cumulative",
+        "play_window": "Window (frames)",
+        "play_speed": "Speed",
+        "play_seconds": "{s} s a frame",
+        "play_frame": "Frame",
+        "play_start": "Play",
+        "play_pause": "Pause",
+        "play_week": "Week of {day}",
+        "play_note": "Each frame counts as the same dates chosen as the period; an incident known "
+        "only by quarter or year is in every frame its period touches.",
     },
     "es": {
         "title": "riskmap: violencia contra solicitantes de asilo en la frontera de Tamaulipas",
@@ -537,6 +599,68 @@ STRINGS: dict[str, dict[str, str]] = {
         "site_live_app": "Filtros, tendencias y puntos críticos: abra el tablero en vivo",
         "site_release_note": "Publicación pública: todo conteo de esta página es 0 o al menos {k}.",
         "site_built": "Copia estática de la publicación pública generada el {when}.",
+        # --- lo que la gente se lleva (issue 16): insertar, hoja, canal, animación, mapa base
+        "embed_full_view": "Abrir la vista completa (filtros, cifras, descargas) ↗",
+        "embed_frame_title": "riskmap: mapa de incidentes reportados",
+        "embed_snippet": "Insertar este mapa en una página web: pegue este HTML (solo el mapa, "
+        "con su leyenda, sus filtros y un enlace a esta vista).",
+        "brief_title": "{city}: dónde se reportaron incidentes contra personas migrantes",
+        "brief_subject": "Hoja imprimible de incidentes reportados (riskmap)",
+        "brief_period": "Periodo: {period}",
+        "brief_headline": "{n} incidentes reportados en {city} en este periodo; {kidnap} de ellos "
+        "son secuestros o intentos.",
+        "brief_sites_title": "Lugares con más incidentes",
+        "brief_site_count": "{n} incidentes",
+        "brief_interval": "con tan pocos reportes, la cifra real podría estar entre {low} y {high}",
+        "brief_uncertain": "El orden es incierto: considere peligroso cada lugar de esta lista.",
+        "brief_no_sites": "Ningún lugar destaca en este periodo: los incidentes se conocen solo "
+        "por ciudad o por zona (vea el mapa).",
+        "brief_map_note": "Círculos: incidentes en ese punto (punteados: conocidos solo por "
+        "ciudad). Números en círculos blancos: los lugares de la lista. Cuadros: puentes, "
+        "centrales de autobuses, oficinas del INM. Una cifra menor que {k} se escribe <{k}.",
+        "brief_unplaced": "{n} incidentes no se pudieron ubicar en el mapa y se cuentan arriba.",
+        "brief_avoid_title": "Qué evitar",
+        "brief_avoid_1": "No espere solo ni sola en {places} ni cerca, sobre todo al llegar.",
+        "brief_avoid_none": "puentes, centrales de autobuses y oficinas del INM",
+        "brief_avoid_2": "No acepte aventones, trabajo ni alojamiento de desconocidos que se le "
+        "acerquen ahí.",
+        "brief_avoid_3": "Muévase en grupo y de día; dígale a alguien de confianza a dónde va.",
+        "brief_avoid_4": "Si lo amenazan: 911 (emergencias) o 089 (denuncia anónima).",
+        "brief_sources_title": "De dónde vienen los datos",
+        "brief_sources": "La publicación pública de riskmap de incidentes reportados: toda cifra "
+        "es 0 o al menos {k}, los lugares y las fechas se generalizan y no se muestra ningún dato "
+        "personal.",
+        "brief_qr": "Escanee para ver el mapa en vivo de esta vista:",
+        "brief_no_qr": "El mapa en vivo de esta vista está en el tablero de riskmap.",
+        "brief_printed": "Impreso el {day} · riskmap {version}",
+        "download_brief": "Hoja imprimible (PDF)",
+        "download_brief_help": "Una página por ciudad, para imprimir: lugares ordenados, un mapa "
+        "pequeño, qué evitar y un código QR que vuelve a esta vista.",
+        "feed_title": "riskmap: incidentes reportados",
+        "feed_subtitle": "Incidentes de la publicación pública de riskmap, los más recientes "
+        "primero: toda cifra es 0 o al menos {k}; lugares y fechas generalizados; ningún dato "
+        "personal.",
+        "feed_place": "Lugar",
+        "feed_area": "una zona de {city} (celda de ~0.7 km²)",
+        "feed_city": "{city} (se conoce solo la ciudad)",
+        "feed_undated": "fecha no mostrada",
+        "feed_no_place": "lugar no mostrado",
+        "play": "Animación en el tiempo",
+        "play_on": "Reproducir en el tiempo",
+        "play_help": "Muestra el mapa y las cifras cuadro por cuadro, mes por mes (semana por "
+        "semana cuando los datos son así de finos). Los demás filtros se aplican a cada cuadro.",
+        "play_mode": "Cuadros",
+        "play_mode_window": "Cada periodo",
+        "play_mode_cumulative": "Acumulado",
+        "play_window": "Ventana (cuadros)",
+        "play_speed": "Velocidad",
+        "play_seconds": "{s} s por cuadro",
+        "play_frame": "Cuadro",
+        "play_start": "Reproducir",
+        "play_pause": "Pausa",
+        "play_week": "Semana del {day}",
+        "play_note": "Cada cuadro cuenta como las mismas fechas elegidas como periodo; un "
+        "incidente conocido solo por trimestre o año está en cada cuadro que toca su periodo.",
     },
 }
 

@@ -35,6 +35,7 @@ from riskmap.release.public import TYPE_GROUP_NAMES, TYPE_GROUPS
 from riskmap.schema import MULTI_SEP, split_types
 from riskmap.views._render import quick_render as quick_render  # the app renders with it
 from riskmap.views.i18n import label, t
+from riskmap.views.tiles import OSM, Basemap, add_basemap
 from riskmap.views.viewstate import span_text
 
 #: Reference layers: place type -> (colour, one-letter symbol).
@@ -59,10 +60,6 @@ AREA_RADIUS_M = 500
 #: Grid (degrees, about 550 m) that bins a restricted view's recorded points when the selection
 #: is past the marker limit.
 GRID_DEG = 0.005
-TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-TILES_ATTRIBUTION = (
-    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
-)
 #: Leaflet files the app serves from ./static/vendor (see .streamlit/config.toml), keyed by the
 #: file name of folium's CDN link (jQuery is needed by folium's popups). Links to anything else
 #: (Bootstrap, awesome-markers: unused here) are dropped, so the page loads nothing from a CDN.
@@ -77,6 +74,7 @@ VENDOR_FILES = {
     "control.fullscreen.min.js": "Control.FullScreen.js",
     "control.fullscreen.js": "Control.FullScreen.js",
     "control.fullscreen.css": "Control.FullScreen.css",
+    "pmtiles.js": "pmtiles.js",
 }
 _DEFAULT_CENTRE = (26.69, -98.5)
 #: Where a dashboard map starts, before its layers place it: the view the map component reports
@@ -505,6 +503,7 @@ def base_map(
     min_cell: int = 0,
     references: bool = True,
     fit: bool = True,
+    basemap: Basemap | None = None,
 ) -> folium.Map:
     """Build the part of the map that does not depend on the selection.
 
@@ -530,6 +529,9 @@ def base_map(
     fit
         Fit the map to the reference places; ``False`` starts at :data:`INITIAL_VIEW` (the
         dashboard's layers place the map themselves).
+    basemap
+        The tiles under the map (:func:`riskmap.views.tiles.parse_tiles`: ``RISKMAP_TILES``);
+        ``None`` draws OpenStreetMap's.
     """
     m = folium.Map(
         location=_DEFAULT_CENTRE,
@@ -539,9 +541,7 @@ def base_map(
         height=height,
         prefer_canvas=True,
     )
-    folium.TileLayer(
-        TILES_URL, attr=TILES_ATTRIBUTION, name="OpenStreetMap", max_zoom=19, control=False
-    ).add_to(m)
+    add_basemap(m, OSM if basemap is None else basemap)
     m.get_root().header.add_child(Element(_CSS), name="riskmap_css")  # type: ignore[attr-defined]
     # The incident layers may arrive later, apart from the map: load their plugins up front.
     m.default_js = [
@@ -651,6 +651,7 @@ def dashboard_map(
     asset_base: str | None,
     hidden: Iterable[str] = (),
     title_html: str = "",
+    basemap: Basemap | None = None,
 ) -> DashboardMap:
     """Build the dashboard's map in parts (see :func:`base_map` and :func:`incident_layers`).
 
@@ -669,6 +670,8 @@ def dashboard_map(
     title_html
         The title box (:func:`title_html`): what is shown and "synthetic data" when it is; it
         stays on the map in full screen and in any screenshot.
+    basemap
+        The tiles under the map (``None``: OpenStreetMap's; see :func:`base_map`).
 
     Notes
     -----
@@ -685,6 +688,7 @@ def dashboard_map(
         min_cell=audience.k,
         references="places" not in hidden,
         fit=False,
+        basemap=basemap,
     )
     view = named_in(view, audience.places, lang)
     heat, *incidents = incident_layers(
