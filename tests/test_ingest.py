@@ -662,6 +662,9 @@ def test_guess_dayfirst():
     assert guess_dayfirst(["03/04/2020", "04/25/2020"]) is False
     assert guess_dayfirst(["03/04/2020", "2020-01-01"]) is None
     assert guess_dayfirst(["13/04/2020", "04/25/2020"]) is None
+    # Each distinct date decides once; a column with an unhashable cell is still read.
+    assert guess_dayfirst(["03/04/2020"] * 1000 + ["25/04/2020"]) is True
+    assert guess_dayfirst([["25/04/2020"], "04/25/2020", None, 43789.0]) is False
 
 
 # --- the invariant ------------------------------------------------------------------------
