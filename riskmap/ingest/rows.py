@@ -87,7 +87,11 @@ _MISSING = object()
 
 @dataclass(frozen=True)
 class RowRules:
-    """How to read the cells of one file."""
+    """How to read the cells of one file.
+
+    Make one per file (or per form): it also remembers the result of each check for the cells
+    it has seen, so that a value repeated down a column is checked once.
+    """
 
     #: Read numeric dates day-first.
     dayfirst: bool = True
