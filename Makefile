@@ -40,7 +40,7 @@ test: setup lint
 # whole app and the browser at 1k / 100k / 1M incidents. Long (an hour on a 2-core machine).
 bench: setup
 	$(BIN)/python benchmarks/run.py
-	$(MAKE) bench-app bench-browser-sizes
+	$(MAKE) bench-app bench-browser-sizes bench-import
 
 # Whole app runs (AppTest): first visit with the release built, then loaded from beside the
 # store; reruns after a filter change; the release's build, cache write and load.
@@ -56,7 +56,8 @@ bench-browser: setup
 bench-browser-sizes: setup
 	$(BIN)/python benchmarks/browser.py --sizes 1000 100000 1000000 --naive --runs 5
 
-# Import of 1 and 10k rows into stores of 10k / 100k, GeoPackage and a throwaway PostGIS.
+# Import of 1 and 10k rows into stores of 10k / 100k / 1M and of 100k rows into 100k, GeoPackage
+# and a throwaway PostGIS (CPU time per run beside the wall clock; --stages for a breakdown).
 bench-import: setup
 	$(BIN)/python benchmarks/import_bench.py
 

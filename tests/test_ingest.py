@@ -662,6 +662,9 @@ def test_guess_dayfirst():
     assert guess_dayfirst(["03/04/2020", "04/25/2020"]) is False
     assert guess_dayfirst(["03/04/2020", "2020-01-01"]) is None
     assert guess_dayfirst(["13/04/2020", "04/25/2020"]) is None
+    # Each distinct date decides once; a column with an unhashable cell is still read.
+    assert guess_dayfirst(["03/04/2020"] * 1000 + ["25/04/2020"]) is True
+    assert guess_dayfirst([["25/04/2020"], "04/25/2020", None, 43789.0]) is False
 
 
 # --- the invariant ------------------------------------------------------------------------
@@ -741,3 +744,54 @@ def test_absurd_counts_are_quarantined_not_fatal(tmp_path, capsys):
     reasons = list(quarantined(Path(summary["quarantine_file"]))["quarantine_reason"])
     assert "more than 10000 people" in reasons[0]
     assert "the line has 4 cells" in reasons[1]
+
+
+# --- each distinct cell checked once ------------------------------------------------------
+
+_ROW_CELLS = st.fixed_dictionaries(
+    {
+        "date": st.sampled_from(["20/11/2019", "2019-11", "", "43789", 43789.0, 0.0, -0.0, 1]),
+        "date_precision": st.sampled_from(["", "month", "year", None]),
+        "incident_types": st.sampled_from(["secuestro", "robo|alien", "", 1, 1.0, True]),
+        "victims": st.sampled_from(["", "2", "dos", 1, 1.0, True, -0.0, 2.5, "-1"]),
+        "children": st.sampled_from(["", "1", 3, 0.0]),
+        "lat": st.sampled_from(["", "25.87", "-97.5", "N 25.87", 25.87, "s d", "1e1"]),
+        "lon": st.sampled_from(["", "-97.5", "97,5 O", -97.5, "x"]),
+        "coordinates": st.sampled_from(["", "25.87, -97.5", "a;b"]),
+        "city": st.sampled_from(["", "H. Matamoros", "Gotham", "na", 5, 5.0]),
+        "synthetic": st.sampled_from(["", "sí", "maybe", True, 1, 1.0, 0.0]),
+    }
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(rows=st.lists(_ROW_CELLS, min_size=1, max_size=12))
+def test_a_cell_checked_before_gives_the_same_result(rows):
+    # Results are reused for equal cells under one RowRules: a warm RowRules must answer every
+    # row as a fresh one does, and 1, 1.0, True, 0.0 and -0.0 must not be taken for one another.
+    from riskmap.ingest.rows import RowRules, clean_row
+
+    warm = RowRules(today=TODAY)
+    for row in [*rows, *reversed(rows)]:
+        fresh = clean_row(row, RowRules(today=TODAY))
+        again = clean_row(row, warm)
+        assert list(again[0].items()) == list(fresh[0].items())
+        assert [type(v) for v in again[0].values()] == [type(v) for v in fresh[0].values()]
+        assert again[1] == fresh[1]
+
+
+def test_cells_equal_in_python_but_shown_differently_are_told_apart():
+    from riskmap.ingest.rows import RowRules, clean_row
+
+    rules = RowRules(today=TODAY)
+    minus, plus = clean_row({"date": -0.0}, rules)[1], clean_row({"date": 0.0}, rules)[1]
+    assert "-0.0" in minus[0]
+    assert "-0.0" not in plus[0]
+    assert clean_row({"victims": True}, rules)[1] != clean_row({"victims": 1}, rules)[1]
+
+
+def test_no_empty_value_has_a_digit():
+    # rows._blank skips the key of a text with a digit: no empty value may have one.
+    from riskmap.ingest.synonyms import EMPTY_VALUES
+
+    assert not [v for v in EMPTY_VALUES if any(c.isdigit() for c in v)]

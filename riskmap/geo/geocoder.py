@@ -119,6 +119,10 @@ class GeocodeResult:
     geocode_method: str
 
 
+_SCALAR_TYPES = frozenset({str, float, type(None), type(pd.NA), type(pd.NaT)})
+# Points per block of the points x sites distance matrix.
+_NEAREST_CHUNK = 16384
+
 UNRESOLVED = GeocodeResult(None, None, None, None, None, "unresolved", 0.0, "none")
 
 
@@ -225,17 +229,10 @@ def geocode_frame(
     index = index_for(places)
     out = frame.copy()
     n = len(out)
-    texts = (
-        out[text_column].map(lambda v: "" if is_missing(v) else str(v))
-        if text_column in out.columns
-        else pd.Series("", index=out.index)
-    )
-    hints = (
-        out[city_column].map(lambda v: "" if is_missing(v) else str(v))
-        if city_column in out.columns
-        else pd.Series("", index=out.index)
-    )
-    codes, uniques = pd.MultiIndex.from_arrays([texts.to_numpy(), hints.to_numpy()]).factorize()
+    blank = np.full(n, "", dtype=object)
+    texts = _texts(out[text_column], missing="") if text_column in out.columns else blank
+    hints = _texts(out[city_column], missing="") if city_column in out.columns else blank
+    codes, uniques = pd.MultiIndex.from_arrays([texts, hints]).factorize()
     city_cache: dict[str, str | None] = {}
     results: list[GeocodeResult] = []
     for text, hint in uniques:
@@ -267,10 +264,37 @@ def geocode_frame(
         if col in {"lat", "lon", "geocode_score"}:
             out[col] = pd.array(columns[col], dtype="float64")
         else:
-            out[col] = pd.array(
-                [None if v is None or is_missing(v) else str(v) for v in columns[col]],
-                dtype="string",
-            )
+            out[col] = pd.array(_texts(columns[col], missing=None), dtype="string")
+    return out
+
+
+def _texts(values: pd.Series | np.ndarray, *, missing: str | None) -> np.ndarray:
+    """Return each cell as text, ``missing`` where it is missing (None, NaN, NA, NaT)."""
+    cells = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else values
+    kinds = set(map(type, cells))
+    if not kinds <= _SCALAR_TYPES:
+        # A list or an array in a cell is text, not missing: one cell at a time.
+        return np.array(
+            [missing if is_missing(v) else str(v) for v in cells], dtype=object, ndmin=1
+        )
+    # Text and missing scalars only: one whole-column test instead of one call per cell.
+    out = np.array(cells, dtype=object)
+    absent = pd.isna(out)
+    out[absent] = missing
+    if float in kinds and float in set(map(type, out[~absent])):
+        numbers = np.flatnonzero(~absent)
+        numbers = numbers[[type(v) is float for v in out[numbers]]]
+        out[numbers] = [str(v) for v in out[numbers]]
+    return out
+
+
+def _texts_or_none(values: np.ndarray) -> np.ndarray:
+    """Return :func:`_text_or_none` of each cell, computed once per distinct text."""
+    texts = _texts(values, missing=None)
+    present = np.flatnonzero(~pd.isna(texts))
+    stripped = {t: t.strip() or None for t in set(texts[present])}
+    out = np.full(len(texts), None, dtype=object)
+    out[present] = [stripped[t] for t in texts[present]]
     return out
 
 
@@ -289,28 +313,35 @@ def _apply_given(
     own_type = frame["place_type"].to_numpy() if "place_type" in frame.columns else None
     for col in RESULT_COLUMNS:
         columns[col] = columns[col].astype(object)
-    for k, r in enumerate(rows):
-        columns["lat"][r], columns["lon"][r] = lat[r], lon[r]
-        columns["geocode_method"][r], columns["geocode_score"][r] = "given", 1.0
-        if nearest[k] >= 0 and dist[k] <= GIVEN_RADIUS_M:
-            p = int(nearest[k])
-            columns["place_id"][r] = index.ids[p]
-            columns["place_name"][r] = index.names[p]
-            columns["place_type"][r] = index.types[p]
-            columns["geo_precision"][r] = "site"
-            continue
-        pid = _text_or_none(own_id[r]) if own_id is not None else None
-        known = index.ids.index(pid) if pid in index.ids else None
-        columns["place_id"][r] = pid
-        columns["place_name"][r] = index.names[known] if known is not None else None
-        columns["place_type"][r] = (
-            index.types[known]
-            if known is not None
-            else (_text_or_none(own_type[r]) if own_type is not None else None)
-        )
-        precision = _text_or_none(own_precision[r]) if own_precision is not None else None
-        ok = precision in GEO_PRECISIONS and precision != "unresolved"
-        columns["geo_precision"][r] = precision if ok else "site"
+    columns["lat"][rows], columns["lon"][rows] = lat[rows], lon[rows]
+    columns["geocode_method"][rows], columns["geocode_score"][rows] = "given", 1.0
+    close = (nearest >= 0) & (dist <= GIVEN_RADIUS_M)
+    at, site = rows[close], nearest[close].astype(int)
+    for col, names in (("place_id", index.ids), ("place_name", index.names)):
+        columns[col][at] = np.array(names, dtype=object)[site]
+    columns["place_type"][at] = np.array(index.types, dtype=object)[site]
+    columns["geo_precision"][at] = "site"
+    first: dict[str, int] = {}  # as list.index finds it, in one lookup
+    for i, place in enumerate(index.ids):
+        first.setdefault(place, i)
+    far = rows[~close]
+    none = np.full(len(far), None, dtype=object)
+    pid = _texts_or_none(own_id[far]) if own_id is not None else none
+    known = np.array([first.get(p, -1) if p is not None else -1 for p in pid], dtype=int)
+    found = known >= 0
+    names = np.array(index.names, dtype=object)[known[found]]
+    kinds = np.array(index.types, dtype=object)[known[found]]
+    place_type = _texts_or_none(own_type[far]) if own_type is not None else none.copy()
+    place_type[found] = kinds
+    place_name = none.copy()
+    place_name[found] = names
+    precision = _texts_or_none(own_precision[far]) if own_precision is not None else none
+    placed = [p for p in GEO_PRECISIONS if p != "unresolved"]
+    ok = pd.Series(precision, dtype=object).isin(placed).to_numpy()
+    columns["place_id"][far] = pid
+    columns["place_name"][far] = place_name
+    columns["place_type"][far] = place_type
+    columns["geo_precision"][far] = np.where(ok, precision, "site")
 
 
 def _text_or_none(value: object) -> str | None:
@@ -327,6 +358,13 @@ def _nearest_sites(index: Index, lat: np.ndarray, lon: np.ndarray) -> tuple[np.n
     """
     if index.site_idx.size == 0:
         return np.full(lat.shape, -1), np.full(lat.shape, np.inf)
+    if lat.shape[0] > _NEAREST_CHUNK:
+        # Points x sites distances a chunk at a time: the same answer in bounded memory.
+        parts = [
+            _nearest_sites(index, lat[i : i + _NEAREST_CHUNK], lon[i : i + _NEAREST_CHUNK])
+            for i in range(0, lat.shape[0], _NEAREST_CHUNK)
+        ]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     slat = np.radians(index.lat[index.site_idx])[None, :]
     slon = np.radians(index.lon[index.site_idx])[None, :]
     plat = np.radians(lat)[:, None]

@@ -9,6 +9,7 @@ the file says otherwise; :func:`guess_dayfirst` looks at a whole column for the 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable
 
@@ -134,13 +135,11 @@ def guess_dayfirst(values: Iterable[object]) -> bool | None:
         ``False`` for the reverse, ``None`` when the column does not say (or says both).
     """
     day_first = month_first = False
-    for value in values:
-        if not isinstance(value, str):
+    for value in _distinct(values):
+        pair = _numeric_pair(value.strip()) if isinstance(value, str) else None
+        if pair is None:
             continue
-        m = _NUMERIC.match(value.strip())
-        if not m:
-            continue
-        a, b = int(m.group(1)), int(m.group(2))
+        a, b = pair
         day_first |= a > 12 >= b
         month_first |= b > 12 >= a
     if day_first == month_first:
@@ -150,11 +149,27 @@ def guess_dayfirst(values: Iterable[object]) -> bool | None:
 
 def is_ambiguous(value: object) -> bool:
     """Tell whether a cell is a numeric date that reads differently day-first and month-first."""
-    m = _NUMERIC.match(value.strip()) if isinstance(value, str) else None
-    if m is None:
+    pair = _numeric_pair(value.strip()) if isinstance(value, str) else None
+    if pair is None:
         return False
-    a, b = int(m.group(1)), int(m.group(2))
+    a, b = pair
     return a != b and max(a, b) <= 12
+
+
+def _distinct(values: Iterable[object]) -> Iterable[object]:
+    # A column repeats its dates: the verdict depends only on which ones it holds.
+    values = list(values)
+    try:
+        return dict.fromkeys(values)
+    except TypeError:  # an unhashable cell
+        return values
+
+
+@functools.lru_cache(maxsize=65536)
+def _numeric_pair(text: str) -> tuple[int, int] | None:
+    """Return the first two numbers of a numeric date (``20/11/2019``), else ``None``."""
+    m = _NUMERIC.match(text)
+    return None if m is None else (int(m.group(1)), int(m.group(2)))
 
 
 def _read(value: object, *, dayfirst: bool) -> tuple[dt.date, str]:

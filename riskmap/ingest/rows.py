@@ -4,6 +4,11 @@ Every problem of a row is reported at once ("date … ; victims …") so that wh
 quarantine file fixes it in one pass. Coordinates must fall in the study area (Tamaulipas and the
 neighbouring border region); a point that would fall there with latitude and longitude swapped,
 or with the minus sign of the (western) longitude restored, is rejected saying so.
+
+A file repeats the same few values down a column (a type, a city, a source, a date), so each
+column's check runs once per distinct cell and its result is reused for every row that holds
+the same cell (memoised in :class:`RowRules`, whose dates and synonyms it depends on): the cost
+of a check grows with the distinct values of a column, not with its rows.
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ import datetime as dt
 import hashlib
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pandas as pd
 
@@ -68,11 +74,24 @@ CONTENT_COLUMNS: tuple[str, ...] = (
 _FORMULA_GUARD = re.compile(r"^'(?=[=+\-@\t\r])")
 _TRUE = {"true", "1", "yes", "si", "t", "y", "x", "verdadero"}
 _FALSE = {"false", "0", "no", "f", "n", "falso"}
+# No empty-value word has a digit, and a text with an ASCII digit keeps it in its key: such a
+# text is never blank, and its key need not be computed.
+_DIGIT = re.compile(r"[0-9]")
+# Decimal degrees as most files write them: read by float() exactly as _number reads them.
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+# Cells of these types are memoised by (type, value); others (NaN, NaT, lists) are checked anew.
+_MEMO_TYPES = frozenset({str, int, bool, type(None), dt.date})
+_T = TypeVar("_T")
+_MISSING = object()
 
 
 @dataclass(frozen=True)
 class RowRules:
-    """How to read the cells of one file."""
+    """How to read the cells of one file.
+
+    Make one per file (or per form): it also remembers the result of each check for the cells
+    it has seen, so that a value repeated down a column is checked once.
+    """
 
     #: Read numeric dates day-first.
     dayfirst: bool = True
@@ -80,6 +99,24 @@ class RowRules:
     today: dt.date = field(default_factory=dt.date.today)
     #: Extra value synonyms from a mapping file: column -> normalised value -> canonical value.
     values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: Check -> cell(s) -> result, filled as rows are checked under these rules.
+    _memo: dict[str, dict[object, object]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def memo(self, check: str, cells: object, compute: Callable[..., _T], *args: object) -> _T:
+        """Return ``compute(*args)``, computed once per distinct ``cells`` of ``check``."""
+        # Text cells (every cell of a CSV) are their own key; other cells are told apart by type.
+        memo_key = cells if type(cells) is str else _memo_key(cells)
+        if memo_key is None:
+            return compute(*args)
+        table = self._memo.get(check)
+        if table is None:
+            table = self._memo[check] = {}
+        got = table.get(memo_key, _MISSING)
+        if got is _MISSING:
+            got = table[memo_key] = compute(*args)
+        return got  # type: ignore[return-value]
 
 
 def clean_row(raw: Mapping[str, object], rules: RowRules) -> tuple[dict[str, object], list[str]]:
@@ -100,33 +137,26 @@ def clean_row(raw: Mapping[str, object], rules: RowRules) -> tuple[dict[str, obj
     """
     out: dict[str, object] = {}
     problems: list[str] = []
-    texts: dict[str, str | None] = {}
+    memo = rules.memo
     for col, limit in TEXT_LIMITS.items():
-        text = texts[col] = _text(raw.get(col))
-        if text is not None and len(text) > limit:
-            problems.append(f"{col} is {len(text)} characters long (at most {limit}); shorten it")
-        out[col] = text
-    out["incident_id"] = _blank(texts["incident_id"])
-    _date(raw, out, problems, rules)
-    _types(raw.get("incident_types"), out, problems, rules)
-    city = _blank(texts["city"])
-    out["city"] = None if city is None else _lookup(city, "city", CITY_SYNONYMS, rules) or city
-    _perpetrator(raw.get("perpetrator"), out, problems, rules)
-    _counts(raw, out, problems)
-    _coordinates(raw, out, problems)
-    synthetic = _blank(_text(raw.get("synthetic")))
-    if synthetic is None or key(synthetic) in _FALSE:
-        out["synthetic"] = False
-    elif key(synthetic) in _TRUE:
-        out["synthetic"] = True
-    else:
-        problems.append(f"synthetic {synthetic!r} is not true or false")
-    for col, allowed in (("geo_precision", GEO_PRECISIONS), ("place_type", PLACE_TYPES)):
-        value = _blank(_text(raw.get(col)))
-        if value is not None and value not in allowed:
-            problems.append(f"{col} {value!r} is not one of {', '.join(allowed)}")
-        out[col] = value
-    out["place_id"] = _blank(texts["place_id"])
+        cell = raw.get(col)
+        if col in _UNIQUE_TEXT:
+            values, found = _text_column(cell, col, limit, rules)
+        else:
+            values, found = memo(col, cell, _text_column, cell, col, limit, rules)
+        out.update(values)
+        problems += found
+    for check, cols, fn in _CHECKS:
+        if len(cols) == 1:
+            cell = raw.get(cols[0])
+            values, found = memo(check, cell, fn, cell, rules)
+        elif len(cols) == 2:
+            cells = (raw.get(cols[0]), raw.get(cols[1]))
+            values, found = memo(check, cells, fn, *cells, rules)
+        else:  # coordinates: nearly every row has its own, memoising would only fill memory
+            values, found = fn(*(raw.get(c) for c in cols), rules)
+        out.update(values)
+        problems += found
     return out, problems
 
 
@@ -159,22 +189,61 @@ def _canon(value: object) -> str:
     return str(value).strip()
 
 
+Checked = tuple[tuple[tuple[str, object], ...], tuple[str, ...]]
+
+
+def _checked(out: Mapping[str, object], problems: list[str]) -> Checked:
+    # Immutable, since one result serves every row holding the same cells.
+    return tuple(out.items()), tuple(problems)
+
+
+def _memo_key(cells: object) -> object:
+    """Return a hashable key telling ``cells`` apart exactly, or ``None`` not to memoise."""
+    if type(cells) is tuple:
+        if all(type(c) is str for c in cells):
+            return cells
+        parts = tuple(_cell_key(c) for c in cells)
+        return None if None in parts else parts
+    return _cell_key(cells)
+
+
+def _cell_key(cell: object) -> tuple[object, ...] | None:
+    kind = type(cell)
+    if kind is float:
+        # NaN never equals itself; -0.0 equals 0.0 but is shown differently in a message.
+        return None if cell != cell or cell == 0 else (kind, cell)
+    if kind in _MEMO_TYPES:
+        # The type too: 1, 1.0 and True are equal keys but different cells.
+        return (kind, cell)
+    if kind is dt.datetime or kind is pd.Timestamp:
+        return (kind, cell, cell.tzinfo)  # type: ignore[attr-defined]
+    return None
+
+
 def _text(value: object) -> str | None:
     """Return a cell as stripped text (``None`` when empty), undoing a formula guard."""
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).replace("\x00", "").strip()
+    if type(value) is str:
+        text = value.replace("\x00", "").strip() if "\x00" in value else value.strip()
+    else:
+        if value is None or value is pd.NA:
+            return None
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = str(value).replace("\x00", "").strip()
     # Exports prefix "'" to cells that spreadsheets would run as formulas; take it off again.
-    text = _FORMULA_GUARD.sub("", text)
+    if text[:1] == "'":
+        text = _FORMULA_GUARD.sub("", text)
     return text or None
 
 
 def _blank(text: str | None) -> str | None:
-    return None if text is None or key(text) in EMPTY_VALUES else text
+    if text is None:
+        return None
+    if _DIGIT.search(text):
+        return text
+    return None if key(text) in EMPTY_VALUES else text
 
 
 def _lookup(text: str, col: str, table: Mapping[str, str], rules: RowRules) -> str | None:
@@ -182,34 +251,46 @@ def _lookup(text: str, col: str, table: Mapping[str, str], rules: RowRules) -> s
     return rules.values.get(col, {}).get(k) or table.get(k)
 
 
-def _date(
-    raw: Mapping[str, object], out: dict[str, object], problems: list[str], rules: RowRules
-) -> None:
-    value = raw.get("date")
+def _text_column(cell: object, col: str, limit: int, rules: RowRules) -> Checked:
+    text = _text(cell)
+    problems = []
+    if text is not None and len(text) > limit:
+        problems.append(f"{col} is {len(text)} characters long (at most {limit}); shorten it")
+    value: object = text
+    if col in {"incident_id", "place_id"}:
+        value = _blank(text)
+    elif col == "city":
+        city = _blank(text)
+        value = None if city is None else _lookup(city, "city", CITY_SYNONYMS, rules) or city
+    return ((col, value),), tuple(problems)
+
+
+def _date(value: object, precision_cell: object, rules: RowRules) -> Checked:
     text = value if not isinstance(value, str) else _blank(_text(value))
-    out["date"], out["date_precision"] = None, None
+    out: dict[str, object] = {"date": None, "date_precision": None}
+    problems: list[str] = []
     try:
         day, precision = parse_date(
             "" if text is None else text, dayfirst=rules.dayfirst, today=rules.today
         )
     except DateProblem as e:
         problems.append(str(e))
-        return
-    given = _blank(_text(raw.get("date_precision")))
+        return _checked(out, problems)
+    given = _blank(_text(precision_cell))
     if given is not None and given not in DATE_PRECISIONS:
         problems.append(f"date_precision {given!r} is not one of {', '.join(DATE_PRECISIONS)}")
     if given == "month":
         precision = "month"
         day = day.replace(day=1)
     out["date"], out["date_precision"] = day, precision
+    return _checked(out, problems)
 
 
-def _types(value: object, out: dict[str, object], problems: list[str], rules: RowRules) -> None:
+def _types(value: object, rules: RowRules) -> Checked:
     text = _blank(_text(value))
-    out["incident_types"] = None
+    out: dict[str, object] = {"incident_types": None}
     if text is None:
-        problems.append(f"no incident type; give one of {', '.join(INCIDENT_TYPES)}")
-        return
+        return _checked(out, [f"no incident type; give one of {', '.join(INCIDENT_TYPES)}"])
     whole = _lookup(text, "incident_types", TYPE_SYNONYMS, rules)
     parts = [text] if whole else [p for p in TYPE_SEPARATORS.split(text) if p.strip()]
     found: list[str] = []
@@ -218,29 +299,28 @@ def _types(value: object, out: dict[str, object], problems: list[str], rules: Ro
         got = _lookup(part, "incident_types", TYPE_SYNONYMS, rules)
         (found if got else unknown).append(got or part)
     if unknown:
-        problems.append(
+        problem = (
             f"incident type {', '.join(map(repr, unknown))} is not known; valid types: "
             f"{', '.join(INCIDENT_TYPES)} (Spanish names such as secuestro, extorsión, robo are "
             "understood; map others in a --mapping file)"
         )
-        return
+        return _checked(out, [problem])
     out["incident_types"] = join_types(found)
+    return _checked(out, [])
 
 
-def _perpetrator(
-    value: object, out: dict[str, object], problems: list[str], rules: RowRules
-) -> None:
+def _perpetrator(value: object, rules: RowRules) -> Checked:
     text = _blank(_text(value))
-    out["perpetrator"] = None
     if text is None:
-        return
+        return (("perpetrator", None),), ()
     got = _lookup(text, "perpetrator", PERPETRATOR_SYNONYMS, rules)
+    problems = []
     if got is None:
         problems.append(
             f"perpetrator {text!r} is not known; valid: {', '.join(PERPETRATORS)} (policía, "
             "crimen organizado, INM, ejército are understood; map others in a --mapping file)"
         )
-    out["perpetrator"] = got
+    return (("perpetrator", got),), tuple(problems)
 
 
 def _count(value: object) -> int | None:
@@ -263,11 +343,13 @@ def _count(value: object) -> int | None:
     return int(number)
 
 
-def _counts(raw: Mapping[str, object], out: dict[str, object], problems: list[str]) -> None:
-    for col in ("victims", "children"):
+def _counts(victims_cell: object, children_cell: object, rules: RowRules) -> Checked:
+    out: dict[str, object] = {}
+    problems: list[str] = []
+    for col, cell in (("victims", victims_cell), ("children", children_cell)):
         out[col] = None
         try:
-            n = _count(raw.get(col))
+            n = _count(cell)
         except ValueError as e:
             problems.append(f"{col}: {e}; give a whole number of people (0 or more)")
             continue
@@ -290,9 +372,32 @@ def _counts(raw: Mapping[str, object], out: dict[str, object], problems: list[st
                 f"children ({children}) is more than victims ({victims}); children count "
                 "among the victims"
             )
+    return _checked(out, problems)
+
+
+def _synthetic(cell: object, rules: RowRules) -> Checked:
+    synthetic = _blank(_text(cell))
+    if synthetic is None or key(synthetic) in _FALSE:
+        return (("synthetic", False),), ()
+    if key(synthetic) in _TRUE:
+        return (("synthetic", True),), ()
+    return (), (f"synthetic {synthetic!r} is not true or false",)
+
+
+def _vocabulary(col: str, allowed: tuple[str, ...]) -> Callable[[object, RowRules], Checked]:
+    def check(cell: object, rules: RowRules) -> Checked:
+        value = _blank(_text(cell))
+        problems = []
+        if value is not None and value not in allowed:
+            problems.append(f"{col} {value!r} is not one of {', '.join(allowed)}")
+        return ((col, value),), tuple(problems)
+
+    return check
 
 
 def _number(value: object) -> float:
+    if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value):
+        return float(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     text = str(value).strip().replace("°", " ").replace("º", " ")
@@ -310,33 +415,42 @@ def _number(value: object) -> float:
     return sign * number
 
 
-def _coordinates(raw: Mapping[str, object], out: dict[str, object], problems: list[str]) -> None:
-    out["lat"] = out["lon"] = None
-    out["coords_given"] = False
-    lat_raw, lon_raw = _blank(_text(raw.get("lat"))), _blank(_text(raw.get("lon")))
-    pair = _blank(_text(raw.get(COORDINATES)))
+def _coordinates(lat_cell: object, lon_cell: object, pair_cell: object, rules: RowRules) -> Checked:
+    if type(lat_cell) is str and type(lon_cell) is str:
+        # Decimal degrees as most files write them: no blank, no hemisphere, no comma.
+        lat_text, lon_text = lat_cell.strip(), lon_cell.strip()
+        if _PLAIN_NUMBER.fullmatch(lat_text) and _PLAIN_NUMBER.fullmatch(lon_text):
+            lat, lon = float(lat_text), float(lon_text)
+            reason = _where(lat, lon)
+            if reason is None:
+                return (("lat", lat), ("lon", lon), ("coords_given", True)), ()
+    out: dict[str, object] = {"lat": None, "lon": None, "coords_given": False}
+    problems: list[str] = []
+    lat_raw, lon_raw = _blank(_text(lat_cell)), _blank(_text(lon_cell))
+    pair = _blank(_text(pair_cell))
     if lat_raw is None and lon_raw is None and pair is not None:
         parts = [p for p in re.split(r"[;,\s]+", pair) if p]
         if len(parts) != 2:
             problems.append(f"coordinates {pair!r} are not 'latitude, longitude'")
-            return
+            return _checked(out, problems)
         lat_raw, lon_raw = parts
     if lat_raw is None and lon_raw is None:
-        return
+        return _checked(out, problems)
     if lat_raw is None or lon_raw is None:
         missing = "lat" if lat_raw is None else "lon"
         problems.append(f"{missing} is empty but the other coordinate is given; give both or none")
-        return
+        return _checked(out, problems)
     try:
         lat, lon = _number(lat_raw), _number(lon_raw)
     except ValueError:
         problems.append(f"coordinates ({lat_raw!r}, {lon_raw!r}) are not decimal degrees")
-        return
+        return _checked(out, problems)
     reason = _where(lat, lon)
     if reason:
         problems.append(reason)
-        return
+        return _checked(out, problems)
     out["lat"], out["lon"], out["coords_given"] = lat, lon, True
+    return _checked(out, problems)
 
 
 def _inside(lat: float, lon: float) -> bool:
@@ -364,3 +478,18 @@ def _where(lat: float, lon: float) -> str | None:
         f"point ({lat}, {lon}) is outside the study area (Tamaulipas and the border region, "
         f"lon {STUDY_AREA[0]}..{STUDY_AREA[2]}, lat {STUDY_AREA[1]}..{STUDY_AREA[3]})"
     )
+
+
+# Text columns whose cells are mostly unique: memoising them would only fill memory.
+_UNIQUE_TEXT = frozenset({"incident_id", "notes"})
+# (memo name, cells, check) in the order their problems are reported.
+_CHECKS: tuple[tuple[str, tuple[str, ...], Callable[..., Checked]], ...] = (
+    ("date", ("date", "date_precision"), _date),
+    ("incident_types", ("incident_types",), _types),
+    ("perpetrator", ("perpetrator",), _perpetrator),
+    ("counts", ("victims", "children"), _counts),
+    ("coordinates", ("lat", "lon", COORDINATES), _coordinates),
+    ("synthetic", ("synthetic",), _synthetic),
+    ("geo_precision", ("geo_precision",), _vocabulary("geo_precision", GEO_PRECISIONS)),
+    ("place_type", ("place_type",), _vocabulary("place_type", PLACE_TYPES)),
+)
