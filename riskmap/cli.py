@@ -658,7 +658,7 @@ def _cmd_site(args: argparse.Namespace, settings: Settings) -> int:
     from riskmap.release.audience import Audience
     from riskmap.release.cache import load_release
     from riskmap.release.privacy import pseudonym_key
-    from riskmap.views.site import SITE_MANIFEST, build_site
+    from riskmap.views.site import SITE_MANIFEST, build_site, take_aways
     from riskmap.workflow import places as verified
 
     # The release the app shows: staff-verified places applied, kept beside the store.
@@ -667,7 +667,9 @@ def _cmd_site(args: argparse.Namespace, settings: Settings) -> int:
     key = pseudonym_key(settings, store=store)
     release = load_release(store, places=places, settings=settings, key=key)
     audience = Audience.from_release(release, places=places, settings=settings)
-    written = build_site(audience, args.output, app_url=args.app_url)
+    written = build_site(
+        audience, args.output, app_url=args.app_url, extras=take_aways(app_url=args.app_url)
+    )
     print(
         f"wrote {len(written)} changed files of the public site into {args.output} "
         f"({release.report['released']} incidents; list in {args.output / SITE_MANIFEST}); "

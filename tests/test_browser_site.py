@@ -29,7 +29,7 @@ from riskmap.views.export import export
 from riskmap.views.i18n import LANGUAGES, t
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-#: A tile of the basemap (maps.TILES_URL): the one kind of request allowed off the host.
+#: A tile of the basemap (tiles.OSM_URL): the one kind of request allowed off the host.
 TILE = re.compile(r"https://tile\.openstreetmap\.org/\d+/\d+/\d+\.png")
 
 pytestmark = pytest.mark.browser

@@ -30,7 +30,7 @@ from riskmap.settings import Settings
 from riskmap.views import dashboard, site
 from riskmap.views.export import export
 from riskmap.views.i18n import LANGUAGES, t
-from riskmap.views.maps import TILES_URL
+from riskmap.views.tiles import OSM_URL as TILES_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The only addresses outside the site a page may name: the tiles (fetched by Leaflet) and the
@@ -215,7 +215,7 @@ def test_a_rebuild_removes_its_stale_files_and_nothing_else(built, store, tmp_pa
     (out / site.SITE_MANIFEST).write_text(json.dumps(listing), encoding="utf-8")
     (out / "en" / "old-city.html").write_text("old", encoding="utf-8")
     (out / "CNAME").write_text("riskmap.example.org\n", encoding="utf-8")  # the host's own
-    written = site.build_site(site_audience(store), out)
+    written = site.build_site(site_audience(store), out, extras=site.take_aways())
     assert written == [out / site.SITE_MANIFEST]
     assert not (out / "en" / "old-city.html").exists()
     assert (out / "CNAME").read_text(encoding="utf-8") == "riskmap.example.org\n"
@@ -289,3 +289,25 @@ def test_a_take_away_file_stays_in_its_folder_and_replaces_nothing(store):
 
         with pytest.raises(SchemaError, match="take-away file"):
             site.site_files(audience, extras=[extra])
+
+
+def test_the_site_carries_the_brief_and_the_feed_of_each_language(built):
+    import feedparser
+
+    for lang in ("es", "en"):
+        page = (built / lang / "index.html").read_text(encoding="utf-8")
+        assert 'href="brief.pdf"' in page
+        assert 'href="feed.xml"' in page
+        assert 'type="application/atom+xml"' in page
+        parsed = feedparser.parse((built / lang / "feed.xml").read_bytes())
+        assert not parsed.bozo
+        assert parsed.entries
+        pdf = built / lang / "brief.pdf"
+        text = subprocess.run(
+            ["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert "Matamoros" in text
+        assert "Nuevo Laredo" in text
+        # The footer names the release's day, not the build's.
+        generated = json.loads((built / site.SITE_MANIFEST).read_text())["release"]
+        assert generated["generated_at"][:10] in text

@@ -183,7 +183,9 @@ def qr_drawing(text: str, *, size: float) -> Drawing:
     return d
 
 
-def _page(brief: CityBrief, styles: dict[str, ParagraphStyle], width: float) -> list[object]:
+def _page(
+    brief: CityBrief, styles: dict[str, ParagraphStyle], width: float, *, printed: dt.date
+) -> list[object]:
     lang = brief.lang
     story: list[object] = [
         Paragraph(_esc(t("brief_title", lang, city=brief.city)), styles["title"])
@@ -246,7 +248,7 @@ def _page(brief: CityBrief, styles: dict[str, ParagraphStyle], width: float) -> 
         footer_text.append(Paragraph(_esc(brief.url), styles["small"]))
     footer_text.append(
         Paragraph(
-            _esc(t("brief_printed", lang, day=dt.date.today().isoformat(), version=__version__)),
+            _esc(t("brief_printed", lang, day=printed.isoformat(), version=__version__)),
             styles["small"],
         )
     )
@@ -259,8 +261,13 @@ def _page(brief: CityBrief, styles: dict[str, ParagraphStyle], width: float) -> 
     return story
 
 
-def render_pdf(briefs: Sequence[CityBrief], *, page_size: str = "a4") -> bytes:
+def render_pdf(
+    briefs: Sequence[CityBrief], *, page_size: str = "a4", printed: dt.date | None = None
+) -> bytes:
     """Write the briefs as a PDF, one page each (a page's content shrinks to fit, never spills).
+
+    ``printed`` is the day the footer names (default today); the same briefs and day give the
+    same bytes (the PDF's own dates are fixed), as a static site's rebuild needs.
 
     Raises
     ------
@@ -274,6 +281,7 @@ def render_pdf(briefs: Sequence[CityBrief], *, page_size: str = "a4") -> bytes:
         msg = "no city to write a brief for: the public release holds no incident with a city"
         raise SchemaError(msg)
     styles = _styles()
+    day = printed or dt.date.today()
     size = PAGE_SIZES[page_size]
     margin = 14 * mm
     out = io.BytesIO()
@@ -298,6 +306,6 @@ def render_pdf(briefs: Sequence[CityBrief], *, page_size: str = "a4") -> bytes:
     for i, brief in enumerate(briefs):
         if i:
             story.append(PageBreak())
-        story.append(KeepInFrame(width, height - 2, _page(brief, styles, width), mode="shrink"))
+        story.append(KeepInFrame(width, height - 2, _page(brief, styles, width, printed=day), mode="shrink"))
     doc.build(story)
     return out.getvalue()

@@ -53,7 +53,7 @@ from riskmap.views._site_pages import (
     slug,
 )
 from riskmap.views.columns import DATA_DICTIONARY
-from riskmap.views.i18n import LANGUAGES
+from riskmap.views.i18n import LANGUAGES, t
 
 #: The vendored Leaflet and plugins the app serves (copied to the site's ``vendor/``).
 VENDOR = Path(__file__).resolve().parents[2] / "static" / "vendor"
@@ -71,6 +71,30 @@ def release_time(audience: Audience) -> dt.datetime:
         msg = "the public release has no build time (report['generated_at']): rebuild it"
         raise SchemaError(msg)
     return dt.datetime.fromisoformat(stamp)
+
+
+def take_aways(*, app_url: str | None = None, period: str = "30d") -> list[Extra]:
+    """Return the carry-away outputs a site holds in each language: the brief and the feed.
+
+    The printable brief (:mod:`riskmap.views.brief`, every city, ``period`` back from the data's
+    last day, its QR code to ``app_url`` when given) and the Atom feed of the newest incidents
+    (:mod:`riskmap.views.feed`). Both carry the release's time, never the build's, so a rebuild
+    gives the same bytes. Each map page of the site is itself the embeddable map.
+    """
+    from riskmap.views import brief, feed
+
+    def brief_pdf(audience: Audience, lang: str) -> Iterable[TakeAway]:
+        if not cities(audience):
+            return []  # no city in the release: no page to print
+        briefs = brief.city_briefs(audience, period=period, lang=lang, page_url=app_url)
+        data = brief.render_pdf(briefs, printed=release_time(audience).date())
+        return [TakeAway("brief.pdf", data, t("download_brief", lang), "application/pdf")]
+
+    def atom(audience: Audience, lang: str) -> Iterable[TakeAway]:
+        data = feed.atom_feed(audience, lang=lang, page_url=app_url)
+        return [TakeAway("feed.xml", data, t("feed_title", lang), "application/atom+xml")]
+
+    return [brief_pdf, atom]
 
 
 def downloads(audience: Audience, *, lang: str) -> dict[str, export.ExportResult]:
@@ -310,4 +334,5 @@ __all__ = [
     "release_time",
     "site_files",
     "slug",
+    "take_aways",
 ]
