@@ -51,7 +51,9 @@ def test_an_append_reads_back_exactly(store_location):
     store = open_store(store_location)
     back = store.read()
     assert store.count() == 7
-    pd.testing.assert_frame_equal(back.drop(columns="geometry"), rows)
+    pd.testing.assert_frame_equal(back.drop(columns=["geometry", "status"]), rows)
+    # Appended incidents wait for review unless the writer or the rows say otherwise.
+    assert set(back["status"]) == {"in_review"}
     assert content_hash(back) == content_hash(rows)
     located = rows["lat"].notna()
     assert back.geometry[located].x.tolist() == rows.loc[located, "lon"].tolist()
