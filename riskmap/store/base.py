@@ -25,6 +25,7 @@ import pandas as pd
 
 from riskmap.errors import SchemaError, StoreError
 from riskmap.schema import COLUMNS, STATUS, STATUSES, conform, validate
+from riskmap.settings import local_path
 from riskmap.store import audit
 
 #: Name of the row-version column in both backends.
@@ -290,6 +291,7 @@ __all__ = [
     "edited_row",
     "import_entries",
     "is_url",
+    "local_path",
     "not_found",
     "records",
     "statuses_of",
