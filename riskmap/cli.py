@@ -15,7 +15,7 @@ from pathlib import Path
 
 from riskmap import __version__
 from riskmap.errors import RiskmapError
-from riskmap.settings import Settings
+from riskmap.settings import Settings, local_path
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -60,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
         "and report how many incidents are shown at each level of place, date, types, "
         "perpetrator and children, and how many are not in the release.",
     )
-    p.add_argument("--store", type=Path, default=None, help="incident store (default: setting)")
+    p.add_argument(
+        "--store", type=_store_arg, default=None, help="incident store (default: setting)"
+    )
     p.add_argument("--lang", choices=("en", "es"), default="en", help="language of the report")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=_cmd_release_report)
@@ -77,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--places", type=Path, default=None, help="extra gazetteer CSV merged over the shipped one"
     )
-    p.add_argument("--store", type=Path, default=None, help="incident store (default: setting)")
+    p.add_argument(
+        "--store", type=_store_arg, default=None, help="incident store (default: setting)"
+    )
     p.set_defaults(handler=_cmd_places, action=None)
     actions = p.add_subparsers(dest="action", metavar="{set,confirm,history}")
     q = actions.add_parser("set", help="propose a place's location (waits for confirmation)")
@@ -134,6 +138,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_const",
         const=False,
         help="read 03/04/2020 as March 4",
+    )
+    p.add_argument(
+        "--publish",
+        action="store_true",
+        help="publish the imported incidents at once (only for RISKMAP_PUBLISHERS; needs --as); "
+        "without it they wait for review in the app",
+    )
+    p.add_argument(
+        "--as",
+        dest="by",
+        default="",
+        metavar="EMAIL",
+        help="who imports (written in the audit log)",
     )
     p.add_argument(
         "--json", action="store_true", help="end the output with a one-line JSON summary of counts"
@@ -224,7 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
         "the previous period, with exact Poisson 95%% intervals. Only incidents located at a site "
         "or in a neighbourhood count; the others are reported as left out.",
     )
-    p.add_argument("--store", type=Path, default=None, help="incident store (default: setting)")
+    p.add_argument(
+        "--store", type=_store_arg, default=None, help="incident store (default: setting)"
+    )
     p.add_argument(
         "--period", type=_period_days, default=90, help="period length: 90d, 12w or days (90d)"
     )
@@ -391,7 +410,7 @@ def _cmd_places(args: argparse.Namespace, settings: Settings) -> int:
     from riskmap.geo.gazetteer import load_places
     from riskmap.workflow import places as verified
 
-    store = args.store or settings.store
+    store = local_path(args.store or settings.store)
     places = verified.apply_verified(load_places(args.places or settings.places), store)
     if args.action == "set":
         change = verified.set_location(
@@ -465,7 +484,20 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
     from riskmap.ingest import import_file
+    from riskmap.workflow.review import ReviewError, may_publish
 
+    status = "in_review"
+    if args.publish:
+        if not args.by:
+            msg = "--publish needs --as EMAIL: say who publishes (it is written in the audit log)"
+            raise ReviewError(msg)
+        if not may_publish(args.by, settings):
+            msg = (
+                f"{args.by} may not publish (not in RISKMAP_PUBLISHERS); import without "
+                "--publish and have the rows approved in the app"
+            )
+            raise ReviewError(msg)
+        status = "published"
     places = None
     if settings.places is not None:
         from riskmap.geo.gazetteer import load_places
@@ -479,6 +511,8 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         dayfirst=args.dayfirst,
         places=places,
         progress=_ProgressBar(f"importing {args.file.name}"),
+        status=status,
+        by=args.by,
     )
     for warning in report.warnings:
         print(f"riskmap import: warning: {warning}", file=sys.stderr)
@@ -493,6 +527,7 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             f"{args.file}: read {report.read} rows: {report.imported} imported, "
             f"{report.quarantined} quarantined, {report.duplicates} already in the store "
             f"-> {report.store}"
+            + (" (published)" if status == "published" else " (waiting for review)")
         )
         if report.quarantine_file is not None:
             print(
@@ -507,7 +542,7 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from riskmap.filters import Filters
     from riskmap.geo.gazetteer import load_places
     from riskmap.release.audience import public_audience, restricted_audience
-    from riskmap.store import read_incidents, write_bytes_atomically
+    from riskmap.store import open_store, write_bytes_atomically
     from riskmap.views.export import FORMATS, export
 
     fmt = args.fmt or next(
@@ -525,9 +560,9 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         perpetrators=tuple(args.perpetrators),
     )
     manifest_name = f"{args.output.stem}.manifest.json"
-    store = args.store or settings.store
+    store = _store_location(args, settings)
     places = load_places(settings.places)
-    incidents = read_incidents(store)
+    incidents = open_store(store).read()
     audience = (
         restricted_audience(incidents, places=places, settings=settings)
         if args.restricted
@@ -560,13 +595,16 @@ def _cmd_release_report(args: argparse.Namespace, settings: Settings) -> int:
 
     from riskmap.geo.gazetteer import load_places
     from riskmap.release.audience import public_audience
-    from riskmap.store import read_incidents
+    from riskmap.store import open_store
     from riskmap.views.about import release_report
     from riskmap.views.export import release_summary
 
-    store = args.store or settings.store
+    store = _store_location(args, settings)
     audience = public_audience(
-        read_incidents(store), places=load_places(settings.places), settings=settings, store=store
+        open_store(store).read(),
+        places=load_places(settings.places),
+        settings=settings,
+        store=store,
     )
     if args.json:
         print(json.dumps(release_summary(audience.report), ensure_ascii=False, indent=2))
@@ -598,11 +636,11 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
     from riskmap.filters import Filters
     from riskmap.geo.gazetteer import load_places
     from riskmap.release.audience import public_audience, restricted_audience
-    from riskmap.store import read_incidents
+    from riskmap.store import open_store
 
     places = load_places(args.places or settings.places)
-    store = args.store or settings.store
-    incidents = read_incidents(store)
+    store = _store_location(args, settings)
+    incidents = open_store(store).read()
     # --public ranks the public release, as the public dashboard does; by default the recorded
     # data (this command runs on the server, for staff).
     audience = (

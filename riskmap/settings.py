@@ -105,7 +105,6 @@ class Settings:
         """
         return local_path(self.store)
 
-
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         """Build settings from ``RISKMAP_*`` environment variables.
@@ -153,11 +152,11 @@ def _parse(name: str, raw: str) -> object:
     if name == "places":
         return Path(raw)
     if name == "two_person_rule":
-        value = raw.strip().lower()
-        if value not in {"true", "false", "1", "0", "yes", "no"}:
+        word = raw.strip().lower()
+        if word not in {"true", "false", "1", "0", "yes", "no"}:
             msg = "must be true or false"
             raise ValueError(msg)
-        return value in {"true", "1", "yes"}
+        return word in {"true", "1", "yes"}
     if name in {
         "min_cell",
         "h3_resolution",

@@ -174,10 +174,10 @@ def prepare(
     for col in ("victims", "children"):
         if cells[col] is not None and not isinstance(cells[col], str):
             cells[col] = str(int(cells[col]))  # type: ignore[call-overload]
-    if isinstance(cells["date"], dt.date):
-        cells["date"] = cells["date"].isoformat()
-        if cells.get("date_precision") == "month":
-            cells["date"] = cells["date"][:7]
+    day = cells["date"]
+    if isinstance(day, dt.date):
+        iso = day.isoformat()
+        cells["date"] = iso[:7] if cells.get("date_precision") == "month" else iso
     chosen = cells.pop("place_id")
     values, problems = clean_row(cells, RowRules(dayfirst=True, today=today or dt.date.today()))
     if problems:
@@ -189,7 +189,9 @@ def prepare(
     try:
         table = validate(pd.DataFrame([row]))
     except SchemaError as e:
-        return Prepared(None, [str(e).replace("invalid incident data: ", "").replace("row 0, ", "")])
+        return Prepared(
+            None, [str(e).replace("invalid incident data: ", "").replace("row 0, ", "")]
+        )
     return Prepared(table)
 
 

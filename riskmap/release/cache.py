@@ -11,8 +11,9 @@ store as two files:
     The release report and the **version** the table belongs to: the store's own version
     (:meth:`riskmap.store.base.IncidentStore.store_version`: a GeoPackage's modification time,
     size and inode, which every import, edit and review step changes; for PostGIS the count,
-    the sum of the row versions and the last audit line), the gazetteer as the release used it (a hash of its rows), the settings
-    that shape the release (k, the H3 resolution), a fingerprint of the pseudonym key (an HMAC of
+    the sum of the row versions and the last audit line), the gazetteer as the release used it
+    (a hash of its rows), the settings that shape the release (k, the H3 resolution), a
+    fingerprint of the pseudonym key (an HMAC of
     a fixed label: it names the key without revealing it; the key itself is never written), the
     release code (a hash of the modules that build it) and the SHA-256 of the table file.
 

@@ -20,7 +20,6 @@ import os
 import secrets
 from collections.abc import Sequence
 from itertools import repeat
-from pathlib import Path
 
 import h3
 import numpy as np

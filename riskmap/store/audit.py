@@ -132,8 +132,7 @@ def schema_sql(dialect: str, *, incidents: str = "incidents") -> list[str]:
             closed_at text,
             comment text
         )""",
-        f"CREATE INDEX IF NOT EXISTS {REVISIONS_TABLE}_incident "
-        f"ON {REVISIONS_TABLE} (incident_id)",
+        f"CREATE INDEX IF NOT EXISTS {REVISIONS_TABLE}_incident ON {REVISIONS_TABLE} (incident_id)",
     ]
     if dialect == "sqlite":
         for event in ("UPDATE", "DELETE"):

@@ -57,9 +57,7 @@ class StoreWriter(Protocol):
         """Return the stored incidents among ``ids`` with ``version`` and ``status``, locked."""
         ...
 
-    def append(
-        self, frame: pd.DataFrame, *, action: str = "import", audited: bool = True
-    ) -> None:
+    def append(self, frame: pd.DataFrame, *, action: str = "import", audited: bool = True) -> None:
         """Add new incidents; committed when the writer's block ends without an error."""
         ...
 

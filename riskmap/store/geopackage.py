@@ -108,7 +108,7 @@ def read_incidents(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     except Exception as e:  # a GeoPackage that is not an incident store
         msg = f"{path}: not an incident store ({' '.join(str(e).split())})"
         raise StoreError(msg) from e
-    return with_status(out, frame[STATUS] if STATUS in frame else None)
+    return with_status(out, frame.get(STATUS))
 
 
 def with_status(frame: gpd.GeoDataFrame, status: pd.Series | None) -> gpd.GeoDataFrame:
@@ -638,9 +638,7 @@ class _GeoPackageWriter:
         found = sql.select(self._con, LAYER, ids, version=VERSION)
         return found.drop(columns=VERSION)
 
-    def append(
-        self, frame: pd.DataFrame, *, action: str = "import", audited: bool = True
-    ) -> None:
+    def append(self, frame: pd.DataFrame, *, action: str = "import", audited: bool = True) -> None:
         """Insert new incidents, each with one line in the audit log.
 
         A ``version`` column in ``frame`` is kept (else 1), and so is a ``status`` column

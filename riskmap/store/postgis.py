@@ -436,9 +436,7 @@ class _PostGISWriter:
         )
         return _frame(cur.fetchall()).drop(columns=VERSION)
 
-    def append(
-        self, frame: pd.DataFrame, *, action: str = "import", audited: bool = True
-    ) -> None:
+    def append(self, frame: pd.DataFrame, *, action: str = "import", audited: bool = True) -> None:
         """Copy new incidents in, each with one line in the audit log.
 
         A ``version`` column in ``frame`` is kept (else 1), and so is a ``status`` column

@@ -175,9 +175,7 @@ def edit_incident(
                     "send back or reject that one first"
                 )
                 raise ReviewError(msg)
-            _audit.add_revision(
-                writer.con, incident_id, base_version=version, changes=after, by=by
-            )
+            _audit.add_revision(writer.con, incident_id, base_version=version, changes=after, by=by)
             _log(writer, incident_id, "propose_edit", by, status, status, version, before, after)
             return Outcome(incident_id, "propose_edit", status, version)
         if status not in {"draft", "in_review"}:
@@ -322,6 +320,12 @@ def authors(con: _audit.Connection, incident_id: str) -> set[str]:
     return set(log.loc[log["action"].isin(AUTHOR_ACTIONS), "changed_by"].astype(str))
 
 
+def authors_of(store: Store, incident_id: str) -> set[str]:
+    """Return who may not approve an incident under the two-person rule (:func:`authors`)."""
+    with open_store(store).connection() as con:
+        return authors(con, incident_id)
+
+
 def status_counts(store: Store) -> dict[str, int]:
     """Return how many incidents the store holds in each status."""
     target = open_store(store)
@@ -354,9 +358,7 @@ def queue(store: Store, *, incidents: pd.DataFrame | None = None) -> pd.DataFram
     by_id = frame.set_index("incident_id", drop=False)
     for _, row in frame[frame[STATUS] == "in_review"].iterrows():
         who = submitted.loc[row["incident_id"]] if row["incident_id"] in submitted.index else None
-        lines.append(
-            _line(row, "new", who=who, changes=None, dups=possible_duplicates(frame, row))
-        )
+        lines.append(_line(row, "new", who=who, changes=None, dups=possible_duplicates(frame, row)))
     for rev in revisions.itertuples(index=False):
         if rev.incident_id not in by_id.index:
             continue
@@ -382,18 +384,18 @@ def possible_duplicates(incidents: pd.DataFrame, row: Mapping[str, object]) -> l
     ]
     if others.empty:
         return []
-    day = pd.Timestamp(row["date"])  # type: ignore[arg-type]
+    day = pd.Timestamp(row["date"])
     same_day = others["date"] == day
-    month = (others["date_precision"] == "month") | (row.get("date_precision") == "month")
-    same_day |= month.fillna(False).astype(bool) & (
-        others["date"].dt.to_period("M") == day.to_period("M")
-    )
-    pid = row.get("place_id")
-    if isinstance(pid, str) and pid:
+    month = (others["date_precision"] == "month").fillna(False).astype(bool)
+    if _plain_text(row.get("date_precision")) == "month":
+        month[:] = True
+    same_day |= month & (others["date"].dt.to_period("M") == day.to_period("M"))
+    pid = _plain_text(row.get("place_id"))
+    if pid:
         same_place = others["place_id"] == pid
     else:
-        text = str(row.get("location_text") or "").strip().lower()
-        same_place = (others["city"] == row.get("city")) & (
+        text = _plain_text(row.get("location_text")).lower()
+        same_place = (others["city"] == _plain_text(row.get("city"))) & (
             others["location_text"].fillna("").str.strip().str.lower() == text
         )
     wanted = set(split_types(row.get("incident_types")))
@@ -554,6 +556,11 @@ def _line(
     return line
 
 
+def _plain_text(value: object) -> str:
+    """Return a cell as stripped text, ``""`` when missing (``pd.NA`` included)."""
+    return "" if value is None or pd.isna(value) else str(value).strip()  # type: ignore[arg-type]
+
+
 def _who(by: str) -> str:
     who = str(by or "").strip().lower()
     if not who:
@@ -580,6 +587,7 @@ __all__ = [
     "audit_csv",
     "audit_log",
     "authors",
+    "authors_of",
     "edit_incident",
     "may_publish",
     "pending_edits",
