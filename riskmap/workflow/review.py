@@ -558,7 +558,7 @@ def _line(
 
 def _plain_text(value: object) -> str:
     """Return a cell as stripped text, ``""`` when missing (``pd.NA`` included)."""
-    return "" if value is None or pd.isna(value) else str(value).strip()  # type: ignore[arg-type]
+    return "" if value is None or pd.isna(value) else str(value).strip()
 
 
 def _who(by: str) -> str:
