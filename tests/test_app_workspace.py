@@ -213,10 +213,10 @@ def test_the_workspace_is_bilingual_and_staff_only(open_app, monkeypatch):
 def test_an_upload_lands_in_review_with_its_quarantine(open_app, store, downloads):
     ana = open_app(ANA, section="upload")
     data = (
-        "fecha,tipo,ciudad,lugar\n"
-        "2019-12-10,secuestro,Matamoros,puente nuevo\n"
-        "2019-13-45,secuestro,Matamoros,puente nuevo\n"
-    ).encode()
+        b"fecha,tipo,ciudad,lugar\n"
+        b"2019-12-10,secuestro,Matamoros,puente nuevo\n"
+        b"2019-13-45,secuestro,Matamoros,puente nuevo\n"
+    )
     ana.get("file_uploader")[0].set_value(("matamoros dic.csv", data, "text/csv")).run()
     ana.button(key="ws_import").click().run()
     message = _success(ana)
@@ -227,3 +227,39 @@ def test_an_upload_lands_in_review_with_its_quarantine(open_app, store, download
     frame = open_store(store).read()
     assert (frame["status"] == "in_review").sum() == 1
     assert _metric(open_app(None), "Incidents") == "46"
+
+
+def test_the_app_reads_and_reviews_a_postgis_store(
+    monkeypatch, tmp_path, sample_store, postgis_url, auth_secrets
+):
+    from riskmap.store.migrate import migrate_store
+
+    assert migrate_store(sample_store, postgis_url).ok
+    monkeypatch.chdir(tmp_path)  # a PostGIS store keeps its release cache in data/
+    monkeypatch.setenv("RISKMAP_STORE", postgis_url)
+    monkeypatch.setenv("RISKMAP_ALLOWED_EMAILS", f"{ANA},{BEN}")
+    monkeypatch.setenv("RISKMAP_MIN_CELL", "1")
+
+    def open_app(email: str | None, section: str = "record") -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+        at.query_params.update({"lang": "en"})
+        if email is None:
+            return at.run()
+        at.secrets.update(auth_secrets)
+        at.user = {"email": email, "is_logged_in": True, "email_verified": True}
+        at.user["iat"] = int(time.time())
+        at.run()
+        at.toggle(key="restricted").set_value(True).run()
+        return at.radio(key="ws_section__en").set_value(section).run()
+
+    public = open_app(None)
+    assert not public.exception
+    assert not public.error, [e.value for e in public.error]
+    assert _metric(public, "Incidents") == "46"
+    iid = _record(open_app(ANA), types=["extortion"])
+    assert _metric(open_app(None), "Incidents") == "46"
+    ben = open_app(BEN, "review")
+    ben.button(key=f"ws_approve_new_{iid}").click().run()
+    assert "approve done (published)" in _success(ben)
+    assert _metric(open_app(None), "Incidents") == "47"
+    assert (tmp_path / "data").is_dir()  # the release cache, beside no file
