@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from riskmap.errors import StoreError
+from riskmap.errors import SettingsError, StoreError
 from riskmap.ingest import form, import_file
 from riskmap.release.cache import release_version
 from riskmap.release.public import build_release
@@ -291,3 +292,45 @@ def test_unknown_incident_and_missing_author(store_location, places):
         review.submit(store_location, "nope", by=ANA)
     with pytest.raises(review.ReviewError, match="say who"):
         review.submit(store_location, "nope", by=" ")
+
+
+def test_cli_import_publishes_only_for_a_publisher(tmp_path, monkeypatch, capsys):
+    from riskmap.cli import main
+
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "incident_id,date,incident_types,city\nC-1,2019-12-01,kidnapping,Matamoros\n",
+        encoding="utf-8",
+    )
+    store = tmp_path / "s.gpkg"
+    monkeypatch.setenv("RISKMAP_PUBLISHERS", CARA)
+    assert main(["import", str(source), "--store", str(store), "--publish"]) == 2
+    assert "--publish needs --as EMAIL" in capsys.readouterr().err
+    assert main(["import", str(source), "--store", str(store), "--publish", "--as", BEN]) == 2
+    assert f"{BEN} may not publish" in capsys.readouterr().err
+    assert not store.exists()
+    assert main(["import", str(source), "--store", str(store), "--publish", "--as", CARA]) == 0
+    assert "(published)" in capsys.readouterr().out
+    assert _status(store, "C-1") == "published"
+    assert review.audit_log(store)["changed_by"].tolist() == [CARA]
+
+
+def test_settings_take_a_postgresql_url_and_the_review_settings():
+    url = "postgresql://user:secret@db.example.org:5432/riskmap"
+    settings = Settings.from_env(
+        {
+            "RISKMAP_STORE": url,
+            "RISKMAP_PUBLISHERS": "Ana@Example.org, ben@example.org",
+            "RISKMAP_TWO_PERSON_RULE": "false",
+        }
+    )
+    assert settings.store == url
+    assert str(settings.local_store) == str(Path("data", "riskmap.postgis"))
+    assert settings.publishers == frozenset({ANA, BEN})
+    assert settings.two_person_rule is False
+    assert Settings.from_env({}).two_person_rule is True
+    with pytest.raises(SettingsError, match="RISKMAP_TWO_PERSON_RULE"):
+        Settings.from_env({"RISKMAP_TWO_PERSON_RULE": "maybe"})
+    assert review.may_publish(ANA, settings)
+    assert not review.may_publish(CARA, settings)
+    assert review.may_publish(CARA, SETTINGS)  # no publishers: every allowed e-mail
