@@ -227,6 +227,32 @@ def record(con: Connection, entries: Iterable[Entry], *, now: dt.datetime | None
     )
 
 
+def record_appends(
+    con: Connection,
+    ids: Sequence[object],
+    statuses: Sequence[object],
+    versions: Sequence[int] | None,
+    *,
+    by: str,
+    action: str = "import",
+    now: dt.datetime | None = None,
+) -> None:
+    """Append one ``import`` line per appended incident (the fast path of a large import).
+
+    The line names the incident, its status and version; the values are the row itself.
+    """
+    at, who = now_text(now), by or "unknown"
+    vers = versions if versions is not None else [1] * len(ids)
+    con.executemany(
+        f"INSERT INTO {AUDIT_TABLE} (changed_at, changed_by, incident_id, action, status_after, "
+        "version) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            (at, who, str(i), action, str(s), int(v))
+            for i, s, v in zip(ids, statuses, vers, strict=True)
+        ),
+    )
+
+
 def read_log(con: Connection, incident_id: str | None = None) -> pd.DataFrame:
     """Return the audit log (all of it, or one incident's), oldest first."""
     sql = f"SELECT {', '.join(AUDIT_COLUMNS)} FROM {AUDIT_TABLE}"
@@ -345,6 +371,7 @@ __all__ = [
     "read_log",
     "read_revisions",
     "record",
+    "record_appends",
     "schema_sql",
     "set_status",
     "to_json",

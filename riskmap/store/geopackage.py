@@ -674,9 +674,13 @@ class _GeoPackageWriter:
                 "give new incidents new ids"
             )
             raise StoreError(msg) from e
-        if audited:
+        if audited and action == "create":
             audit.record(
                 self.con, import_entries(rows, statuses, versions, by=self.by, action=action)
+            )
+        elif audited:
+            audit.record_appends(
+                self.con, [r[0] for r in rows], statuses, versions, by=self.by, action=action
             )
         if sql.has_rtree(self._con, LAYER, geometry=self._geometry):
             sql.refresh_extent(self._con, LAYER, geometry=self._geometry)

@@ -456,9 +456,13 @@ class _PostGISWriter:
         with self._con.cursor() as cur, cur.copy(f"COPY {TABLE} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-        if audited:
+        if audited and action == "create":
             audit.record(
                 self.con, import_entries(canonical, statuses, versions, by=self.by, action=action)
+            )
+        elif audited:
+            audit.record_appends(
+                self.con, [r[0] for r in canonical], statuses, versions, by=self.by, action=action
             )
 
 
