@@ -72,3 +72,40 @@ def test_two_processes_editing_one_incident_lose_nothing(store_location):
     assert (values["perpetrator"], values["children"], current) == ("police", 2, version + 2)
     # The other incident was untouched.
     assert get_incident(location, "C-0")[1] == 1
+
+
+def _approve(location: str, by: str, barrier, results) -> None:
+    """Approve C-1 from version 1 once every process is ready (a child process)."""
+    from riskmap.settings import Settings
+    from riskmap.workflow import review
+
+    staff = Settings(allowed_emails=frozenset({"b@x.org", "c@x.org"}))
+    barrier.wait(timeout=60)
+    try:
+        review.approve(location, "C-1", by=by, settings=staff, expected_version=1)
+        results.put((by, "ok", ""))
+    except StoreConflictError as e:
+        results.put((by, "conflict", str(e)))
+
+
+def test_two_reviewers_approving_at_once_publish_once(store_location):
+    from riskmap.workflow import review
+
+    location = str(store_location)
+    _store(location)
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(2), ctx.Queue()
+    procs = [
+        ctx.Process(target=_approve, args=(location, who, barrier, results))
+        for who in ("b@x.org", "c@x.org")
+    ]
+    for p in procs:
+        p.start()
+    outcomes = [results.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    assert sorted(o[1] for o in outcomes) == ["conflict", "ok"], outcomes
+    log = review.audit_log(location, "C-1")
+    assert log["action"].tolist() == ["import", "approve"]
+    assert get_incident(location, "C-1")[1] == 2
