@@ -7,7 +7,9 @@ counts, the charts, the table, the downloads and the URL, so a copied link reope
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -27,13 +29,15 @@ from riskmap.analysis.metrics import load_published
 from riskmap.errors import RiskmapError
 from riskmap.filters import Filters
 from riskmap.geo.gazetteer import GAZETTEER_FILE, load_places
+from riskmap.ingest import form, import_file
 from riskmap.release import access, privacy, sessions
 from riskmap.release.audience import Audience
 from riskmap.release.cache import load_release, release_unused_memory
 from riskmap.release.public import Release
-from riskmap.schema import INCIDENT_TYPES, PERPETRATORS, PLACE_TYPES
-from riskmap.settings import Settings
-from riskmap.store.cache import read_incidents_cached
+from riskmap.schema import CITIES, DATE_PRECISIONS, INCIDENT_TYPES, PERPETRATORS, PLACE_TYPES
+from riskmap.settings import Settings, local_path
+from riskmap.store import open_store
+from riskmap.store.cache import read_store
 from riskmap.views import (
     about,
     brief,
@@ -50,6 +54,7 @@ from riskmap.views import (
 )
 from riskmap.views.i18n import label, t
 from riskmap.workflow import places as verified
+from riskmap.workflow import review
 
 #: The folder of this file: Streamlit serves its static/ subfolder at /app/static/.
 APP_DIR = Path(__file__).resolve().parent
@@ -61,14 +66,14 @@ st.set_option("client.disableDataExport", True)
 
 
 # cache_resource, not cache_data: the frames are shared read-only, never copied per rerun (a
-# million rows would be pickled on every filter change). The key includes the file's mtime.
+# million rows would be pickled on every filter change). The key includes the store's version.
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _load(
-    store: str, versions: tuple[float, ...], places_file: str | None, _settings: Settings
+    store: str, versions: tuple[object, ...], places_file: str | None, _settings: Settings
 ) -> tuple[pd.DataFrame, Release]:
-    """Load the public release once per file version (kept beside the store, built once)."""
+    """Load the public release once per store version (kept beside the store, built once)."""
     # Staff-verified locations (confirmed by a second staff member) lie over the gazetteer.
-    places = verified.apply_verified(load_places(places_file), store)
+    places = verified.apply_verified(load_places(places_file), local_path(store))
     key = privacy.pseudonym_key(_settings, store=store)
     # A release kept beside the store needs no read of the store at all.
     return places, load_release(store, places=places, settings=_settings, key=key)
@@ -76,16 +81,16 @@ def _load(
 
 @st.cache_resource(show_spinner=False, max_entries=1)
 def _staff_rows(
-    store: str, versions: tuple[float, ...], places_file: str | None, _places: pd.DataFrame
+    store: str, versions: tuple[object, ...], places_file: str | None, _places: pd.DataFrame
 ) -> pd.DataFrame:
-    """Read the staff view once per file version, on the first restricted visit only."""
-    return privacy.restricted_view(read_incidents_cached(store), places=_places)
+    """Read the staff view once per store version, on the first restricted visit only."""
+    return privacy.restricted_view(read_store(store), places=_places)
 
 
 # Everything below is keyed by (store version, audience kind, filter state): pure results of
 # the release (or the staff view) that the same view asks for again on a rerun, e.g. a map pan,
 # a tab switch or a language switch. Shared read-only between sessions like the release.
-Version = tuple[str, tuple[float, ...], str]
+Version = tuple[str, tuple[object, ...], str]
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -223,6 +228,14 @@ def _secrets() -> dict:
 @st.cache_data(show_spinner=False)
 def _published() -> pd.DataFrame:
     return load_published()
+
+
+def _store_stamp(store: os.PathLike[str] | str) -> str:
+    """Return what changes with every change of the store (imports, edits, review steps)."""
+    try:
+        return json.dumps(open_store(store).store_version(), sort_keys=True)
+    except RiskmapError:
+        return ""  # the load below reports the store's problem
 
 
 def _mtime(path: os.PathLike[str] | str) -> float:
@@ -370,7 +383,7 @@ def _log_in(provider: str | None) -> None:
 
 def _log_out(user: dict, everywhere: bool) -> None:
     try:
-        sessions.record_signout(settings.store, user, everywhere=everywhere)
+        sessions.record_signout(settings.local_store, user, everywhere=everywhere)
     except RiskmapError as e:
         st.error(str(e))
         return
@@ -427,10 +440,10 @@ if restricted:
 
 # A corrected gazetteer (shipped or the user's) changes the public points too.
 versions = (
-    _mtime(settings.store),
+    _store_stamp(settings.store),
     _mtime(GAZETTEER_FILE),
     _mtime(settings.places or ""),
-    _mtime(verified.history_path(settings.store)),
+    _mtime(verified.history_path(settings.local_store)),
 )
 places_file = str(settings.places) if settings.places else None
 try:
@@ -838,7 +851,7 @@ if restricted:
         if st.button(t("loc_set", lang), key="loc_set"):
             try:
                 verified.set_location(
-                    settings.store,
+                    settings.local_store,
                     chosen_place,
                     lat=new_lat,
                     lon=new_lon,
@@ -849,7 +862,7 @@ if restricted:
                 st.success(t("loc_saved", lang))
             except RiskmapError as e:
                 st.error(str(e))
-        for row in verified.pending(settings.store).itertuples(index=False):
+        for row in verified.pending(settings.local_store).itertuples(index=False):
             mine = row.by == email.strip().lower()
             st.caption(
                 t("loc_pending", lang, place=_names.get(row.place_id, row.place_id), by=row.by)
@@ -857,11 +870,11 @@ if restricted:
             )
             if st.button(t("loc_confirm", lang), key=f"loc_confirm_{row.place_id}", disabled=mine):
                 try:
-                    verified.confirm_location(settings.store, row.place_id, by=email)
+                    verified.confirm_location(settings.local_store, row.place_id, by=email)
                     st.success(t("loc_confirmed", lang))
                 except RiskmapError as e:
                     st.error(str(e))
-        trail = verified.history(settings.store, chosen_place)
+        trail = verified.history(settings.local_store, chosen_place)
         if len(trail):
             st.dataframe(trail, hide_index=True, key="loc_history")
 
@@ -1052,3 +1065,399 @@ with tab_about:
                 or t("none", lang),
             )
         )
+
+
+# --- the staff workspace (restricted view only): record, review, edit, upload, audit ---------
+# Logic lives in riskmap.ingest.form (the record's checks, place suggestions) and
+# riskmap.workflow.review (statuses, two-person rule, audit log); here are the widgets only.
+WORKSPACE_SECTIONS = ("record", "review", "edit", "upload", "audit")
+
+
+def _flash(kind: str, text: str) -> None:
+    """Keep a message for the next run (a step reruns the page to show the new store)."""
+    state["ws_flash"] = (kind, text)
+    st.rerun()
+
+
+def _status(value: object) -> str:
+    return t(f"status_{value}", lang)
+
+
+def _ws_record() -> None:
+    """The record form: the same checks as an import; nothing saved half-way."""
+    c1, c2 = st.columns(2)
+    day = c1.date_input(
+        t("ws_date", lang),
+        value=None,
+        key="ws_date",
+        min_value=viewstate.DATE_FLOOR,
+        max_value=dt.date.today(),
+        format="YYYY-MM-DD",
+    )
+    precision = c2.selectbox(
+        t("ws_precision", lang),
+        DATE_PRECISIONS,
+        key=_keyed("ws_precision"),
+        format_func=lambda v: t(f"ws_precision_{v}", lang),
+    )
+    types = st.multiselect(
+        t("incident_types", lang),
+        INCIDENT_TYPES,
+        key=_keyed("ws_types"),
+        format_func=lambda v: label(v, lang),
+        placeholder=t("choose", lang),
+    )
+    perpetrator = st.selectbox(
+        t("perpetrator", lang),
+        ["", *PERPETRATORS],
+        key=_keyed("ws_perpetrator"),
+        format_func=lambda v: label(v, lang) if v else t("ws_not_known", lang),
+    )
+    c1, c2 = st.columns(2)
+    victims = c1.number_input(
+        t("ws_victims", lang), min_value=0, step=1, value=None, key="ws_victims"
+    )
+    children = c2.number_input(
+        t("ws_children", lang), min_value=0, step=1, value=None, key="ws_children"
+    )
+    city = st.selectbox(
+        t("city", lang),
+        ["", *CITIES],
+        key="ws_city",
+        format_func=lambda v: v or t("ws_city_none", lang),
+    )
+    text = st.text_input(t("ws_location", lang), key="ws_location")
+    suggestions = form.suggest(text, city=city or None, places=places, lang=lang)
+    if suggestions:
+        st.caption(t("ws_did_you_mean", lang, name=suggestions[0].name))
+    options = ["", *[s.place_id for s in suggestions]]
+    shown = {s.place_id: f"{s.name} ({s.city}, {label(s.place_type, lang)})" for s in suggestions}
+    if state.get("ws_place") not in options:
+        state["ws_place"] = ""
+    chosen = st.radio(
+        t("ws_place", lang),
+        options,
+        key="ws_place",
+        format_func=lambda p: shown.get(p, t("ws_place_auto", lang)),
+    )
+    source = st.text_input(t("ws_source", lang), key="ws_source")
+    notes = st.text_area(t("ws_notes", lang), key="ws_notes")
+    send = st.checkbox(t("ws_send", lang), value=True, key="ws_send")
+    if st.button(t("ws_save", lang), key="ws_save", type="primary"):
+        prepared = form.prepare(
+            {
+                "date": day,
+                "date_precision": precision,
+                "incident_types": types,
+                "perpetrator": perpetrator or None,
+                "victims": victims,
+                "children": children,
+                "city": city or None,
+                "location_text": text,
+                "place_id": chosen or None,
+                "source": source,
+                "notes": notes,
+            },
+            places=places,
+        )
+        if not prepared.ok or prepared.row is None:
+            st.error(
+                t("ws_not_saved", lang) + "\n\n" + "\n".join(f"- {p}" for p in prepared.problems)
+            )
+            return
+        done = review.record_incident(settings.store, prepared.row, by=email, submit=send)
+        _flash("success", t("ws_saved", lang, id=done.incident_id, status=_status(done.status)))
+
+
+def _ws_review() -> None:
+    """The review queue: what waits, its geocoding and possible duplicates; the decisions."""
+    incidents = open_store(settings.store).read(versions=True)
+    counts = review.status_counts(settings.store)
+    st.caption(
+        t(
+            "ws_counts",
+            lang,
+            counts=", ".join(f"{_status(k)}: {n}" for k, n in sorted(counts.items())),
+        )
+    )
+    waiting = review.queue(settings.store, incidents=incidents)
+    publisher = review.may_publish(email, settings)
+    if waiting.empty:
+        st.info(t("ws_queue_empty", lang))
+    names = dict(zip(places["place_id"], maps.place_names(places, lang), strict=True))
+    for line in waiting.itertuples(index=False):
+        iid, kind = str(line.incident_id), str(line.kind)
+        with st.container(border=True):
+            st.markdown(f"**{iid}** — {t(f'ws_kind_{kind}', lang)}")
+            st.caption(t("ws_submitted", lang, by=line.submitted_by, at=line.submitted_at))
+            types = ", ".join(label(x, lang) for x in str(line.incident_types).split("|"))
+            day = pd.Timestamp(line.date).strftime(
+                "%Y-%m" if line.date_precision == "month" else "%Y-%m-%d"
+            )
+            # Free text is shown as text, never as Markdown.
+            st.text(f"{day} · {types} · {label(line.perpetrator, lang)} · {line.city}")
+            st.text(str(line.location_text or ""))
+            point = (
+                f"{float(line.lat):.5f}, {float(line.lon):.5f}"
+                if pd.notna(line.lat) and pd.notna(line.lon)
+                else t("ws_no_point", lang)
+            )
+            st.caption(
+                t(
+                    "ws_geocoding",
+                    lang,
+                    place=names.get(line.place_id, line.place_id or "–"),
+                    precision=label(line.geo_precision, lang),
+                    point=point,
+                )
+            )
+            if kind == "edit":
+                st.text(t("ws_changes", lang) + " " + json.dumps(line.changes, ensure_ascii=False))
+            if line.duplicates:
+                st.warning(t("ws_duplicates", lang, ids=", ".join(line.duplicates)))
+            comment = st.text_input(t("ws_comment", lang), key=f"ws_comment_{kind}_{iid}")
+            who = email.strip().lower()
+            own = (
+                who == line.submitted_by
+                if kind == "edit"
+                else who in review.authors_of(settings.store, iid)
+            )
+            barred = own and settings.two_person_rule
+            c1, c2, c3 = st.columns(3)
+            approve = c1.button(
+                t("ws_approve", lang),
+                key=f"ws_approve_{kind}_{iid}",
+                disabled=barred or not publisher,
+                type="primary",
+            )
+            back = c2.button(t("ws_send_back", lang), key=f"ws_back_{kind}_{iid}")
+            reject = c3.button(t("ws_reject", lang), key=f"ws_reject_{kind}_{iid}")
+            if barred:
+                st.caption(t("ws_own", lang))
+            elif not publisher:
+                st.caption(t("ws_not_publisher", lang))
+            version = int(line.version)
+            done = None
+            if approve:
+                done = review.approve(
+                    settings.store, iid, by=email, settings=settings, expected_version=version
+                )
+            elif back:
+                done = review.send_back(
+                    settings.store, iid, by=email, comment=comment, expected_version=version
+                )
+            elif reject:
+                done = review.reject(
+                    settings.store, iid, by=email, comment=comment, expected_version=version
+                )
+            if done is not None:
+                _flash(
+                    "success",
+                    t("ws_done", lang, id=iid, action=done.action, status=_status(done.status)),
+                )
+    drafts = incidents[incidents["status"] == "draft"]
+    if len(drafts):
+        st.subheader(t("ws_drafts", lang))
+    for row in drafts.itertuples(index=False):
+        iid = str(row.incident_id)
+        c1, c2 = st.columns([3, 1])
+        c1.text(f"{iid} · {pd.Timestamp(row.date).date()} · {row.incident_types} · {row.city}")
+        if c2.button(t("ws_submit", lang), key=f"ws_submit_{iid}"):
+            done = review.submit(settings.store, iid, by=email, expected_version=int(row.version))
+            _flash(
+                "success",
+                t("ws_done", lang, id=iid, action=done.action, status=_status(done.status)),
+            )
+
+
+def _ws_edit() -> None:
+    """Edit a record: drafts and records in review in place, published ones held for review."""
+    incidents = open_store(settings.store).read(versions=True)
+    editable = incidents[~incidents["status"].isin(["rejected", "retracted"])]
+    iid = st.selectbox(
+        t("ws_edit_pick", lang),
+        editable["incident_id"].astype(str).tolist(),
+        index=None,
+        key="ws_edit_id",
+        placeholder=t("choose", lang),
+    )
+    if iid is None:
+        return
+    row = editable.set_index("incident_id").loc[iid]
+    status, version = str(row["status"]), int(row["version"])
+    st.caption(t("ws_edit_status", lang, status=_status(status), version=version))
+    if status == "published":
+        st.info(t("ws_edit_held", lang))
+        if len(review.pending_edits(settings.store, iid)):
+            st.warning(t("ws_edit_pending", lang))
+    current: dict[str, Any] = {
+        "incident_types": str(row["incident_types"]).split("|"),
+        "perpetrator": row["perpetrator"] if pd.notna(row["perpetrator"]) else "",
+        "victims": int(row["victims"]) if pd.notna(row["victims"]) else None,
+        "children": int(row["children"]) if pd.notna(row["children"]) else None,
+        "source": str(row["source"]) if pd.notna(row["source"]) else "",
+        "notes": str(row["notes"]) if pd.notna(row["notes"]) else "",
+    }
+    # One set of keys per incident and version: a widget starts from the stored value.
+    k = f"{iid}_{version}"
+    new = {
+        "incident_types": st.multiselect(
+            t("incident_types", lang),
+            INCIDENT_TYPES,
+            default=[x for x in current["incident_types"] if x in INCIDENT_TYPES],
+            key=f"ws_edit_types_{lang}_{k}",
+            format_func=lambda v: label(v, lang),
+        ),
+        "perpetrator": st.selectbox(
+            t("perpetrator", lang),
+            ["", *PERPETRATORS],
+            index=["", *PERPETRATORS].index(current["perpetrator"]),
+            key=f"ws_edit_perpetrator_{lang}_{k}",
+            format_func=lambda v: label(v, lang) if v else t("ws_not_known", lang),
+        ),
+        "victims": st.number_input(
+            t("ws_victims", lang),
+            min_value=0,
+            step=1,
+            value=current["victims"],
+            key=f"ws_edit_victims_{k}",
+        ),
+        "children": st.number_input(
+            t("ws_children", lang),
+            min_value=0,
+            step=1,
+            value=current["children"],
+            key=f"ws_edit_children_{k}",
+        ),
+        "source": st.text_input(t("ws_source", lang), current["source"], key=f"ws_edit_source_{k}"),
+        "notes": st.text_area(t("ws_notes", lang), current["notes"], key=f"ws_edit_notes_{k}"),
+    }
+    changes = {c: v for c, v in new.items() if v != current[c]}
+    if "incident_types" in changes:
+        changes["incident_types"] = "|".join(changes["incident_types"])
+    for col in ("perpetrator", "source", "notes"):
+        if col in changes and changes[col] == "":
+            changes[col] = None
+    if st.button(t("ws_edit_save", lang), key="ws_edit_save", type="primary"):
+        if not changes:
+            st.info(t("ws_edit_none", lang))
+            return
+        done = review.edit_incident(
+            settings.store, iid, changes, by=email, expected_version=version
+        )
+        _flash(
+            "success", t("ws_done", lang, id=iid, action=done.action, status=_status(done.status))
+        )
+    if status == "published" and review.may_publish(email, settings):
+        reason = st.text_input(t("ws_retract_reason", lang), key=f"ws_retract_reason_{k}")
+        if st.button(t("ws_retract", lang), key="ws_retract"):
+            done = review.retract(
+                settings.store,
+                iid,
+                by=email,
+                settings=settings,
+                comment=reason,
+                expected_version=version,
+            )
+            _flash(
+                "success",
+                t("ws_done", lang, id=iid, action=done.action, status=_status(done.status)),
+            )
+
+
+def _ws_upload() -> None:
+    """Upload a spreadsheet: the importer's counts and quarantine; the rows wait for review."""
+    uploaded = st.file_uploader(
+        t("ws_upload_file", lang), type=["csv", "xlsx", "geojson", "json"], key="ws_upload"
+    )
+    if uploaded is not None and st.button(t("ws_import", lang), key="ws_import", type="primary"):
+        with tempfile.TemporaryDirectory() as folder:
+            # The file keeps its name: the quarantine file beside the store is named after it.
+            path = Path(folder) / Path(uploaded.name).name
+            path.write_bytes(uploaded.getvalue())
+            report = import_file(
+                path, store=settings.store, places=places, status="in_review", by=email
+            )
+        quarantined = report.quarantine_file
+        state["ws_last_import"] = {
+            "counts": report.summary() | {"name": Path(uploaded.name).name},
+            "warnings": list(report.warnings),
+            "rejected": [{"line": n, "reason": r} for n, r in report.rejected],
+            "quarantine": quarantined.read_bytes() if quarantined else None,
+            "quarantine_name": quarantined.name if quarantined else "",
+        }
+    last = state.get("ws_last_import")
+    if not last:
+        return
+    st.success(t("ws_import_counts", lang, **last["counts"]))
+    for warning in last["warnings"]:
+        st.caption(warning)
+    if last["rejected"]:
+        st.dataframe(pd.DataFrame(last["rejected"]), hide_index=True, key="ws_rejected")
+    if last["quarantine"]:
+        token = sessions.download_token()
+        st.download_button(
+            t("ws_quarantine_download", lang),
+            last["quarantine"],
+            file_name=sessions.private_filename(last["quarantine_name"], token),
+            mime="text/csv",
+            key="ws_quarantine_download",
+            on_click="ignore",
+        )
+
+
+def _ws_audit() -> None:
+    """The audit log, per incident or whole, and its CSV; nothing here can change it."""
+    log = review.audit_log(settings.store)
+    ids = sorted(log["incident_id"].astype(str).unique())
+    pick = st.selectbox(
+        t("ws_audit_pick", lang),
+        ["", *ids],
+        key="ws_audit_id",
+        format_func=lambda v: v or t("ws_audit_all", lang),
+    )
+    shown = log[log["incident_id"] == pick] if pick else log
+    st.caption(t("ws_audit_note", lang))
+    st.dataframe(shown, hide_index=True, width="stretch", key="ws_audit_table")
+    token = sessions.download_token()
+    name = f"riskmap-audit-{pick}.csv" if pick else "riskmap-audit.csv"
+    st.download_button(
+        t("ws_audit_download", lang),
+        lambda: review.audit_csv(settings.store, pick or None),
+        file_name=sessions.private_filename(name, token),
+        mime="text/csv",
+        key="ws_audit_download",
+        on_click="ignore",
+    )
+
+
+def _workspace() -> None:
+    """Draw the staff workspace below the tabs (the map keeps its place in the page)."""
+    st.divider()
+    st.header(t("ws_title", lang))
+    st.caption(t("ws_intro", lang))
+    flash = state.pop("ws_flash", None)
+    if flash:
+        (st.success if flash[0] == "success" else st.error)(flash[1])
+    section = st.radio(
+        t("ws_section", lang),
+        WORKSPACE_SECTIONS,
+        key=_keyed("ws_section"),
+        format_func=lambda v: t(f"ws_{v}", lang),
+        horizontal=True,
+    )
+    draw = {
+        "record": _ws_record,
+        "review": _ws_review,
+        "edit": _ws_edit,
+        "upload": _ws_upload,
+        "audit": _ws_audit,
+    }[str(section)]
+    try:
+        draw()
+    except RiskmapError as e:
+        st.error(str(e))
+
+
+if restricted:
+    _workspace()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from riskmap import __version__
 from riskmap.errors import RiskmapError
-from riskmap.settings import Settings
+from riskmap.settings import Settings, local_path
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
         "and report how many incidents are shown at each level of place, date, types, "
         "perpetrator and children, and how many are not in the release.",
     )
-    p.add_argument("--store", type=Path, default=None, help="incident store (default: setting)")
+    p.add_argument(
+        "--store", type=_store_arg, default=None, help="incident store (default: setting)"
+    )
     p.add_argument("--lang", choices=("en", "es"), default="en", help="language of the report")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=_cmd_release_report)
@@ -83,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--places", type=Path, default=None, help="extra gazetteer CSV merged over the shipped one"
     )
-    p.add_argument("--store", type=Path, default=None, help="incident store (default: setting)")
+    p.add_argument(
+        "--store", type=_store_arg, default=None, help="incident store (default: setting)"
+    )
     p.set_defaults(handler=_cmd_places, action=None)
     actions = p.add_subparsers(dest="action", metavar="{set,confirm,history}")
     q = actions.add_parser("set", help="propose a place's location (waits for confirmation)")
@@ -140,6 +144,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_const",
         const=False,
         help="read 03/04/2020 as March 4",
+    )
+    p.add_argument(
+        "--publish",
+        action="store_true",
+        help="publish the imported incidents at once (only for RISKMAP_PUBLISHERS; needs --as); "
+        "without it they wait for review in the app",
+    )
+    p.add_argument(
+        "--as",
+        dest="by",
+        default="",
+        metavar="EMAIL",
+        help="who imports (written in the audit log)",
     )
     p.add_argument(
         "--json", action="store_true", help="end the output with a one-line JSON summary of counts"
@@ -245,7 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
         "the previous period, with exact Poisson 95%% intervals. Only incidents located at a site "
         "or in a neighbourhood count; the others are reported as left out.",
     )
-    p.add_argument("--store", type=Path, default=None, help="incident store (default: setting)")
+    p.add_argument(
+        "--store", type=_store_arg, default=None, help="incident store (default: setting)"
+    )
     p.add_argument(
         "--period", type=_period_days, default=90, help="period length: 90d, 12w or days (90d)"
     )
@@ -469,7 +488,7 @@ def _cmd_places(args: argparse.Namespace, settings: Settings) -> int:
     from riskmap.geo.gazetteer import load_places
     from riskmap.workflow import places as verified
 
-    store = args.store or settings.store
+    store = local_path(args.store or settings.store)
     places = verified.apply_verified(load_places(args.places or settings.places), store)
     if args.action == "set":
         change = verified.set_location(
@@ -543,7 +562,20 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
     from riskmap.ingest import import_file
+    from riskmap.workflow.review import ReviewError, may_publish
 
+    status = "in_review"
+    if args.publish:
+        if not args.by:
+            msg = "--publish needs --as EMAIL: say who publishes (it is written in the audit log)"
+            raise ReviewError(msg)
+        if not may_publish(args.by, settings):
+            msg = (
+                f"{args.by} may not publish (not in RISKMAP_PUBLISHERS); import without "
+                "--publish and have the rows approved in the app"
+            )
+            raise ReviewError(msg)
+        status = "published"
     places = None
     if settings.places is not None:
         from riskmap.geo.gazetteer import load_places
@@ -557,6 +589,8 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         dayfirst=args.dayfirst,
         places=places,
         progress=_ProgressBar(f"importing {args.file.name}"),
+        status=status,
+        by=args.by,
     )
     for warning in report.warnings:
         print(f"riskmap import: warning: {warning}", file=sys.stderr)
@@ -571,6 +605,7 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             f"{args.file}: read {report.read} rows: {report.imported} imported, "
             f"{report.quarantined} quarantined, {report.duplicates} already in the store "
             f"-> {report.store}"
+            + (" (published)" if status == "published" else " (waiting for review)")
         )
         if report.quarantine_file is not None:
             print(
@@ -580,23 +615,23 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 3 if report.quarantined else 0
 
 
-def _public_audience(store: Path, *, places: pd.DataFrame, settings: Settings) -> Audience:
+def _public_audience(store: str | Path, *, places: pd.DataFrame, settings: Settings) -> Audience:
     """Return the public audience of ``store``: its release kept beside it when current.
 
-    The release is built (and kept) only when the store, the gazetteer, k, the resolution or
-    the key changed since it was kept (:func:`riskmap.release.cache.load_release`).
+    As the app does, staff-verified locations are laid over ``places`` first, so the app and
+    the CLI build the same release and share one cache. The release is built (and kept) only
+    when the store, the gazetteer, k, the resolution or the key changed since it was kept
+    (:func:`riskmap.release.cache.load_release`).
     """
     from riskmap.release.audience import Audience as _Audience
     from riskmap.release.cache import load_release
     from riskmap.release.privacy import pseudonym_key
-    from riskmap.store import read_incidents
+    from riskmap.workflow import places as verified
+
+    places = verified.apply_verified(places, local_path(store))
 
     release = load_release(
-        store,
-        places=places,
-        settings=settings,
-        key=pseudonym_key(settings, store=store),
-        read=lambda: read_incidents(store),
+        store, places=places, settings=settings, key=pseudonym_key(settings, store=store)
     )
     return _Audience.from_release(release, places=places, settings=settings)
 
@@ -606,7 +641,7 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from riskmap.filters import Filters
     from riskmap.geo.gazetteer import load_places
     from riskmap.release.audience import restricted_audience
-    from riskmap.store import read_incidents, write_bytes_atomically
+    from riskmap.store import open_store, write_bytes_atomically
     from riskmap.views.export import FORMATS, export
 
     fmt = args.fmt or next(
@@ -624,10 +659,10 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         perpetrators=tuple(args.perpetrators),
     )
     manifest_name = f"{args.output.stem}.manifest.json"
-    store = args.store or settings.store
+    store = _store_location(args, settings)
     places = load_places(settings.places)
     audience = (
-        restricted_audience(read_incidents(store), places=places, settings=settings)
+        restricted_audience(open_store(store).read(), places=places, settings=settings)
         if args.restricted
         else _public_audience(store, places=places, settings=settings)
     )
@@ -655,24 +690,17 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_site(args: argparse.Namespace, settings: Settings) -> int:
     from riskmap.geo.gazetteer import load_places
-    from riskmap.release.audience import Audience
-    from riskmap.release.cache import load_release
-    from riskmap.release.privacy import pseudonym_key
     from riskmap.views.site import SITE_MANIFEST, build_site, take_aways
-    from riskmap.workflow import places as verified
 
     # The release the app shows: staff-verified places applied, kept beside the store.
-    store = args.store or settings.store
-    places = verified.apply_verified(load_places(settings.places), store)
-    key = pseudonym_key(settings, store=store)
-    release = load_release(store, places=places, settings=settings, key=key)
-    audience = Audience.from_release(release, places=places, settings=settings)
+    store = _store_location(args, settings)
+    audience = _public_audience(store, places=load_places(settings.places), settings=settings)
     written = build_site(
         audience, args.output, app_url=args.app_url, extras=take_aways(app_url=args.app_url)
     )
     print(
         f"wrote {len(written)} changed files of the public site into {args.output} "
-        f"({release.report['released']} incidents; list in {args.output / SITE_MANIFEST}); "
+        f"({audience.report['released']} incidents; list in {args.output / SITE_MANIFEST}); "
         f"try it with: python -m http.server -d {args.output}"
     )
     return 0
@@ -685,7 +713,7 @@ def _cmd_release_report(args: argparse.Namespace, settings: Settings) -> int:
     from riskmap.views.about import release_report
     from riskmap.views.export import release_summary
 
-    store = args.store or settings.store
+    store = _store_location(args, settings)
     audience = _public_audience(store, places=load_places(settings.places), settings=settings)
     if args.json:
         print(json.dumps(release_summary(audience.report), ensure_ascii=False, indent=2))
@@ -717,16 +745,16 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
     from riskmap.filters import Filters
     from riskmap.geo.gazetteer import load_places
     from riskmap.release.audience import restricted_audience
-    from riskmap.store import read_incidents
+    from riskmap.store import open_store
 
     places = load_places(args.places or settings.places)
-    store = args.store or settings.store
+    store = _store_location(args, settings)
     # --public ranks the public release, as the public dashboard does; by default the recorded
     # data (this command runs on the server, for staff).
     audience = (
         _public_audience(store, places=places, settings=settings)
         if args.public
-        else restricted_audience(read_incidents(store), places=places, settings=settings)
+        else restricted_audience(open_store(store).read(), places=places, settings=settings)
     )
     chosen = Filters(types=tuple(args.type), cities=tuple(args.city))
     incidents = audience.select(chosen)
@@ -797,13 +825,9 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
 def _public(args: argparse.Namespace, settings: Settings) -> Audience:
     """Return the public audience of ``--store`` (or the setting's store)."""
     from riskmap.geo.gazetteer import load_places
-    from riskmap.release.audience import public_audience
-    from riskmap.store import read_incidents
 
-    store = args.store or settings.store
-    return public_audience(
-        read_incidents(store), places=load_places(settings.places), settings=settings, store=store
-    )
+    store = _store_location(args, settings)
+    return _public_audience(store, places=load_places(settings.places), settings=settings)
 
 
 def _cmd_brief(args: argparse.Namespace, settings: Settings) -> int:

@@ -101,6 +101,15 @@ COLUMNS: dict[str, str] = {
 }
 REQUIRED_COLUMNS: tuple[str, ...] = ("incident_id", "date", "incident_types")
 
+#: Review status of a stored incident (kept beside the canonical columns, not among them):
+#: ``draft -> in_review -> published``, or ``rejected``; a published one may be ``retracted``.
+#: Only ``published`` incidents enter the public release.
+STATUSES: tuple[str, ...] = ("draft", "in_review", "published", "rejected", "retracted")
+#: The one status the public release takes.
+PUBLISHED = "published"
+#: Name of the status column in both store backends.
+STATUS = "status"
+
 #: Allowed values of the enumerated columns (``incident_types`` is checked value by value).
 VOCABULARIES: dict[str, tuple[str, ...]] = {
     "date_precision": DATE_PRECISIONS,

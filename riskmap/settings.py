@@ -42,10 +42,12 @@ class Settings:
     upper case (for example ``RISKMAP_STORE=/srv/incidents.gpkg``).
     """
 
-    #: GeoPackage file of incidents, relative to the current directory unless absolute (env
-    #: ``RISKMAP_STORE``). ``make run`` runs from the checkout, so there it is the checkout's
-    #: ``data/incidents.gpkg``.
-    store: Path = Path("data", "incidents.gpkg")
+    #: The incident store (env ``RISKMAP_STORE``): a GeoPackage file, relative to the current
+    #: directory unless absolute (``make run`` runs from the checkout, so there it is the
+    #: checkout's ``data/incidents.gpkg``), or a PostGIS database as a ``postgresql://`` URL
+    #: (kept as text). Files kept beside a GeoPackage (the release cache, the pseudonym key,
+    #: sign-outs, place history) go to :attr:`local_store` for a URL.
+    store: Path | str = Path("data", "incidents.gpkg")
     #: Extra gazetteer CSV merged over the shipped one by ``place_id`` (env ``RISKMAP_PLACES``).
     places: Path | None = None
     #: Small-cell threshold: public counts below it are shown as "<k" (env ``RISKMAP_MIN_CELL``).
@@ -91,6 +93,22 @@ class Settings:
     #: in the app's ``static/`` folder, served by the app itself (``static/tiles/city.pmtiles``,
     #: optionally ``|attribution``); or ``none``. See :mod:`riskmap.views.tiles`.
     tiles: str = ""
+    #: E-mail addresses allowed to publish (approve records, ``riskmap import --publish``,
+    #: retract), comma-separated (env ``RISKMAP_PUBLISHERS``). Empty: every allowed staff
+    #: member (``allowed_emails``).
+    publishers: frozenset[str] = field(default_factory=frozenset)
+    #: Two-person rule of the review: nobody approves a record they created, imported or
+    #: edited (env ``RISKMAP_TWO_PERSON_RULE``, ``true`` or ``false``).
+    two_person_rule: bool = True
+
+    @property
+    def local_store(self) -> Path:
+        """Return the path beside which the store's local files are kept.
+
+        The GeoPackage itself; for a PostGIS URL, ``data/<database>.postgis`` (a name, never
+        created as a file): its release cache and pseudonym key live in ``data/``.
+        """
+        return local_path(self.store)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -115,9 +133,35 @@ class Settings:
         return cls(**values)  # type: ignore[arg-type]
 
 
+def local_path(location: object) -> Path:
+    """Return the path beside which a store's local files are kept.
+
+    A GeoPackage path is itself; a PostGIS URL gives ``data/<database>.postgis`` (the release
+    cache, the pseudonym key and the sign-outs of that store go to ``data/``).
+    """
+    text = str(location).strip()
+    if text.lower().startswith(("postgresql://", "postgres://")):
+        import urllib.parse
+
+        name = urllib.parse.urlsplit(text).path.strip("/") or "postgis"
+        safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
+        return Path("data", f"{safe}.postgis")
+    return Path(str(location))
+
+
 def _parse(name: str, raw: str) -> object:
-    if name in {"store", "places"}:
+    if name == "store":
+        # A PostgreSQL URL stays text (a Path would fold its "//").
+        text = raw.strip()
+        return text if text.lower().startswith(("postgresql://", "postgres://")) else Path(raw)
+    if name == "places":
         return Path(raw)
+    if name == "two_person_rule":
+        word = raw.strip().lower()
+        if word not in {"true", "false", "1", "0", "yes", "no"}:
+            msg = "must be true or false"
+            raise ValueError(msg)
+        return word in {"true", "1", "yes"}
     if name in {
         "min_cell",
         "h3_resolution",
@@ -143,7 +187,7 @@ def _parse(name: str, raw: str) -> object:
             msg = "must be positive"
             raise ValueError(msg)
         return number
-    if name == "allowed_emails":
+    if name in {"allowed_emails", "publishers"}:
         return frozenset(e.strip().lower() for e in raw.split(",") if e.strip())
     if name == "trust_missing_email_verified":
         return frozenset(p.strip() for p in raw.split(",") if p.strip())

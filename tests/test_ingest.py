@@ -615,6 +615,7 @@ def test_sample_imports_unchanged(tmp_path, capsys):
     stored = read_incidents(tmp_path / "s.gpkg").drop(columns="geometry")
     from riskmap.schema import conform
 
+    assert set(stored.pop("status")) == {"in_review"}  # imported rows wait for review
     pd.testing.assert_frame_equal(stored, conform(pd.read_csv(sample_csv)))
 
 

@@ -120,7 +120,14 @@ def test_dashboard_runs_on_a_store_built_from_the_packaged_sample(target, elsewh
     store = elsewhere / "store" / "incidents.gpkg"
     sample = target / "riskmap" / "data" / "sample_incidents.csv"
     riskmap = str(target / "bin" / "riskmap")
-    _run([riskmap, "import", str(sample), "--store", str(store)], cwd=elsewhere, target=target)
+    # Published at once, as `make run` imports the synthetic sample.
+    publisher = "sample@riskmap.invalid"
+    _run(
+        [riskmap, "import", str(sample), "--store", str(store), "--publish", "--as", publisher],
+        cwd=elsewhere,
+        target=target,
+        RISKMAP_PUBLISHERS=publisher,
+    )
     assert store.exists()
     # A copy of app.py: Streamlit puts the script's folder first on sys.path, and the checkout
     # holds the source package.

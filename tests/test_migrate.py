@@ -86,3 +86,36 @@ def test_the_password_never_shows_in_messages(tmp_path, sample):
         migrate_store(path, url)
     assert "s3cret" not in str(caught.value)
     assert "staff:***@" in str(caught.value)
+
+
+def test_migrate_keeps_statuses_the_audit_log_and_waiting_edits(tmp_path, places, postgis_url):
+    import datetime as dt
+
+    from riskmap.ingest import form
+    from riskmap.settings import Settings
+    from riskmap.store.audit import read_log
+    from riskmap.workflow import review
+
+    path = tmp_path / "incidents.gpkg"
+    staff = Settings(allowed_emails=frozenset({"a@x.org", "b@x.org"}))
+    ids = []
+    for day in (3, 4):
+        row = form.prepare(
+            {"date": dt.date(2019, 12, day), "incident_types": ["kidnapping"], "city": "Reynosa"},
+            places=places,
+        ).row
+        ids.append(review.record_incident(path, row, by="a@x.org").incident_id)
+    review.approve(path, ids[0], by="b@x.org", settings=staff)
+    review.edit_incident(path, ids[0], {"victims": 2}, by="a@x.org", expected_version=2)
+    report = migrate_store(path, postgis_url)
+    assert report.ok
+    assert report.source_audit == report.target_audit == 4
+    moved = open_store(postgis_url).read().set_index("incident_id")
+    assert moved.loc[ids, "status"].tolist() == ["published", "in_review"]
+    with open_store(postgis_url).connection() as con:
+        log = read_log(con)
+    with open_store(path).connection() as con:
+        source = read_log(con)
+    columns = ["changed_at", "changed_by", "incident_id", "action", "before", "after"]
+    assert log[columns].equals(source[columns])
+    assert review.pending_edits(postgis_url)["changes"].tolist() == [{"victims": 2}]

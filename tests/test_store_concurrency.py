@@ -101,11 +101,11 @@ def test_two_reviewers_approving_at_once_publish_once(store_location):
     ]
     for p in procs:
         p.start()
-    outcomes = sorted(results.get(timeout=120)[1] for _ in procs)
+    outcomes = [results.get(timeout=120) for _ in procs]
     for p in procs:
         p.join(timeout=60)
         assert p.exitcode == 0
-    assert outcomes == ["conflict", "ok"]
+    assert sorted(o[1] for o in outcomes) == ["conflict", "ok"], outcomes
     log = review.audit_log(location, "C-1")
     assert log["action"].tolist() == ["import", "approve"]
     assert get_incident(location, "C-1")[1] == 2

@@ -51,7 +51,9 @@ def test_an_append_reads_back_exactly(store_location):
     store = open_store(store_location)
     back = store.read()
     assert store.count() == 7
-    pd.testing.assert_frame_equal(back.drop(columns="geometry"), rows)
+    pd.testing.assert_frame_equal(back.drop(columns=["geometry", "status"]), rows)
+    # Appended incidents wait for review unless the writer or the rows say otherwise.
+    assert set(back["status"]) == {"in_review"}
     assert content_hash(back) == content_hash(rows)
     located = rows["lat"].notna()
     assert back.geometry[located].x.tolist() == rows.loc[located, "lon"].tolist()
@@ -178,3 +180,28 @@ def test_an_empty_store_reads_as_an_empty_table(store_location):
     assert store.exists()
     assert store.count() == 0
     assert store.read().empty
+
+
+def test_every_change_is_in_the_audit_log(store_location):
+    from riskmap.store.audit import read_log
+
+    with open_store(store_location).writer(by="ana@example.org") as writer:
+        writer.append(_rows(2))
+    update_incident(store_location, "K-1", {"perpetrator": "police"}, expected_version=1)
+    store = open_store(store_location)
+    with store.connection() as con:
+        log = read_log(con)
+    assert log["action"].tolist() == ["import", "import", "edit"]
+    assert log["changed_by"].tolist() == ["ana@example.org", "ana@example.org", "unknown"]
+    assert log["version"].tolist() == [1, 1, 2]
+    assert log.loc[2, "before"] == '{"perpetrator": null}'
+    assert log.loc[2, "after"] == '{"perpetrator": "police"}'
+    assert log["audit_id"].is_monotonic_increasing
+    assert store.store_version() is not None
+
+
+def test_an_unknown_status_is_refused(store_location):
+    rows = _rows(1)
+    rows["status"] = "approved-ish"
+    with pytest.raises(SchemaError, match="unknown status"):
+        _append(store_location, rows)

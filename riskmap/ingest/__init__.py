@@ -239,6 +239,8 @@ def import_file(
     places: pd.DataFrame | None = None,
     today: dt.date | None = None,
     progress: Progress | None = None,
+    status: str = "in_review",
+    by: str = "",
 ) -> ImportReport:
     """Import one spreadsheet into the store; quarantine the rows that cannot be imported.
 
@@ -261,6 +263,12 @@ def import_file(
         Latest date accepted (default: today).
     progress
         Called as ``progress(rows_done, rows_total)`` while rows are checked.
+    status
+        The review status of the imported incidents: ``in_review`` (the default: nothing
+        imported is public until approved), or ``published`` when someone allowed to publish
+        imports (``riskmap import --publish --as EMAIL`` checks who).
+    by
+        Who imports (written in the audit log).
 
     Returns
     -------
@@ -318,7 +326,7 @@ def import_file(
     if progress is not None:
         progress(len(frame), len(frame))
 
-    with target.writer() as writer:
+    with target.writer(status=status, by=by) as writer:
         remove_stale_temporaries(quarantine_target)
         existing = writer.lookup(str(row["incident_id"]) for row in good)
         new = _deduplicate(good, existing, rejected, report)

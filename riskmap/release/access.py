@@ -126,7 +126,7 @@ def standing(
         return "not_verified"
     if not restricted_allowed(user, secrets=secrets, settings=settings):
         return "not_allowed"
-    status = sessions.session_status(user, store=settings.store, settings=settings, now=now)
+    status = sessions.session_status(user, store=settings.local_store, settings=settings, now=now)
     if status == "signed_out":
         return "signed_out"
     if status != "ok":

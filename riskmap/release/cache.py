@@ -8,17 +8,21 @@ store as two files:
     The release table (:data:`~riskmap.release.public.ROW_COLUMNS` only: what every public
     output is derived from, so nothing in it is more than the public may see).
 ``incidents.gpkg.release.json``
-    The release report and the **version** the table belongs to: the store file (modification
-    time, size, inode), the gazetteer as the release used it (a hash of its rows), the settings
-    that shape the release (k, the H3 resolution), a fingerprint of the pseudonym key (an HMAC of
+    The release report and the **version** the table belongs to: the store's own version
+    (:meth:`riskmap.store.base.IncidentStore.store_version`: a GeoPackage's modification time,
+    size and inode, which every import, edit and review step changes; for PostGIS the count,
+    the sum of the row versions and the last audit line), the gazetteer as the release used it
+    (a hash of its rows), the settings that shape the release (k, the H3 resolution), a
+    fingerprint of the pseudonym key (an HMAC of
     a fixed label: it names the key without revealing it; the key itself is never written), the
     release code (a hash of the modules that build it) and the SHA-256 of the table file.
 
 Each file is replaced atomically (:func:`riskmap.store.replace_atomically`), the table first.
 A reader uses the cache only when the report names exactly the version it would build and the
-table file has the recorded hash and columns; anything else (a changed store, k, gazetteer or
-key, a half-written pair, a corrupt file) is rebuilt and rewritten, never trusted. A folder that
-cannot be written only means there is no cache.
+table file has the recorded hash and columns; anything else (a changed store — a status
+changed by a review step included —, k, gazetteer or key, a half-written pair, a corrupt file)
+is rebuilt and rewritten, never trusted. A folder that cannot be written only means there is no
+cache. A PostGIS store keeps its release in ``data/`` (:func:`riskmap.settings.local_path`).
 """
 
 from __future__ import annotations
@@ -36,14 +40,14 @@ import pandas as pd
 
 from riskmap.errors import StoreError
 from riskmap.release import privacy, public
-from riskmap.settings import Settings
-from riskmap.store import replace_atomically
+from riskmap.settings import Settings, local_path
+from riskmap.store import open_store, replace_atomically
 
 #: Appended to the store's file name to name the release table and its report.
 TABLE_SUFFIX = ".release.parquet"
 REPORT_SUFFIX = ".release.json"
 #: Bumped when the cache's layout changes, so older caches are rebuilt.
-FORMAT = 1
+FORMAT = 2
 #: Settings fields that shape the release (the others only change how it is shown).
 RELEASE_SETTINGS: tuple[str, ...] = ("min_cell", "h3_resolution")
 _KEY_LABEL = b"riskmap release cache: key fingerprint"
@@ -53,7 +57,7 @@ _CODE = (public, privacy)
 
 def cache_paths(store: str | os.PathLike[str]) -> tuple[Path, Path]:
     """Return where the release of ``store`` is kept: the table and its report."""
-    store = Path(store)
+    store = local_path(store)
     return store.with_name(store.name + TABLE_SUFFIX), store.with_name(store.name + REPORT_SUFFIX)
 
 
@@ -66,12 +70,12 @@ def release_version(
 ) -> dict[str, object] | None:
     """Return what identifies the release that :func:`build_release` would build now.
 
-    ``None`` when the store file cannot be examined (then there is no cache).
+    ``None`` when the store cannot be examined (then there is no cache).
 
     Parameters
     ----------
     store
-        The store file.
+        The store (a GeoPackage path or a PostGIS URL).
     places
         The gazetteer the release is built with (staff-verified points applied).
     settings
@@ -80,12 +84,14 @@ def release_version(
         The store's pseudonym key; only a fingerprint of it is returned.
     """
     try:
-        stat = Path(store).stat()
-    except OSError:
+        stored = open_store(store).store_version()
+    except StoreError:
+        return None
+    if stored is None:
         return None
     return {
         "format": FORMAT,
-        "store": {"mtime_ns": stat.st_mtime_ns, "size": stat.st_size, "inode": stat.st_ino},
+        "store": stored,
         "places": _frame_hash(places),
         "settings": {name: getattr(settings, name) for name in RELEASE_SETTINGS},
         "key": hmac.new(key, _KEY_LABEL, hashlib.sha256).hexdigest()[:32],
@@ -130,10 +136,10 @@ def load_release(
         if cached is not None:
             return cached
     if read is None:
-        from riskmap.store.cache import read_incidents_cached
+        from riskmap.store.cache import read_store
 
         def read() -> pd.DataFrame:
-            return read_incidents_cached(store)
+            return read_store(store)
 
     release = public.build_release(read(), places=places, settings=settings, key=key)
     if version is not None:

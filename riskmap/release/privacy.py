@@ -20,7 +20,6 @@ import os
 import secrets
 from collections.abc import Sequence
 from itertools import repeat
-from pathlib import Path
 
 import h3
 import numpy as np
@@ -28,7 +27,7 @@ import pandas as pd
 from h3.api.basic_int import latlng_to_cell as _cell_int
 
 from riskmap.schema import conform
-from riskmap.settings import Settings
+from riskmap.settings import Settings, local_path
 
 #: Columns that never appear in a public view.
 PRIVATE_COLUMNS: tuple[str, ...] = ("location_text", "notes", "source")
@@ -58,7 +57,9 @@ def pseudonym_key(settings: Settings, *, store: str | os.PathLike[str] | None = 
     """
     if settings.pseudonym_key:
         return settings.pseudonym_key.encode("utf-8")
-    path = Path(store if store is not None else settings.store).with_name(".riskmap-pseudonym.key")
+    path = local_path(store if store is not None else settings.store).with_name(
+        ".riskmap-pseudonym.key"
+    )
     try:
         return path.read_bytes().strip()
     except OSError:

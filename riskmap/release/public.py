@@ -69,6 +69,8 @@ from riskmap.schema import (
     MULTI_SEP,
     PERPETRATORS,
     PUBLIC_SITE_TYPES,
+    PUBLISHED,
+    STATUS,
     conform,
     type_flags,
 )
@@ -201,7 +203,11 @@ def build_release(
     Parameters
     ----------
     incidents
-        The whole store (canonical columns; a geometry column is ignored).
+        The whole store (canonical columns and the review ``status``; a geometry column is
+        ignored). Only ``published`` incidents enter the release: the others (drafts, records
+        in review, rejected or retracted ones) are dropped here, whoever calls. A table without
+        a ``status`` column is a store from before the review workflow, whose incidents were
+        all public.
     places
         The gazetteer: site points, cities and place types.
     settings
@@ -217,7 +223,7 @@ def build_release(
         The table and its report.
     """
     k = max(int(settings.min_cell), 1)
-    df = _canonical(incidents)
+    df = _canonical(published_only(incidents))
     hier = _Hierarchies.of(df, places=places, settings=settings)
     if recoding == "global":
         levels = np.maximum(hier.start, global_levels(hier, k=k))
@@ -234,6 +240,17 @@ def build_release(
     shown[:, QUASI_IDENTIFIERS.index("location")] = shown_location(hier, levels)
     report = _report(shown[kept], n=len(df), k=k, recoding=recoding, dates=table)
     return Release(table=table, report=report)
+
+
+def published_only(incidents: pd.DataFrame) -> pd.DataFrame:
+    """Return the incidents whose review status is ``published`` (all, without a status).
+
+    A missing status (a row appended without one) is not published.
+    """
+    if STATUS not in incidents.columns:
+        return incidents
+    keep = (incidents[STATUS].astype("string") == PUBLISHED).fillna(False).to_numpy(dtype=bool)
+    return incidents if keep.all() else incidents[keep]
 
 
 def _release_order(table: pd.DataFrame) -> np.ndarray:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +59,18 @@ def ensure_version(con: sqlite3.Connection, layer: str, column: str) -> None:
         con.execute(f'ALTER TABLE "{layer}" ADD COLUMN "{column}" INTEGER NOT NULL DEFAULT 1')
 
 
+def ensure_status(con: sqlite3.Connection, layer: str, column: str, *, legacy: str) -> None:
+    """Add the review-status column to a store written before statuses existed.
+
+    The incidents of such a store were all public, so they get ``legacy`` (``published``);
+    the column has no default: every later insert names its status.
+    """
+    names = {r[1] for r in con.execute(f'PRAGMA table_info("{layer}")')}
+    if column not in names:
+        con.execute(f'ALTER TABLE "{layer}" ADD COLUMN "{column}" TEXT')
+        con.execute(f'UPDATE "{layer}" SET "{column}" = ?', (legacy,))
+
+
 def encode_points(lat: Sequence[object], lon: Sequence[object]) -> list[bytes | None]:
     """Return GeoPackage point blobs for coordinates (``None`` where either is missing)."""
     x = pd.to_numeric(pd.Series(list(lon), dtype=object), errors="coerce").to_numpy(dtype=float)
@@ -69,20 +81,30 @@ def encode_points(lat: Sequence[object], lon: Sequence[object]) -> list[bytes | 
 
 
 def select(
-    con: sqlite3.Connection, layer: str, ids: Iterable[str], *, version: str
+    con: sqlite3.Connection,
+    layer: str,
+    ids: Iterable[str],
+    *,
+    version: str,
+    extra: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Return the stored incidents among ``ids`` with their versions, by index lookups."""
+    """Return the stored incidents among ``ids`` with their versions, by index lookups.
+
+    ``extra`` names more columns to return as they are stored (the review status).
+    """
     wanted = list(dict.fromkeys(str(i) for i in ids))
-    cols = ", ".join(f'"{c}"' for c in (*COLUMNS, version))
+    cols = ", ".join(f'"{c}"' for c in (*COLUMNS, version, *extra))
     rows: list[tuple[object, ...]] = []
     for start in range(0, len(wanted), _MAX_PARAMS):
         chunk = wanted[start : start + _MAX_PARAMS]
         marks = ", ".join("?" * len(chunk))
         sql = f'SELECT {cols} FROM "{layer}" WHERE "incident_id" IN ({marks})'
         rows += con.execute(sql, chunk).fetchall()
-    frame = pd.DataFrame(rows, columns=[*COLUMNS, version], dtype=object)
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, version, *extra], dtype=object)
     out = conform(frame)
     out[version] = frame[version].astype("int64")
+    for col in extra:
+        out[col] = frame[col].astype("string")
     return out
 
 
@@ -94,17 +116,23 @@ def insert(
     geometry: str,
     version: str,
     versions: Sequence[int] | None = None,
+    extra: Mapping[str, Sequence[object]] | None = None,
 ) -> None:
-    """Insert canonical rows (as :func:`riskmap.store.base.records` makes them)."""
+    """Insert canonical rows (as :func:`riskmap.store.base.records` makes them).
+
+    ``extra`` maps more columns (the review status) to one value per row.
+    """
     cols = list(COLUMNS)
     lat, lon = cols.index("lat"), cols.index("lon")
     blobs = encode_points([r[lat] for r in rows], [r[lon] for r in rows])
     vers = versions if versions is not None else [1] * len(rows)
-    names = ", ".join(f'"{c}"' for c in (geometry, *cols, version))
-    marks = ", ".join("?" * (len(cols) + 2))
+    more = dict(extra or {})
+    names = ", ".join(f'"{c}"' for c in (geometry, *cols, version, *more))
+    marks = ", ".join("?" * (len(cols) + 2 + len(more)))
+    values = list(zip(*more.values(), strict=True)) if more else [()] * len(rows)
     con.executemany(
         f'INSERT INTO "{layer}" ({names}) VALUES ({marks})',
-        ((b, *r, v) for b, r, v in zip(blobs, rows, vers, strict=True)),
+        ((b, *r, v, *m) for b, r, v, m in zip(blobs, rows, vers, values, strict=True)),
     )
 
 

@@ -6,6 +6,10 @@ A backend is a class with the methods of :class:`IncidentStore`: the embedded Ge
 every edit increments: an edit names the version it was made from and is refused with
 :class:`StoreConflictError` when the store holds a newer one (optimistic concurrency, as
 HTTP's ``If-Match``), so two writers never silently overwrite each other.
+
+Each incident also has a review ``status`` (:data:`riskmap.schema.STATUSES`), and each change
+is appended to the store's audit log (:mod:`riskmap.store.audit`): appends, edits and review
+steps (:mod:`riskmap.workflow.review`) write it in the same transaction as the change.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ import geopandas as gpd
 import pandas as pd
 
 from riskmap.errors import SchemaError, StoreError
-from riskmap.schema import COLUMNS, conform, validate
+from riskmap.schema import COLUMNS, STATUS, STATUSES, conform, validate
+from riskmap.settings import local_path
+from riskmap.store import audit
 
 #: Name of the row-version column in both backends.
 VERSION = "version"
@@ -35,14 +41,28 @@ class StoreConflictError(StoreError):
 
 
 class StoreWriter(Protocol):
-    """An import's view of the store: lookups and one append, all in one transaction."""
+    """A writer's view of the store: lookups, appends and edits, all in one transaction."""
+
+    #: The status appended incidents get unless they carry one, and who writes.
+    status: str
+    by: str
+    #: The transaction's connection (audit log, revisions, statuses).
+    con: audit.Connection
 
     def lookup(self, ids: Iterable[str]) -> pd.DataFrame:
         """Return the stored incidents among ``ids`` (canonical columns)."""
         ...
 
-    def append(self, frame: pd.DataFrame) -> None:
+    def incidents(self, ids: Iterable[str]) -> pd.DataFrame:
+        """Return the stored incidents among ``ids`` with ``version`` and ``status``, locked."""
+        ...
+
+    def append(self, frame: pd.DataFrame, *, action: str = "import", audited: bool = True) -> None:
         """Add new incidents; committed when the writer's block ends without an error."""
+        ...
+
+    def write(self, row: pd.DataFrame, *, version: int) -> None:
+        """Overwrite one stored incident's canonical columns and set its version."""
         ...
 
 
@@ -64,8 +84,18 @@ class IncidentStore(Protocol):
         """Return the number of incidents."""
         ...
 
-    def writer(self) -> contextlib.AbstractContextManager[StoreWriter]:
-        """Open an import transaction (exclusive among writers)."""
+    def writer(
+        self, *, status: str = "in_review", by: str = ""
+    ) -> contextlib.AbstractContextManager[StoreWriter]:
+        """Open a write transaction (exclusive among writers)."""
+        ...
+
+    def connection(self) -> contextlib.AbstractContextManager[audit.Connection]:
+        """Open a connection for reading the store's tables."""
+        ...
+
+    def store_version(self) -> dict[str, object] | None:
+        """Identify this state of the store: it changes with every change of the store."""
         ...
 
     def get(self, incident_id: str) -> tuple[dict[str, object], int]:
@@ -73,7 +103,12 @@ class IncidentStore(Protocol):
         ...
 
     def update(
-        self, incident_id: str, changes: Mapping[str, object], *, expected_version: int
+        self,
+        incident_id: str,
+        changes: Mapping[str, object],
+        *,
+        expected_version: int,
+        by: str = "",
     ) -> int:
         """Apply ``changes`` if the incident is at ``expected_version``; return the new one."""
         ...
@@ -164,6 +199,68 @@ def edited_row(
         raise SchemaError(msg) from e
 
 
+def statuses_of(frame: pd.DataFrame, *, default: str) -> pd.Series:
+    """Return the review status of each row: its ``status`` column, else ``default``.
+
+    Raises
+    ------
+    SchemaError
+        If a status is not one of :data:`riskmap.schema.STATUSES`.
+    """
+    if STATUS in frame:
+        status = pd.Series(frame[STATUS].to_numpy(dtype=object), index=frame.index)
+        status = status.where(status.notna(), default)
+    else:
+        status = pd.Series(default, index=frame.index, dtype=object)
+    bad = sorted({str(s) for s in status.unique()} - set(STATUSES))
+    if bad:
+        msg = f"unknown status {', '.join(map(repr, bad))}; choose one of {', '.join(STATUSES)}"
+        raise SchemaError(msg)
+    return status.astype("string")
+
+
+def changed_values(
+    before: Mapping[str, object], after: Mapping[str, object]
+) -> tuple[dict[str, object], dict[str, object]]:
+    """Return the canonical values that differ between two versions of an incident."""
+    old: dict[str, object] = {}
+    new: dict[str, object] = {}
+    for col in EDITABLE:
+        a, b = audit.plain(before.get(col)), audit.plain(after.get(col))
+        if a != b:
+            old[col], new[col] = a, b
+    return old, new
+
+
+def import_entries(
+    rows: Iterable[tuple[object, ...]],
+    statuses: Iterable[object],
+    versions: Iterable[int] | None,
+    *,
+    by: str,
+    action: str,
+) -> list[audit.Entry]:
+    """Return the audit lines of appended rows (a ``create`` records every value)."""
+    names = list(COLUMNS)
+    vers = list(versions) if versions is not None else None
+    out = []
+    for i, (row, status) in enumerate(zip(rows, statuses, strict=True)):
+        after = dict(zip(names, row, strict=True)) if action == "create" else None
+        out.append(
+            audit.Entry(
+                str(row[0]),
+                action,
+                by or "unknown",
+                None,
+                str(status),
+                vers[i] if vers is not None else 1,
+                None,
+                after,
+            )
+        )
+    return out
+
+
 def conflict(name: str, incident_id: str, *, expected: int, current: int) -> StoreConflictError:
     """Build the error for an edit made from a stale version."""
     msg = (
@@ -186,10 +283,14 @@ __all__ = [
     "IncidentStore",
     "StoreConflictError",
     "StoreWriter",
+    "changed_values",
     "conflict",
     "content_hash",
     "edited_row",
+    "import_entries",
     "is_url",
+    "local_path",
     "not_found",
     "records",
+    "statuses_of",
 ]

@@ -24,14 +24,14 @@ import geopandas as gpd
 
 from riskmap.errors import StoreError
 from riskmap.schema import COLUMNS
-from riskmap.store import read_incidents, replace_atomically
+from riskmap.store import is_url, open_store, read_incidents, replace_atomically
 
 #: Appended to the store's file name to name its cache.
 CACHE_SUFFIX = ".cache.parquet"
 #: Key under ``DataFrame.attrs`` (saved in the Parquet file) that records which store it copies.
 _ATTR = "riskmap_store"
 #: Bumped when the cache's layout changes, so older caches are rebuilt.
-_FORMAT = 1
+_FORMAT = 2  # 2: the review status travels with the incidents
 
 
 def cache_path(store: str | os.PathLike[str]) -> Path:
@@ -78,6 +78,19 @@ def read_incidents_cached(
     return frame
 
 
+def read_store(store: str | os.PathLike[str]) -> gpd.GeoDataFrame:
+    """Read every incident with its status: a GeoPackage through its cache, PostGIS directly.
+
+    Raises
+    ------
+    StoreError
+        If the store cannot be read.
+    """
+    if is_url(store):
+        return open_store(store).read()
+    return read_incidents_cached(store)
+
+
 def write_cache(frame: gpd.GeoDataFrame, cache: Path, *, key: dict[str, object]) -> Path:
     """Write ``frame`` as the GeoParquet cache at ``cache``, recording ``key``, atomically.
 
@@ -114,4 +127,4 @@ def _store_key(store: Path) -> dict[str, object] | None:
     }
 
 
-__all__ = ["CACHE_SUFFIX", "cache_path", "read_incidents_cached", "write_cache"]
+__all__ = ["CACHE_SUFFIX", "cache_path", "read_incidents_cached", "read_store", "write_cache"]

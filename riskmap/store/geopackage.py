@@ -10,6 +10,11 @@ have no geometry.
 Rows an import cannot accept go to a quarantine CSV beside the store
 (:func:`quarantine_path`), never into the store.
 
+Each incident has a review ``status`` (:data:`riskmap.schema.STATUSES`) beside its canonical
+columns; a store written before statuses existed is upgraded when it is opened, its incidents
+``published`` (they were all public). The audit log and the pending revisions are plain tables
+in the same file (:mod:`riskmap.store.audit`).
+
 :class:`GeoPackageStore` is this backend behind the interface of :mod:`riskmap.store.base`: an
 import appends its new rows in one SQLite transaction (found by lookups in the unique
 ``incident_id`` index, so its cost grows with the new rows, not with the store) and an edit
@@ -33,9 +38,19 @@ import pyogrio
 import shapely
 
 from riskmap.errors import StoreError
-from riskmap.schema import COLUMNS, WGS84, conform, empty_frame
+from riskmap.schema import COLUMNS, PUBLISHED, STATUS, WGS84, conform, empty_frame
 from riskmap.store import _gpkg_sql as sql
-from riskmap.store.base import VERSION, conflict, edited_row, not_found, records
+from riskmap.store import audit
+from riskmap.store.base import (
+    VERSION,
+    changed_values,
+    conflict,
+    edited_row,
+    import_entries,
+    not_found,
+    records,
+    statuses_of,
+)
 
 LAYER = "incidents"
 #: Suffix of the temporary files a writer creates beside its target.
@@ -68,7 +83,8 @@ def read_incidents(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     Returns
     -------
     geopandas.GeoDataFrame
-        Canonical columns plus ``geometry``; empty if the file holds no incidents.
+        Canonical columns plus ``geometry`` and the review ``status`` (``published`` for a
+        store written before statuses existed); empty if the file holds no incidents.
 
     Raises
     ------
@@ -85,13 +101,24 @@ def read_incidents(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
         msg = f"{path}: cannot read the incident store ({' '.join(str(e).split())})"
         raise StoreError(msg) from e
     if raw.empty:
-        return to_geoframe(empty_frame())
+        return with_status(to_geoframe(empty_frame()), None)
     frame = pd.DataFrame(raw.drop(columns="geometry"))
     try:
-        return to_geoframe(frame)
+        out = to_geoframe(frame)
     except Exception as e:  # a GeoPackage that is not an incident store
         msg = f"{path}: not an incident store ({' '.join(str(e).split())})"
         raise StoreError(msg) from e
+    return with_status(out, frame.get(STATUS))
+
+
+def with_status(frame: gpd.GeoDataFrame, status: pd.Series | None) -> gpd.GeoDataFrame:
+    """Return ``frame`` with its review ``status`` column (a store without one: published)."""
+    frame[STATUS] = (
+        pd.Series(PUBLISHED, index=frame.index, dtype="string")
+        if status is None
+        else pd.Series(status.to_numpy(dtype=object), index=frame.index, dtype="string")
+    )
+    return frame
 
 
 def read_or_empty(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
@@ -104,7 +131,7 @@ def read_or_empty(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     """
     path = Path(path)
     if not path.exists():
-        return to_geoframe(empty_frame())
+        return with_status(to_geoframe(empty_frame()), None)
     return read_incidents(path)
 
 
@@ -138,6 +165,10 @@ def write_incidents(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     out = gdf.copy()
     # Dates go in as ISO text: portable across GDAL versions and indexable.
     out["date"] = gdf["date"].dt.strftime("%Y-%m-%d")
+    if STATUS in frame:
+        # The statuses travel with a whole-store write (without them the store reads as legacy,
+        # every incident published).
+        out[STATUS] = pd.Series(frame[STATUS].to_numpy(dtype=object), index=out.index)
 
     def write(tmp: Path) -> None:
         pyogrio.write_dataframe(
@@ -185,6 +216,9 @@ def merge_incidents(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     """
     old = conform(pd.DataFrame(existing).drop(columns="geometry", errors="ignore"))
     add = conform(pd.DataFrame(new).drop(columns="geometry", errors="ignore"))
+    # Stored incidents keep their status; new ones wait for review unless they carry one.
+    old[STATUS] = statuses_of(existing, default=PUBLISHED)
+    add[STATUS] = statuses_of(new, default="in_review")
     clash = add["incident_id"][add["incident_id"].isin(old["incident_id"])]
     if not clash.empty:
         shown = ", ".join(map(str, clash.unique()[:5]))
@@ -194,7 +228,10 @@ def merge_incidents(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
         return add
     if add.empty:
         return old
-    return conform(pd.concat([old, add], ignore_index=True))
+    status = pd.concat([old[STATUS], add[STATUS]], ignore_index=True)
+    out = conform(pd.concat([old, add], ignore_index=True))
+    out[STATUS] = status
+    return out
 
 
 @contextlib.contextmanager
@@ -337,12 +374,14 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _add_indexes(path: Path) -> None:
-    with contextlib.closing(sqlite3.connect(path)) as con:
+    with contextlib.closing(sql.connect(path)) as con:
+        con.execute("BEGIN")
         con.execute(f'CREATE INDEX IF NOT EXISTS "{LAYER}_date" ON "{LAYER}" ("date")')
         con.execute(
             f'CREATE UNIQUE INDEX IF NOT EXISTS "{LAYER}_incident_id" ON "{LAYER}" ("incident_id")'
         )
         sql.ensure_version(con, LAYER, VERSION)
+        sql.ensure_status(con, LAYER, STATUS, legacy=PUBLISHED)
         con.commit()
 
 
@@ -364,7 +403,10 @@ class GeoPackageStore:
         return self.path.exists()
 
     def read(self, *, versions: bool = False) -> gpd.GeoDataFrame:
-        """Return every incident; with ``versions``, a ``version`` column too."""
+        """Return every incident with its ``status``; with ``versions``, a ``version`` too."""
+        if self.exists():
+            with self._open():
+                pass  # upgrades a store from before statuses, so that it reads as it will stay
         frame = read_incidents(self.path)
         if versions:
             with self._open() as con:
@@ -379,9 +421,41 @@ class GeoPackageStore:
         with self._open() as con:
             return int(con.execute(f'SELECT count(*) FROM "{LAYER}"').fetchone()[0])
 
+    def store_version(self) -> dict[str, object] | None:
+        """Identify this state of the store (``None`` when the file is missing).
+
+        Every change (an import, an edit, a review step) writes the file, so its modification
+        time, size and inode (an atomic replace makes a new file) change.
+        """
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return None
+        return {
+            "backend": "geopackage",
+            "mtime_ns": stat.st_mtime_ns,
+            "size": stat.st_size,
+            "inode": stat.st_ino,
+        }
+
     @contextlib.contextmanager
-    def writer(self) -> Iterator[_GeoPackageWriter]:
-        """Hold the store's lock and one SQLite transaction; commit if the block succeeds."""
+    def connection(self) -> Iterator[audit.Connection]:
+        """Open the store for reading its tables (no lock, no transaction)."""
+        with self._open() as con:
+            yield audit.Connection(con, "sqlite")
+
+    @contextlib.contextmanager
+    def writer(self, *, status: str = "in_review", by: str = "") -> Iterator[_GeoPackageWriter]:
+        """Hold the store's lock and one SQLite transaction; commit if the block succeeds.
+
+        Parameters
+        ----------
+        status
+            The status of appended incidents that do not carry one (``in_review``: nothing
+            reaches the public without a decision).
+        by
+            Who writes (for the audit log).
+        """
         with store_lock(self.path):
             remove_stale_temporaries(self.path)
             if not self.exists():
@@ -389,7 +463,7 @@ class GeoPackageStore:
             with self._open() as con:
                 con.execute("BEGIN IMMEDIATE")
                 try:
-                    yield _GeoPackageWriter(self, con)
+                    yield _GeoPackageWriter(self, con, status=status, by=by)
                     con.execute("COMMIT")
                 except BaseException:
                     con.execute("ROLLBACK")
@@ -411,9 +485,17 @@ class GeoPackageStore:
         return {c: row[c] for c in COLUMNS}, int(row[VERSION])
 
     def update(
-        self, incident_id: str, changes: Mapping[str, object], *, expected_version: int
+        self,
+        incident_id: str,
+        changes: Mapping[str, object],
+        *,
+        expected_version: int,
+        by: str = "",
     ) -> int:
-        """Apply ``changes`` if the incident is still at ``expected_version``.
+        """Apply ``changes`` if the incident is still at ``expected_version`` (audited).
+
+        A store-level edit, in place whatever the status: the app edits through
+        :mod:`riskmap.workflow.review`, which holds an edit of a published incident for review.
 
         Returns
         -------
@@ -430,7 +512,7 @@ class GeoPackageStore:
         with store_lock(self.path), self._open() as con:
             con.execute("BEGIN IMMEDIATE")  # the version check and the write are one transaction
             try:
-                found = sql.select(con, LAYER, [incident_id], version=VERSION)
+                found = sql.select(con, LAYER, [incident_id], version=VERSION, extra=(STATUS,))
                 if found.empty:
                     raise not_found(self.name, incident_id)
                 current = int(found.iloc[0][VERSION])
@@ -447,6 +529,23 @@ class GeoPackageStore:
                     geometry=geometry,
                     version=VERSION,
                     new_version=current + 1,
+                )
+                before, after = changed_values(found.iloc[0], row.iloc[0])
+                status = str(found.iloc[0][STATUS])
+                audit.record(
+                    audit.Connection(con, "sqlite"),
+                    [
+                        audit.Entry(
+                            incident_id,
+                            "edit",
+                            by or "unknown",
+                            status,
+                            status,
+                            current + 1,
+                            before,
+                            after,
+                        )
+                    ],
                 )
                 con.execute("COMMIT")
             except BaseException:
@@ -472,7 +571,7 @@ class GeoPackageStore:
             msg = f"{self.path}: cannot open the incident store ({e})"
             raise StoreError(msg) from e
         try:
-            sql.ensure_version(con, LAYER, VERSION)
+            _ensure_review(con)
             yield con
         except sqlite3.Error as e:
             msg = f"{self.path}: the incident store cannot be used ({e})"
@@ -481,20 +580,69 @@ class GeoPackageStore:
             con.close()
 
 
-class _GeoPackageWriter:
-    """Lookups and appends inside a :meth:`GeoPackageStore.writer` transaction."""
+def _ensure_review(con: sqlite3.Connection) -> None:
+    """Upgrade a store from before versions and statuses; add the audit tables if absent."""
+    names = {r[1] for r in con.execute(f'PRAGMA table_info("{LAYER}")')}
+    tables = {
+        r[0]
+        for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE name IN (?, ?, ?)",
+            (audit.AUDIT_TABLE, audit.REVISIONS_TABLE, f"{audit.AUDIT_TABLE}_no_delete"),
+        )
+    }
+    if {VERSION, STATUS} <= names and len(tables) == 3:
+        return
+    con.execute("BEGIN IMMEDIATE")  # two first openers must not both add the columns
+    try:
+        sql.ensure_version(con, LAYER, VERSION)
+        sql.ensure_status(con, LAYER, STATUS, legacy=PUBLISHED)
+        for statement in audit.schema_sql("sqlite"):
+            con.execute(statement)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
-    def __init__(self, store: GeoPackageStore, con: sqlite3.Connection) -> None:
+
+class _GeoPackageWriter:
+    """Lookups, appends and review steps inside a :meth:`GeoPackageStore.writer` transaction."""
+
+    def __init__(
+        self, store: GeoPackageStore, con: sqlite3.Connection, *, status: str, by: str
+    ) -> None:
         self._store, self._con = store, con
         self._geometry = sql.geometry_column(con, LAYER)
+        self.status, self.by = status, by
+        #: The transaction's connection, for the audit log and the revisions.
+        self.con = audit.Connection(con, "sqlite")
+
+    def incidents(self, ids: Iterable[str]) -> pd.DataFrame:
+        """Return the stored incidents among ``ids`` with ``version`` and ``status``."""
+        return sql.select(self._con, LAYER, ids, version=VERSION, extra=(STATUS,))
+
+    def write(self, row: pd.DataFrame, *, version: int) -> None:
+        """Overwrite one stored incident with the one-row canonical table ``row``."""
+        sql.update(
+            self._con,
+            LAYER,
+            records(row)[0],
+            geometry=self._geometry,
+            version=VERSION,
+            new_version=version,
+        )
+        if sql.has_rtree(self._con, LAYER, geometry=self._geometry):
+            sql.refresh_extent(self._con, LAYER, geometry=self._geometry)
 
     def lookup(self, ids: Iterable[str]) -> pd.DataFrame:
         """Return the stored incidents among ``ids``, found through the id index."""
         found = sql.select(self._con, LAYER, ids, version=VERSION)
         return found.drop(columns=VERSION)
 
-    def append(self, frame: pd.DataFrame) -> None:
-        """Insert new incidents (a ``version`` column in ``frame`` is kept, else 1).
+    def append(self, frame: pd.DataFrame, *, action: str = "import", audited: bool = True) -> None:
+        """Insert new incidents, each with one line in the audit log.
+
+        A ``version`` column in ``frame`` is kept (else 1), and so is a ``status`` column
+        (else the writer's status).
 
         Raises
         ------
@@ -504,6 +652,7 @@ class _GeoPackageWriter:
         if not len(frame):
             return
         versions = frame[VERSION].astype("int64").tolist() if VERSION in frame else None
+        statuses = statuses_of(frame, default=self.status).tolist()
         rows = records(pd.DataFrame(frame).drop(columns="geometry", errors="ignore"))
         try:
             sql.insert(
@@ -513,6 +662,7 @@ class _GeoPackageWriter:
                 geometry=self._geometry,
                 version=VERSION,
                 versions=versions,
+                extra={STATUS: statuses},
             )
         except sqlite3.IntegrityError as e:
             ids = pd.Series([r[0] for r in rows])
@@ -524,6 +674,14 @@ class _GeoPackageWriter:
                 "give new incidents new ids"
             )
             raise StoreError(msg) from e
+        if audited and action == "create":
+            audit.record(
+                self.con, import_entries(rows, statuses, versions, by=self.by, action=action)
+            )
+        elif audited:
+            audit.record_appends(
+                self.con, [r[0] for r in rows], statuses, versions, by=self.by, action=action
+            )
         if sql.has_rtree(self._con, LAYER, geometry=self._geometry):
             sql.refresh_extent(self._con, LAYER, geometry=self._geometry)
 
@@ -549,6 +707,7 @@ __all__ = [
     "replace_atomically",
     "store_lock",
     "to_geoframe",
+    "with_status",
     "write_bytes_atomically",
     "write_incidents",
 ]

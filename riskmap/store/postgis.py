@@ -4,9 +4,11 @@ Select it with ``RISKMAP_STORE=postgresql://user@host/db`` or ``--store postgres
 table ``incidents`` mirrors the canonical columns (:mod:`riskmap.schema`); its enumerations are
 CHECK constraints, so the server itself refuses a value the model does not know. ``geom`` is a
 ``geometry(Point, 4326)`` generated from ``lon``/``lat`` (it can never disagree with them) with a
-GiST index; ``version`` counts the edits of each row; ``fid`` keeps the order of arrival. Other
-columns (a review ``status``, say) can be added with a default without touching this module: it
-reads and writes the canonical columns by name.
+GiST index; ``version`` counts the edits of each row; ``fid`` keeps the order of arrival;
+``status`` is the review status (a CHECK constraint over :data:`riskmap.schema.STATUSES`; a
+table from before statuses is upgraded when first opened, its incidents ``published``). The audit
+log (with a trigger refusing ``UPDATE``, ``DELETE`` and ``TRUNCATE``) and the pending revisions
+are tables in the same database (:mod:`riskmap.store.audit`).
 
 Every import is one transaction under an advisory lock (lookups in the primary key, then one
 ``COPY``), so a failed import adds nothing; an edit locks its row (``SELECT … FOR UPDATE``)
@@ -27,9 +29,27 @@ import geopandas as gpd
 import pandas as pd
 
 from riskmap.errors import StoreError
-from riskmap.schema import COLUMNS, INCIDENT_TYPES, VOCABULARIES, conform
-from riskmap.store.base import VERSION, conflict, edited_row, not_found, records
-from riskmap.store.geopackage import quarantine_path, to_geoframe
+from riskmap.schema import (
+    COLUMNS,
+    INCIDENT_TYPES,
+    PUBLISHED,
+    STATUS,
+    STATUSES,
+    VOCABULARIES,
+    conform,
+)
+from riskmap.store import audit
+from riskmap.store.base import (
+    VERSION,
+    changed_values,
+    conflict,
+    edited_row,
+    import_entries,
+    not_found,
+    records,
+    statuses_of,
+)
+from riskmap.store.geopackage import quarantine_path, to_geoframe, with_status
 
 TABLE = "incidents"
 #: Seconds to wait for the server to answer a connection.
@@ -82,6 +102,18 @@ def schema_sql() -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {TABLE} (\n    {body}\n)",
         f"CREATE INDEX IF NOT EXISTS {TABLE}_geom_idx ON {TABLE} USING gist (geom)",
         f"CREATE INDEX IF NOT EXISTS {TABLE}_date_idx ON {TABLE} (date)",
+        *audit.schema_sql("postgresql", incidents=TABLE),
+    ]
+
+
+def status_sql() -> list[str]:
+    """Return the statements that add the review status to a table from before statuses."""
+    allowed = ", ".join(f"'{s}'" for s in STATUSES)
+    return [
+        f"ALTER TABLE {TABLE} ADD COLUMN {STATUS} text CHECK ({STATUS} IN ({allowed}))",
+        # Its incidents were all public; later inserts name their status (no default).
+        f"UPDATE {TABLE} SET {STATUS} = '{PUBLISHED}'",
+        f"ALTER TABLE {TABLE} ALTER COLUMN {STATUS} SET NOT NULL",
     ]
 
 
@@ -136,13 +168,18 @@ class PostGISStore:
         return found is not None and found[0] is not None
 
     def read(self, *, versions: bool = False) -> gpd.GeoDataFrame:
-        """Return every incident in order of arrival; with ``versions``, a ``version`` column."""
+        """Return every incident with its ``status``, in order of arrival.
+
+        With ``versions``, a ``version`` column too.
+        """
         self._ensure()
         with self._connect() as con:
-            cur = con.execute(f"SELECT {_select_list()}, {VERSION} FROM {TABLE} ORDER BY fid")
+            cur = con.execute(
+                f"SELECT {_select_list()}, {VERSION}, {STATUS} FROM {TABLE} ORDER BY fid"
+            )
             rows = cur.fetchall()
-        frame = _frame(rows)
-        out = to_geoframe(frame)
+        frame = _frame(rows, extra=(STATUS,))
+        out = with_status(to_geoframe(frame), frame[STATUS])
         if versions:
             out[VERSION] = frame[VERSION].astype("int64").to_numpy()
         return out
@@ -155,15 +192,52 @@ class PostGISStore:
             row = con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
         return int(row[0]) if row else 0
 
+    def store_version(self) -> dict[str, object] | None:
+        """Identify this state of the store: counts, versions and the last audit line.
+
+        Every change appends to the audit log (and an edit or review step raises a version),
+        so the pair changes whenever what a release would hold can change.
+        """
+        self._ensure()
+        with self._connect() as con:
+            row = con.execute(
+                f"SELECT count(*), coalesce(sum({VERSION}), 0), coalesce(max(fid), 0), "
+                f"(SELECT coalesce(max(audit_id), 0) FROM {audit.AUDIT_TABLE}) FROM {TABLE}"
+            ).fetchone()
+        count, versions, last, audit_id = (int(v) for v in row)
+        return {
+            "backend": "postgis",
+            "store": self.name,
+            "count": count,
+            "versions": versions,
+            "last_fid": last,
+            "last_audit_id": audit_id,
+        }
+
     @contextlib.contextmanager
-    def writer(self) -> Iterator[_PostGISWriter]:
-        """Open one transaction under the import lock; commit if the block succeeds."""
+    def connection(self) -> Iterator[audit.Connection]:
+        """Open a connection for reading the store's tables."""
+        self._ensure()
+        with self._connect() as con:
+            yield audit.Connection(con, "postgresql")
+
+    @contextlib.contextmanager
+    def writer(self, *, status: str = "in_review", by: str = "") -> Iterator[_PostGISWriter]:
+        """Open one transaction under the import lock; commit if the block succeeds.
+
+        Parameters
+        ----------
+        status
+            The status of appended incidents that do not carry one.
+        by
+            Who writes (for the audit log).
+        """
         self._ensure()
         with self._connect() as con:
             try:
                 with con.transaction():
                     con.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-                    yield _PostGISWriter(self, con)
+                    yield _PostGISWriter(self, con, status=status, by=by)
             except self._psycopg.errors.UniqueViolation as e:
                 detail = e.diag.message_detail or str(e)
                 msg = f"{self.name}: nothing added: {detail}; give new incidents new ids"
@@ -194,9 +268,17 @@ class PostGISStore:
         return {c: row[c] for c in COLUMNS}, int(row[VERSION])
 
     def update(
-        self, incident_id: str, changes: Mapping[str, object], *, expected_version: int
+        self,
+        incident_id: str,
+        changes: Mapping[str, object],
+        *,
+        expected_version: int,
+        by: str = "",
     ) -> int:
-        """Apply ``changes`` if the incident is still at ``expected_version``.
+        """Apply ``changes`` if the incident is still at ``expected_version`` (audited).
+
+        A store-level edit, in place whatever the status: the app edits through
+        :mod:`riskmap.workflow.review`, which holds an edit of a published incident for review.
 
         Returns
         -------
@@ -215,21 +297,40 @@ class PostGISStore:
         with self._connect() as con, con.transaction():
             found = _frame(
                 con.execute(
-                    f"SELECT {_select_list()}, {VERSION} FROM {TABLE} "
+                    f"SELECT {_select_list()}, {VERSION}, {STATUS} FROM {TABLE} "
                     "WHERE incident_id = %s FOR UPDATE",
                     (incident_id,),
-                ).fetchall()
+                ).fetchall(),
+                extra=(STATUS,),
             )
             if found.empty:
                 raise not_found(self.name, incident_id)
             current = int(found.iloc[0][VERSION])
             if current != expected_version:
                 raise conflict(self.name, incident_id, expected=expected_version, current=current)
-            row = records(edited_row(found.iloc[0].to_dict(), changes, incident_id=incident_id))
+            edited = edited_row(found.iloc[0].to_dict(), changes, incident_id=incident_id)
+            row = records(edited)
             sets = ", ".join(f"{c} = %s" for c in cols[1:])
             con.execute(
                 f"UPDATE {TABLE} SET {sets}, {VERSION} = {VERSION} + 1 WHERE incident_id = %s",
                 (*row[0][1:], incident_id),
+            )
+            before, after = changed_values(found.iloc[0], edited.iloc[0])
+            status = str(found.iloc[0][STATUS])
+            audit.record(
+                audit.Connection(con, "postgresql"),
+                [
+                    audit.Entry(
+                        incident_id,
+                        "edit",
+                        by or "unknown",
+                        status,
+                        status,
+                        current + 1,
+                        before,
+                        after,
+                    )
+                ],
             )
         return current + 1
 
@@ -278,6 +379,14 @@ class PostGISStore:
                         con.execute("CREATE EXTENSION postgis")
                     for statement in schema_sql():
                         con.execute(statement)
+                    has_status = con.execute(
+                        "SELECT 1 FROM information_schema.columns "
+                        "WHERE table_name = %s AND column_name = %s",
+                        (TABLE, STATUS),
+                    ).fetchone()
+                    if has_status is None:
+                        for statement in status_sql():
+                            con.execute(statement)
             except psycopg.Error as e:
                 msg = (
                     f"{self.name}: cannot create the incident table ({_explain(e)}); the database "
@@ -289,10 +398,32 @@ class PostGISStore:
 
 
 class _PostGISWriter:
-    """Lookups and one ``COPY`` inside a :meth:`PostGISStore.writer` transaction."""
+    """Lookups, ``COPY`` and review steps inside a :meth:`PostGISStore.writer` transaction."""
 
-    def __init__(self, store: PostGISStore, con: Any) -> None:
+    def __init__(self, store: PostGISStore, con: Any, *, status: str, by: str) -> None:
         self._store, self._con = store, con
+        self.status, self.by = status, by
+        #: The transaction's connection, for the audit log and the revisions.
+        self.con = audit.Connection(con, "postgresql")
+
+    def incidents(self, ids: Iterable[str]) -> pd.DataFrame:
+        """Return the stored incidents among ``ids`` with ``version`` and ``status``, locked."""
+        wanted = list(dict.fromkeys(str(i) for i in ids))
+        cur = self._con.execute(
+            f"SELECT {_select_list()}, {VERSION}, {STATUS} FROM {TABLE} "
+            "WHERE incident_id = ANY(%s) ORDER BY fid FOR UPDATE",
+            (wanted,),
+        )
+        return _frame(cur.fetchall(), extra=(STATUS,))
+
+    def write(self, row: pd.DataFrame, *, version: int) -> None:
+        """Overwrite one stored incident with the one-row canonical table ``row``."""
+        values = records(row)[0]
+        sets = ", ".join(f"{c} = %s" for c in list(COLUMNS)[1:])
+        self._con.execute(
+            f"UPDATE {TABLE} SET {sets}, {VERSION} = %s WHERE incident_id = %s",
+            (*values[1:], version, values[0]),
+        )
 
     def lookup(self, ids: Iterable[str]) -> pd.DataFrame:
         """Return the stored incidents among ``ids``, found through the primary key."""
@@ -305,12 +436,19 @@ class _PostGISWriter:
         )
         return _frame(cur.fetchall()).drop(columns=VERSION)
 
-    def append(self, frame: pd.DataFrame) -> None:
-        """Copy new incidents in (a ``version`` column in ``frame`` is kept, else 1)."""
+    def append(self, frame: pd.DataFrame, *, action: str = "import", audited: bool = True) -> None:
+        """Copy new incidents in, each with one line in the audit log.
+
+        A ``version`` column in ``frame`` is kept (else 1), and so is a ``status`` column
+        (else the writer's status).
+        """
         if not len(frame):
             return
-        rows = records(pd.DataFrame(frame).drop(columns="geometry", errors="ignore"))
-        names = ", ".join(COLUMNS)
+        statuses = statuses_of(frame, default=self.status).tolist()
+        canonical = records(pd.DataFrame(frame).drop(columns="geometry", errors="ignore"))
+        rows = [(*r, s) for r, s in zip(canonical, statuses, strict=True)]
+        names = ", ".join([*COLUMNS, STATUS])
+        versions = None
         if VERSION in frame:
             versions = frame[VERSION].astype("int64").tolist()
             rows = [(*r, v) for r, v in zip(rows, versions, strict=True)]
@@ -318,17 +456,27 @@ class _PostGISWriter:
         with self._con.cursor() as cur, cur.copy(f"COPY {TABLE} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+        if audited and action == "create":
+            audit.record(
+                self.con, import_entries(canonical, statuses, versions, by=self.by, action=action)
+            )
+        elif audited:
+            audit.record_appends(
+                self.con, [r[0] for r in canonical], statuses, versions, by=self.by, action=action
+            )
 
 
 def _select_list() -> str:
     return ", ".join(COLUMNS)
 
 
-def _frame(rows: list[tuple[object, ...]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=[*COLUMNS, VERSION], dtype=object)
+def _frame(rows: list[tuple[object, ...]], *, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, VERSION, *extra], dtype=object)
     frame["date"] = [d.isoformat() if isinstance(d, dt.date) else d for d in frame["date"]]
     out = conform(frame)
     out[VERSION] = frame[VERSION].astype("int64")
+    for col in extra:
+        out[col] = frame[col].astype("string")
     return out
 
 
@@ -342,4 +490,4 @@ def _explain(error: Exception) -> str:
     return "; ".join(parts)
 
 
-__all__ = ["TABLE", "PostGISStore", "redact", "schema_sql"]
+__all__ = ["TABLE", "PostGISStore", "redact", "schema_sql", "status_sql"]

@@ -306,6 +306,8 @@ def render_pdf(
     for i, brief in enumerate(briefs):
         if i:
             story.append(PageBreak())
-        story.append(KeepInFrame(width, height - 2, _page(brief, styles, width, printed=day), mode="shrink"))
+        story.append(
+            KeepInFrame(width, height - 2, _page(brief, styles, width, printed=day), mode="shrink")
+        )
     doc.build(story)
     return out.getvalue()

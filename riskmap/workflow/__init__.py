@@ -1,1 +1,5 @@
-"""Staff work on the data, with a trail: staff-verified place locations (:mod:`.places`)."""
+"""Staff work on the data, with a trail: reviews (:mod:`.review`), place locations (:mod:`.places`).
+
+:mod:`.review` takes incidents from a draft to published (or rejected) with a second person's
+approval; :mod:`.places` keeps the staff-verified locations of gazetteer places.
+"""

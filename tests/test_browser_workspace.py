@@ -1,0 +1,154 @@
+"""Record -> approve -> public, in Debian's chromium, with real logins (a local OIDC provider).
+
+One staff member records an incident in the workspace, a second approves it, and the public
+page counts it. The server has its own copy of the sample store and k = 1, so the one new
+incident is counted as soon as it is published. Under CI=true a missing browser fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, _free_port, _stop, _wait_until_served, require_browser
+from test_login_real import _log_in, _open, _settled, _switch_on
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def workspace_server(
+    tmp_path_factory: pytest.TempPathFactory, sample_store: Path, oidc_provider: str
+) -> Iterator[str]:
+    """Run ``streamlit run app.py`` with real login on a copy of the sample store (k = 1)."""
+    from oidc_provider import ALLOWED
+
+    require_browser()
+    folder = tmp_path_factory.mktemp("workspace")
+    store = folder / "incidents.gpkg"
+    shutil.copyfile(sample_store, store)
+    port = _free_port()
+    url = f"http://localhost:{port}"
+    secrets = folder / "secrets.toml"
+    secrets.write_text(
+        "[auth]\n"
+        f'redirect_uri = "{url}/oauth2callback"\n'
+        'cookie_secret = "a-long-random-test-secret-for-the-workspace-tests"\n'
+        'client_id = "riskmap-tests"\n'
+        'client_secret = "riskmap-tests-secret"\n'
+        f'server_metadata_url = "{oidc_provider}"\n',
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "RISKMAP_STORE": str(store),
+        "RISKMAP_ALLOWED_EMAILS": ALLOWED,
+        "RISKMAP_MIN_CELL": "1",
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    }
+    streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
+    log_path = folder / "streamlit.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [
+                streamlit,
+                "run",
+                "app.py",
+                "--server.headless=true",
+                f"--server.port={port}",
+                "--server.address=127.0.0.1",
+                f"--secrets.files={secrets}",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_until_served(url, proc, log, log_path)
+            yield url
+        finally:
+            _stop(proc)
+
+
+def _incidents(page) -> str:
+    metric = page.locator("[data-testid='stMetric']").filter(has_text="Incidents").first
+    return metric.locator("[data-testid='stMetricValue']").inner_text().strip()
+
+
+def _staff_page(chromium, server: str, sub: str):
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    page = _open(context, server, "/?lang=en")
+    _log_in(page, server, sub)
+    _switch_on(page)
+    page.get_by_role("heading", name="Staff workspace").wait_for(timeout=60_000)
+    return context, page
+
+
+def _widget(main, testid: str, label: str):
+    return main.locator(f"[data-testid='{testid}']").filter(has_text=label).first
+
+
+def test_record_approve_and_the_public_page_counts_it(workspace_server, chromium):
+    server = workspace_server
+    public = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    page = _open(public, server, "/?lang=en")
+    assert _incidents(page) == "46"
+
+    # The first staff member records an incident, with the geocoder's suggestion.
+    context, page = _staff_page(chromium, server, "staff")
+    main = page.locator("[data-testid='stMain']")
+    main.get_by_role("spinbutton", name="year, Date", exact=True).click()
+    page.keyboard.type("20191203", delay=40)
+    page.keyboard.press("Enter")
+    _settled(page)
+    types = _widget(main, "stMultiSelect", "Incident types")
+    types.click()
+    page.keyboard.type("Kidnapping")
+    page.get_by_role("option", name="Kidnapping", exact=True).click()
+    page.keyboard.press("Escape")
+    _settled(page)
+    _widget(main, "stSelectbox", "City").click()
+    page.get_by_role("option", name="Nuevo Laredo", exact=True).click()
+    _settled(page)
+    where = main.get_by_label(re.compile("Place description"))
+    where.fill("afuera de la centrl camionera")
+    where.press("Enter")
+    page.get_by_text("Did you mean Central Camionera de Nuevo Laredo?").wait_for(timeout=60_000)
+    _settled(page)
+    main.get_by_role("button", name="Save the record").click()
+    saved = page.get_by_text(re.compile(r"Saved rec-[0-9a-f]+ \(in review\)"))
+    saved.wait_for(timeout=60_000)
+    # Her own record: she may not approve it.
+    page.get_by_text("Review queue", exact=True).click()
+    _settled(page)
+    approve = main.get_by_role("button", name="Approve and publish")
+    approve.wait_for(timeout=60_000)
+    assert approve.is_disabled()
+    context.close()
+
+    page = _open(public, server, "/?lang=en")
+    assert _incidents(page) == "46"
+
+    # A second staff member approves it.
+    context, page = _staff_page(chromium, server, "staff2")
+    page.get_by_text("Review queue", exact=True).click()
+    _settled(page)
+    main = page.locator("[data-testid='stMain']")
+    approve = main.get_by_role("button", name="Approve and publish")
+    approve.wait_for(timeout=60_000)
+    assert approve.is_enabled()
+    approve.click()
+    page.get_by_text(re.compile(r"approve done \(published\)")).wait_for(timeout=60_000)
+    context.close()
+
+    # The public page counts it.
+    page = _open(public, server, "/?lang=en")
+    assert _incidents(page) == "47"
+    public.close()
