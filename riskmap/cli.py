@@ -233,6 +233,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-o", "--output", type=Path, required=True, help="file to write")
     p.set_defaults(handler=_cmd_export)
+
+    p = sub.add_parser(
+        "site",
+        help="write the static public site (map, figures, downloads; ES/EN) into a folder",
+        description="Write the public map for all data and per city, the headline figures and "
+        "the public release as CSV/GeoJSON with manifest, data package and dictionary, in "
+        "Spanish and English, into FOLDER: any static web host serves it, no Python needed. "
+        "Built from the public release only; the same release gives the same files.",
+    )
+    p.add_argument("--store", type=Path, default=None, help="incident store (default: setting)")
+    p.add_argument(
+        "--app-url", default=None, help="address of the live dashboard, linked from every page"
+    )
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="FOLDER", help="folder")
+    p.set_defaults(handler=_cmd_site)
     # --- subcommands: hotspots ---
     p = sub.add_parser(
         "hotspots",
@@ -586,6 +601,29 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"wrote {args.output} ({result.manifest['rows']} incidents, {view} view) and "
         + ", ".join(str(p) for p in written[1:])
+    )
+    return 0
+
+
+def _cmd_site(args: argparse.Namespace, settings: Settings) -> int:
+    from riskmap.geo.gazetteer import load_places
+    from riskmap.release.audience import Audience
+    from riskmap.release.cache import load_release
+    from riskmap.release.privacy import pseudonym_key
+    from riskmap.views.site import SITE_MANIFEST, build_site
+    from riskmap.workflow import places as verified
+
+    # The release the app shows: staff-verified places applied, kept beside the store.
+    store = args.store or settings.store
+    places = verified.apply_verified(load_places(settings.places), store)
+    key = pseudonym_key(settings, store=store)
+    release = load_release(store, places=places, settings=settings, key=key)
+    audience = Audience.from_release(release, places=places, settings=settings)
+    written = build_site(audience, args.output, app_url=args.app_url)
+    print(
+        f"wrote {len(written)} changed files of the public site into {args.output} "
+        f"({release.report['released']} incidents; list in {args.output / SITE_MANIFEST}); "
+        f"try it with: python -m http.server -d {args.output}"
     )
     return 0
 

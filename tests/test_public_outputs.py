@@ -38,7 +38,9 @@ from riskmap.views import dashboard
 from riskmap.views.charts import trend_chart, trend_table
 from riskmap.views.dashboard import ranking_table
 from riskmap.views.export import export, export_view
+from riskmap.views.i18n import t
 from riskmap.views.maps import build_map
+from riskmap.views.site import site_files
 
 ROOT = Path(__file__).resolve().parent.parent
 K = 3
@@ -440,3 +442,68 @@ def test_review_2_people_sums_cannot_be_differenced(canary_store, canary_audienc
     at.run()
     assert not at.exception
     assert not {"Children", "People affected"} & {m.label for m in at.metric}
+
+
+# --- the static public site (riskmap site): every file it writes ---------------------------------
+
+_SITE_MARKERS = re.compile(r'rm-(?:count|city)\\" style=\\"[^"\\]*\\"\\u003e(.*?)\\u003c/div')
+_SITE_FIGURES = re.compile(r'data-key="\w+"><b>([^<]*)</b>')
+_SITE_POPUPS = re.compile(r"(?:Incidents|Incidentes): (\d+)")
+
+
+def _assert_site_is_clean(files: dict[str, bytes], *, secret: str, raw_id: str, raw_points) -> None:
+    """No free text, raw id or raw point in any file; no count from 1 to k - 1 on any page."""
+    checked = 0
+    for name, data in files.items():
+        if name.startswith("vendor/"):  # Leaflet and its plugins: the same for every release
+            continue
+        text = data.decode("utf-8-sig")
+        assert secret not in text, name
+        assert raw_id not in text, name
+        for point in raw_points:
+            assert point not in text, (name, point)
+        if not name.endswith(".html"):
+            continue
+        assert "<script>alert" not in text, name
+        # The incidents left out of the release are the release report's figure (the app's
+        # note and every manifest publish it): a count of no selection, so not checked here.
+        for lang in ("en", "es"):
+            text = re.sub(t("release_suppressed", lang, n=r"\d+"), "", text)
+        assert not _small_counts_in(text), name
+        shown = [*_SITE_MARKERS.findall(text), *_SITE_FIGURES.findall(text)]
+        for value in [*shown, *_SITE_POPUPS.findall(text)]:
+            assert not value.isdigit() or _zero_or_k(int(value)), (name, value)
+            assert value.isdigit() or value.startswith(("<", "\\u003c")), (name, value)
+        checked += len(shown)
+    assert checked or not any(n.endswith(".html") for n in files)
+
+
+def test_the_static_site_of_the_canary_store_leaks_nothing(canary_store, places, tmp_path):
+    out = tmp_path / "public_site"
+    assert main(["site", "--store", str(canary_store), "-o", str(out)]) == 0
+    files = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert "en/matamoros.html" in files
+    assert "es/nuevo-laredo.html" in files
+    _assert_site_is_clean(
+        files,
+        secret=CANARY,
+        raw_id="R-2024-",
+        raw_points=_raw_points(read_incidents(canary_store), places),
+    )
+    assert not [name for name, data in files.items() if b"LONE-1" in data]
+    assert json.loads(files["site.json"])["release"]["k"] == K
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(draws=st.lists(_incident, min_size=1, max_size=40))
+def test_no_file_of_the_static_site_leaks(places, draws):
+    frame = _frame(draws, places)
+    audience = public_audience(frame, places=places, settings=SETTINGS)
+    files = site_files(audience)
+    _assert_site_is_clean(
+        files, secret=SECRET, raw_id="id-0-", raw_points=_raw_points(frame, places)
+    )

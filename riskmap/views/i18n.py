@@ -304,6 +304,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "everywhere): the restricted view is closed. Log in again to reopen it.",
         "expired": "The login of {email} is older than {hours} hours: the restricted view is "
         "closed. Log in again to reopen it.",
+        # --- the static public site (riskmap site)
+        "site_index_title": "riskmap: public map",
+        "site_language_name": "English",
+        "site_all": "All data",
+        "site_downloads": "Download the public release",
+        "site_manifest": "manifest (JSON)",
+        "site_datapackage": "data package (datapackage.json)",
+        "site_take_away": "Take away",
+        "site_live_app": "Filters, trends and hotspots: open the live dashboard",
+        "site_release_note": "Public release: every count on this page is 0 or at least {k}.",
+        "site_built": "A static copy of the public release built {when}.",
     },
     "es": {
         "title": "riskmap: violencia contra solicitantes de asilo en la frontera de Tamaulipas",
@@ -515,6 +526,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "para abrirla.",
         "expired": "El inicio de sesión de {email} tiene más de {hours} horas: la vista "
         "restringida está cerrada. Inicie sesión de nuevo para abrirla.",
+        # --- el sitio público estático (riskmap site)
+        "site_index_title": "riskmap: mapa público",
+        "site_language_name": "Español",
+        "site_all": "Todos los datos",
+        "site_downloads": "Descargar la publicación pública",
+        "site_manifest": "manifiesto (JSON)",
+        "site_datapackage": "paquete de datos (datapackage.json)",
+        "site_take_away": "Para llevar",
+        "site_live_app": "Filtros, tendencias y puntos críticos: abra el tablero en vivo",
+        "site_release_note": "Publicación pública: todo conteo de esta página es 0 o al menos {k}.",
+        "site_built": "Copia estática de la publicación pública generada el {when}.",
     },
 }
 
