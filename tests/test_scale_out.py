@@ -11,7 +11,9 @@ Connect provider of ``oidc_provider.py``), through the proxy's one address:
 - the public page served by B does not show it;
 - a second member of staff pinned to B approves it in B's review queue;
 - the public page served by B, and the one served by A, show one incident more, without
-  restarting either process (each rerun checks the store's version).
+  restarting either process (each rerun checks the store's version);
+- *Log out everywhere* through A ends the approver's open restricted tab on B (the sign-outs
+  of a PostGIS store are a file in ``data/`` of the folder both processes run from).
 
 The public count is read at k = 1 (``RISKMAP_MIN_CELL=1``), so the one new incident is counted
 as soon as it is published. Under CI=true a missing browser, server or provider fails.
@@ -181,6 +183,8 @@ def two_apps(tmp_path: Path, published_store: str, oidc_provider: str) -> Iterat
         "RISKMAP_PSEUDONYM_KEY": "a-pseudonym-key-shared-by-every-process",
         "RISKMAP_ALLOWED_EMAILS": ALLOWED,
         "RISKMAP_MIN_CELL": "1",
+        # An idle restricted tab checks for sign-outs every few seconds (30 by default).
+        "RISKMAP_SESSION_CHECK_SECONDS": "3",
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     }
     streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
@@ -342,7 +346,8 @@ def test_a_record_made_through_one_process_is_public_through_the_other(two_apps,
     assert _public_count(visitor_b, url) == before
 
     approver = _browser(chromium, url, "b")
-    _approve(_staff_workspace(approver, url, APPROVER), incident_id)
+    on_b = _staff_workspace(approver, url, APPROVER)
+    _approve(on_b, incident_id)
 
     # Published: B, which approved it, and A, which recorded it, both count it, unrestarted.
     assert _public_count(visitor_b, url) == before + 1
@@ -360,5 +365,19 @@ def test_a_record_made_through_one_process_is_public_through_the_other(two_apps,
     given = {c["value"] for c in newcomer.cookies() if c["name"] == COOKIE}
     assert len(given) == 1
     assert {name for name, _ in proxy.routed[start:]} == given
-    for context in (visitor_a, visitor_b, recorder, approver, newcomer):
+
+    # The sign-outs are shared too: "Log out everywhere" through A ends the approver's login
+    # in the restricted tab that B serves, at that tab's next check, with no click.
+    laptop = _browser(chromium, url, "a")
+    on_a = laptop.new_page()
+    on_a.goto(f"{url}/?lang=en", wait_until="domcontentloaded")
+    _wait_for_app(on_a)
+    _log_in(on_a, url, APPROVER)
+    on_a.get_by_role("button", name="Log out everywhere", exact=True).click()
+    on_a.wait_for_url("**/oauth2/end_session**", timeout=60_000)
+    on_a.get_by_role("button", name="End session").click()
+    on_a.get_by_role("button", name="Log in (staff)").wait_for(timeout=90_000)
+    on_b.get_by_text("Restricted view: exact locations").wait_for(state="detached", timeout=60_000)
+    on_b.get_by_text("was ended").wait_for(timeout=60_000)
+    for context in (visitor_a, visitor_b, recorder, approver, newcomer, laptop):
         context.close()
