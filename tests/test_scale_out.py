@@ -13,7 +13,7 @@ Connect provider of ``oidc_provider.py``), through the proxy's one address:
 - the public page served by B, and the one served by A, show one incident more, without
   restarting either process (each rerun checks the store's version);
 - *Log out everywhere* through A ends the approver's open restricted tab on B (the sign-outs
-  of a PostGIS store are a file in ``data/`` of the folder both processes run from).
+  of a PostGIS store are a file in ``data/`` of the working folder both processes share).
 
 The public count is read at k = 1 (``RISKMAP_MIN_CELL=1``), so the one new incident is counted
 as soon as it is published. Under CI=true a missing browser, server or provider fails.
@@ -187,6 +187,11 @@ def two_apps(tmp_path: Path, published_store: str, oidc_provider: str) -> Iterat
         "RISKMAP_SESSION_CHECK_SECONDS": "3",
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     }
+    # Both run from one working folder (its data/ holds the sign-outs of a PostGIS store), a
+    # fresh one, so nothing is left in the checkout; it gets the checkout's Streamlit config.
+    folder = tmp_path / "work"
+    (folder / ".streamlit").mkdir(parents=True)
+    shutil.copyfile(ROOT / ".streamlit" / "config.toml", folder / ".streamlit" / "config.toml")
     streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
     procs, logs = [], []
     try:
@@ -199,20 +204,20 @@ def two_apps(tmp_path: Path, published_store: str, oidc_provider: str) -> Iterat
                     [
                         streamlit,
                         "run",
-                        "app.py",
+                        str(ROOT / "app.py"),
                         "--server.headless=true",
                         f"--server.port={port}",
                         "--server.address=127.0.0.1",
                         f"--secrets.files={secrets}",
                     ],
-                    cwd=ROOT,
+                    cwd=folder,
                     env=env,
                     stdout=log,
                     stderr=subprocess.STDOUT,
                 )
             )
             _wait_until_served(f"http://127.0.0.1:{port}", procs[-1], log, log_path)
-        yield {"url": url, "proxy": proxy, "procs": procs}
+        yield {"url": url, "proxy": proxy, "procs": procs, "folder": folder}
     finally:
         for proc in procs:
             _stop(proc)
@@ -379,5 +384,6 @@ def test_a_record_made_through_one_process_is_public_through_the_other(two_apps,
     on_a.get_by_role("button", name="Log in (staff)").wait_for(timeout=90_000)
     on_b.get_by_text("Restricted view: exact locations").wait_for(state="detached", timeout=60_000)
     on_b.get_by_text("was ended").wait_for(timeout=60_000)
+    assert list((two_apps["folder"] / "data").glob("*.postgis.signouts.csv"))
     for context in (visitor_a, visitor_b, recorder, approver, newcomer, laptop):
         context.close()
