@@ -109,6 +109,9 @@ STATUSES: tuple[str, ...] = ("draft", "in_review", "published", "rejected", "ret
 PUBLISHED = "published"
 #: Name of the status column in both store backends.
 STATUS = "status"
+#: Statuses that take an incident out of every count, staff views included: a record found
+#: false or duplicated (``rejected``), or withdrawn after publication (``retracted``).
+WITHDRAWN: frozenset[str] = frozenset({"rejected", "retracted"})
 
 #: Allowed values of the enumerated columns (``incident_types`` is checked value by value).
 VOCABULARIES: dict[str, tuple[str, ...]] = {

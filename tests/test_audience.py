@@ -56,3 +56,12 @@ def test_public_ids_use_the_key_of_the_store_read(sample, places, tmp_path):
     assert set(audience.table["incident_id"]) == expected
     default = public_audience(sample, places=places, settings=settings)
     assert not set(default.table["incident_id"]) & expected
+
+
+def test_staff_views_leave_out_what_the_review_took_out(sample, places):
+    statuses = ["published", "in_review", "draft", "rejected", "retracted"]
+    store = sample.assign(status=[statuses[i % 5] for i in range(len(sample))])
+    audience = restricted_audience(store, places=places, settings=Settings())
+    kept = store.loc[~store["status"].isin(["rejected", "retracted"]), "incident_id"]
+    assert sorted(audience.table["incident_id"]) == sorted(kept)
+    assert len(kept) < len(sample)

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from h3.api.basic_int import latlng_to_cell as _cell_int
 
-from riskmap.schema import conform
+from riskmap.schema import STATUS, WITHDRAWN, conform
 from riskmap.settings import Settings, local_path
 
 #: Columns that never appear in a public view.
@@ -138,8 +138,17 @@ def format_count(n: int, *, k: int) -> str:
 
 
 def restricted_view(incidents: pd.DataFrame, *, places: pd.DataFrame) -> pd.DataFrame:
-    """Return every canonical column plus ``place_name``: for logged-in, allowed staff only."""
-    df = conform(pd.DataFrame(incidents).drop(columns=["geometry"], errors="ignore"))
+    """Return every canonical column plus ``place_name``: for logged-in, allowed staff only.
+
+    Incidents rejected or retracted in review (:data:`riskmap.schema.WITHDRAWN`) are left out:
+    staff counts, maps and hotspots take the published incidents and those still waiting for
+    review (draft, in review), never a record the review took out.
+    """
+    frame = pd.DataFrame(incidents)
+    if STATUS in frame.columns:
+        withdrawn = frame[STATUS].astype("string").isin(WITHDRAWN).fillna(False)
+        frame = frame[~withdrawn.to_numpy(dtype=bool)]
+    df = conform(frame.drop(columns=["geometry"], errors="ignore"))
     names = places.drop_duplicates("place_id").set_index("place_id")["name"]
     df.insert(
         df.columns.get_loc("place_id") + 1,
