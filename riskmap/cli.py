@@ -248,7 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Spanish and English, into FOLDER: any static web host serves it, no Python needed. "
         "Built from the public release only; the same release gives the same files.",
     )
-    p.add_argument("--store", type=Path, default=None, help="incident store (default: setting)")
+    p.add_argument(
+        "--store", type=_store_arg, default=None, help="incident store (default: setting)"
+    )
     p.add_argument(
         "--app-url", default=None, help="address of the live dashboard, linked from every page"
     )
@@ -315,7 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
         "and the data's last day, what to avoid, where the data come from and a QR code to the "
         "same view. Always the public release.",
     )
-    p.add_argument("--store", type=Path, default=None, help="incident store (default: setting)")
+    p.add_argument(
+        "--store", type=_store_arg, default=None, help="incident store (default: setting)"
+    )
     p.add_argument(
         "--city",
         dest="cities",
@@ -347,7 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
         "filters select, newest first, for a static host that feed readers poll; rewrite it "
         "when the store changes. An entry says no more than its release row.",
     )
-    p.add_argument("--store", type=Path, default=None, help="incident store (default: setting)")
+    p.add_argument(
+        "--store", type=_store_arg, default=None, help="incident store (default: setting)"
+    )
     for flag, dest, meaning in (
         ("--city", "cities", "city or cities"),
         ("--place", "places", "site(s) by place_id, e.g. mat_bus_terminal"),
