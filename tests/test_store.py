@@ -257,3 +257,53 @@ def test_unwritable_folder_is_a_store_error(tmp_path):
         write_bytes_atomically(blocker / "out.csv", b"data")
     with pytest.raises(StoreError, match="cannot write"):
         write_incidents(_rows(1), blocker / "s.gpkg")
+
+
+def _index_state(path: Path) -> tuple[list, list, list, list]:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        rtree = con.execute("SELECT * FROM rtree_incidents_geom ORDER BY id").fetchall()
+        count = con.execute("SELECT feature_count FROM gpkg_ogr_contents").fetchall()
+        extent = con.execute("SELECT min_x, max_x, min_y, max_y FROM gpkg_contents").fetchall()
+        triggers = con.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+        ).fetchall()
+    finally:
+        con.close()
+    return rtree, count, extent, triggers
+
+
+def test_a_large_append_indexes_as_gdal_triggers_do(tmp_path, monkeypatch):
+    from riskmap.store import _gpkg_sql
+
+    rows = _rows(1500, start=10)
+    rows.loc[rows.index[::7], ["lat", "lon"]] = None  # some incidents have no point
+    bulk, single = tmp_path / "bulk.gpkg", tmp_path / "single.gpkg"
+    for path in (bulk, single):
+        write_incidents(_rows(10), path)
+    assert append_incidents(rows, bulk) == 1510
+    monkeypatch.setattr(_gpkg_sql, "BULK_ROWS", 10**9)  # GDAL's per-row triggers
+    assert append_incidents(rows, single) == 1510
+    assert _index_state(bulk) == _index_state(single)
+    rtree, count, extent, triggers = _index_state(bulk)
+    assert count == [(1510,)]
+    assert len(rtree) == 1510 - len(rows.index[::7])
+    assert any(name.endswith("_insert") for name, _ in triggers)
+    # GDAL reads the store through its index the same way.
+    import pyogrio
+
+    box = (-97.6, 25.8, -97.4, 26.0)
+    assert len(pyogrio.read_dataframe(bulk, bbox=box)) == len(
+        pyogrio.read_dataframe(single, bbox=box)
+    )
+
+
+def test_a_large_append_that_fails_keeps_the_triggers(tmp_path):
+    path = tmp_path / "s.gpkg"
+    write_incidents(_rows(10), path)
+    before = _index_state(path)
+    with pytest.raises(StoreError, match="already in the store"):
+        append_incidents(_rows(1500, start=5), path)
+    assert _index_state(path) == before

@@ -23,6 +23,8 @@ from riskmap.schema import COLUMNS, conform
 
 #: Seconds a writer waits for another one's transaction before giving up.
 BUSY_TIMEOUT_S = 60.0
+#: Appends of at least this many rows fill the spatial index in bulk (see :func:`insert`).
+BULK_ROWS = 1000
 #: Most ``?`` parameters in one SQLite statement that every SQLite build accepts.
 _MAX_PARAMS = 900
 _HEADER = struct.pack("<2sBBi", b"GP", 0, 0x01, 4326)  # little-endian, no envelope, EPSG:4326
@@ -130,10 +132,42 @@ def insert(
     names = ", ".join(f'"{c}"' for c in (geometry, *cols, version, *more))
     marks = ", ".join("?" * (len(cols) + 2 + len(more)))
     values = list(zip(*more.values(), strict=True)) if more else [()] * len(rows)
+    statement = f'INSERT INTO "{layer}" ({names}) VALUES ({marks})'
+    params = ((b, *r, v, *m) for b, r, v, m in zip(blobs, rows, vers, values, strict=True))
+    if len(rows) < BULK_ROWS or not has_rtree(con, layer, geometry=geometry):
+        con.executemany(statement, params)
+        return
+    # GDAL's per-row triggers (spatial index, feature count) call back into Python for every
+    # row: for a large append they are set aside, the index and the count are brought up to
+    # date in one statement each, and the triggers are put back, in the caller's transaction
+    # (SQLite's schema changes are transactional: a failed append leaves them as they were).
+    triggers = con.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
+        "AND (name = ? OR name = ?)",
+        (layer, f"rtree_{layer}_{geometry}_insert", f"trigger_insert_feature_count_{layer}"),
+    ).fetchall()
+    last = con.execute(f'SELECT coalesce(max(rowid), 0) FROM "{layer}"').fetchone()[0]
+    for name, _ in triggers:
+        con.execute(f'DROP TRIGGER "{name}"')
+    con.executemany(statement, params)
+    fids = [
+        r[0]
+        for r in con.execute(f'SELECT rowid FROM "{layer}" WHERE rowid > ? ORDER BY rowid', (last,))
+    ]
+    points = [_point(b) for b in blobs]
     con.executemany(
-        f'INSERT INTO "{layer}" ({names}) VALUES ({marks})',
-        ((b, *r, v, *m) for b, r, v, m in zip(blobs, rows, vers, values, strict=True)),
+        f'INSERT INTO "rtree_{layer}_{geometry}" (id, minx, maxx, miny, maxy) '
+        "VALUES (?, ?, ?, ?, ?)",
+        ((f, p[0], p[0], p[1], p[1]) for f, p in zip(fids, points, strict=True) if p is not None),
     )
+    if any(name.startswith("trigger_insert_feature_count_") for name, _ in triggers):
+        con.execute(
+            "UPDATE gpkg_ogr_contents SET feature_count = feature_count + ? "
+            "WHERE lower(table_name) = lower(?)",
+            (len(fids), layer),
+        )
+    for _, text in triggers:
+        con.execute(text)
 
 
 def update(
@@ -152,6 +186,33 @@ def update(
     con.execute(
         f'UPDATE "{layer}" SET {sets} WHERE "incident_id" = ?',
         (blob, *row[1:], new_version, row[0]),
+    )
+
+
+def widen_extent(con: sqlite3.Connection, layer: str, rows: Sequence[tuple[object, ...]]) -> None:
+    """Widen the extent in ``gpkg_contents`` to the appended ``rows`` and record the change time.
+
+    An append only adds points, so the stored extent grows by their bounds: the cost follows
+    the new rows, not the store (:func:`refresh_extent` scans the whole index).
+    """
+    cols = list(COLUMNS)
+    lat, lon = cols.index("lat"), cols.index("lon")
+    xs = [float(r[lon]) for r in rows if r[lon] is not None and r[lat] is not None]  # type: ignore[arg-type]
+    ys = [float(r[lat]) for r in rows if r[lon] is not None and r[lat] is not None]  # type: ignore[arg-type]
+    if not xs:
+        con.execute(
+            "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+            "WHERE table_name = ?",
+            (layer,),
+        )
+        return
+    con.execute(
+        """UPDATE gpkg_contents SET
+            min_x = min(coalesce(min_x, :x0), :x0), max_x = max(coalesce(max_x, :x1), :x1),
+            min_y = min(coalesce(min_y, :y0), :y0), max_y = max(coalesce(max_y, :y1), :y1),
+            last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        WHERE table_name = :layer""",
+        {"x0": min(xs), "x1": max(xs), "y0": min(ys), "y1": max(ys), "layer": layer},
     )
 
 

@@ -682,8 +682,7 @@ class _GeoPackageWriter:
             audit.record_appends(
                 self.con, [r[0] for r in rows], statuses, versions, by=self.by, action=action
             )
-        if sql.has_rtree(self._con, LAYER, geometry=self._geometry):
-            sql.refresh_extent(self._con, LAYER, geometry=self._geometry)
+        sql.widen_extent(self._con, LAYER, rows)
 
 
 def _arrow_available() -> bool:
