@@ -159,6 +159,12 @@ def bench(
     from riskmap.ingest import import_file
 
     source = gen.ensure_store(store_rows)
+    if backend == "geopackage":
+        # A store from before the review workflow is upgraded once, when first opened (every
+        # incident published): do it before the copies, so no timed run pays it again.
+        from riskmap.store import open_store
+
+        open_store(source).count()
     csv = import_csv(new_rows, work)
     times, cpus, imported = [], [], 0
     if stages is not None:
