@@ -167,42 +167,71 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
+@contextlib.contextmanager
+def serve_app(
+    env: dict[str, str],
+    *,
+    log_path: Path,
+    cwd: Path = ROOT,
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    secrets: Path | None = None,
+) -> Iterator[str]:
+    """Run ``streamlit run app.py`` (in ``cwd``) with ``env`` added; yield its URL, then stop it.
+
+    ``host`` is how the URL names the server (``localhost`` where a login's ``redirect_uri``
+    must match it); ``secrets`` is a secrets file for ``[auth]``.
+    """
+    port = port or _free_port()
+    streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
+    command = [
+        streamlit,
+        "run",
+        "app.py",
+        "--server.headless=true",
+        f"--server.port={port}",
+        "--server.address=127.0.0.1",
+        *([f"--secrets.files={secrets}"] if secrets else []),
+    ]
+    full_env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **env}
+    url = f"http://{host}:{port}"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            command, cwd=cwd, env=full_env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            _wait_until_served(url, proc, log, log_path)
+            yield url
+        finally:
+            _stop(proc)
+
+
+def login_secrets(path: Path, *, url: str, provider: str, cookie_secret: str) -> Path:
+    """Write a secrets file whose ``[auth]`` logs in at :func:`oidc_provider` for ``url``."""
+    path.write_text(
+        "[auth]\n"
+        f'redirect_uri = "{url}/oauth2callback"\n'
+        f'cookie_secret = "{cookie_secret}"\n'
+        'client_id = "riskmap-tests"\n'
+        'client_secret = "riskmap-tests-secret"\n'
+        f'server_metadata_url = "{provider}"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
 @pytest.fixture(scope="session")
 def server(sample_store: Path) -> Iterator[str]:
     """Run ``streamlit run app.py`` on a free port against the sample store."""
     require_browser()
-    port = _free_port()
     env = {
-        **os.environ,
         "RISKMAP_STORE": str(sample_store),
         # The browser clicks the downloads: make them the on-click kind (AppTest covers the
         # eager kind, which it can read without a browser).
         "RISKMAP_EAGER_DOWNLOAD_ROWS": "0",
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     }
-    streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
-    log = (sample_store.parent / "streamlit.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            streamlit,
-            "run",
-            "app.py",
-            "--server.headless=true",
-            f"--server.port={port}",
-            "--server.address=127.0.0.1",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_served(url, proc, log, sample_store.parent / "streamlit.log")
+    with serve_app(env, log_path=sample_store.parent / "streamlit.log") as url:
         yield url
-    finally:
-        _stop(proc)
-        log.close()
 
 
 @pytest.fixture
@@ -254,47 +283,22 @@ def login_server(
     shutil.copyfile(sample_store, store)
     port = _free_port()
     url = f"http://localhost:{port}"
-    secrets = folder / "secrets.toml"
-    secrets.write_text(
-        "[auth]\n"
-        f'redirect_uri = "{url}/oauth2callback"\n'
-        'cookie_secret = "a-long-random-test-secret-for-the-login-tests"\n'
-        'client_id = "riskmap-tests"\n'
-        'client_secret = "riskmap-tests-secret"\n'
-        f'server_metadata_url = "{oidc_provider}"\n',
-        encoding="utf-8",
+    secrets = login_secrets(
+        folder / "secrets.toml",
+        url=url,
+        provider=oidc_provider,
+        cookie_secret="a-long-random-test-secret-for-the-login-tests",
     )
     env = {
-        **os.environ,
         "RISKMAP_STORE": str(store),
         "RISKMAP_ALLOWED_EMAILS": ALLOWED,
         # An idle restricted tab checks for sign-outs every few seconds (30 by default).
         "RISKMAP_SESSION_CHECK_SECONDS": "3",
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     }
-    streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
-    log_path = folder / "streamlit.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [
-                streamlit,
-                "run",
-                "app.py",
-                "--server.headless=true",
-                f"--server.port={port}",
-                "--server.address=127.0.0.1",
-                f"--secrets.files={secrets}",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_until_served(url, proc, log, log_path)
-            yield url
-        finally:
-            _stop(proc)
+    with serve_app(
+        env, log_path=folder / "streamlit.log", port=port, host="localhost", secrets=secrets
+    ) as served:
+        yield served
 
 
 @pytest.fixture

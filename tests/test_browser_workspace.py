@@ -7,16 +7,13 @@ incident is counted as soon as it is published. Under CI=true a missing browser 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, _free_port, _stop, _wait_until_served, require_browser
+from conftest import _free_port, login_secrets, require_browser, serve_app
 from test_login_real import _log_in, _open, _settled, _switch_on
 
 pytestmark = pytest.mark.browser
@@ -35,46 +32,17 @@ def workspace_server(
     shutil.copyfile(sample_store, store)
     port = _free_port()
     url = f"http://localhost:{port}"
-    secrets = folder / "secrets.toml"
-    secrets.write_text(
-        "[auth]\n"
-        f'redirect_uri = "{url}/oauth2callback"\n'
-        'cookie_secret = "a-long-random-test-secret-for-the-workspace-tests"\n'
-        'client_id = "riskmap-tests"\n'
-        'client_secret = "riskmap-tests-secret"\n'
-        f'server_metadata_url = "{oidc_provider}"\n',
-        encoding="utf-8",
+    secrets = login_secrets(
+        folder / "secrets.toml",
+        url=url,
+        provider=oidc_provider,
+        cookie_secret="a-long-random-test-secret-for-the-workspace-tests",
     )
-    env = {
-        **os.environ,
-        "RISKMAP_STORE": str(store),
-        "RISKMAP_ALLOWED_EMAILS": ALLOWED,
-        "RISKMAP_MIN_CELL": "1",
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-    }
-    streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
-    log_path = folder / "streamlit.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [
-                streamlit,
-                "run",
-                "app.py",
-                "--server.headless=true",
-                f"--server.port={port}",
-                "--server.address=127.0.0.1",
-                f"--secrets.files={secrets}",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_until_served(url, proc, log, log_path)
-            yield url
-        finally:
-            _stop(proc)
+    env = {"RISKMAP_STORE": str(store), "RISKMAP_ALLOWED_EMAILS": ALLOWED, "RISKMAP_MIN_CELL": "1"}
+    with serve_app(
+        env, log_path=folder / "streamlit.log", port=port, host="localhost", secrets=secrets
+    ) as served:
+        yield served
 
 
 def _incidents(page) -> str:

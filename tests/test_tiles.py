@@ -4,17 +4,14 @@ browser with a tiny generated PMTiles archive, which must ask no host but the ap
 from __future__ import annotations
 
 import math
-import os
 import shutil
 import struct
-import subprocess
-import sys
 import zlib
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import CHROMIUM, CHROMIUM_ARGS, _free_port, _stop, _wait_until_served, require_browser
+from conftest import CHROMIUM, CHROMIUM_ARGS, require_browser, serve_app
 from pmtiles.tile import Compression, TileType, deserialize_header, zxy_to_tileid
 from pmtiles.writer import write
 from streamlit.testing.v1 import AppTest
@@ -195,36 +192,9 @@ def pmtiles_server(tmp_path_factory, sample_store):
     shutil.copytree(ROOT / ".streamlit", folder / ".streamlit")
     shutil.copytree(ROOT / "static" / "vendor", folder / "static" / "vendor")
     make_pmtiles(folder / "static" / "tiles" / "test.pmtiles", max_zoom=10)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "RISKMAP_STORE": str(sample_store),
-        "RISKMAP_TILES": "static/tiles/test.pmtiles",
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-    }
-    streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
-    log_path = folder / "streamlit.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [
-                streamlit,
-                "run",
-                "app.py",
-                "--server.headless=true",
-                f"--server.port={port}",
-                "--server.address=127.0.0.1",
-            ],
-            cwd=folder,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_until_served(url, proc, log, log_path)
-            yield url
-        finally:
-            _stop(proc)
+    env = {"RISKMAP_STORE": str(sample_store), "RISKMAP_TILES": "static/tiles/test.pmtiles"}
+    with serve_app(env, log_path=folder / "streamlit.log", cwd=folder) as url:
+        yield url
 
 
 @pytest.mark.browser
