@@ -66,9 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         "and report how many incidents are shown at each level of place, date, types, "
         "perpetrator and children, and how many are not in the release.",
     )
-    p.add_argument(
-        "--store", type=_store_arg, default=None, help="incident store (default: setting)"
-    )
+    _store_option(p)
     p.add_argument("--lang", choices=("en", "es"), default="en", help="language of the report")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=_cmd_release_report)
@@ -85,9 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--places", type=Path, default=None, help="extra gazetteer CSV merged over the shipped one"
     )
-    p.add_argument(
-        "--store", type=_store_arg, default=None, help="incident store (default: setting)"
-    )
+    _store_option(p)
     p.set_defaults(handler=_cmd_places, action=None)
     actions = p.add_subparsers(dest="action", metavar="{set,confirm,history}")
     q = actions.add_parser("set", help="propose a place's location (waits for confirmation)")
@@ -248,9 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Spanish and English, into FOLDER: any static web host serves it, no Python needed. "
         "Built from the public release only; the same release gives the same files.",
     )
-    p.add_argument(
-        "--store", type=_store_arg, default=None, help="incident store (default: setting)"
-    )
+    _store_option(p)
     p.add_argument(
         "--app-url", default=None, help="address of the live dashboard, linked from every page"
     )
@@ -264,9 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the previous period, with exact Poisson 95%% intervals. Only incidents located at a site "
         "or in a neighbourhood count; the others are reported as left out.",
     )
-    p.add_argument(
-        "--store", type=_store_arg, default=None, help="incident store (default: setting)"
-    )
+    _store_option(p)
     p.add_argument(
         "--period", type=_period_days, default=90, help="period length: 90d, 12w or days (90d)"
     )
@@ -317,9 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
         "and the data's last day, what to avoid, where the data come from and a QR code to the "
         "same view. Always the public release.",
     )
-    p.add_argument(
-        "--store", type=_store_arg, default=None, help="incident store (default: setting)"
-    )
+    _store_option(p)
     p.add_argument(
         "--city",
         dest="cities",
@@ -351,9 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
         "filters select, newest first, for a static host that feed readers poll; rewrite it "
         "when the store changes. An entry says no more than its release row.",
     )
-    p.add_argument(
-        "--store", type=_store_arg, default=None, help="incident store (default: setting)"
-    )
+    _store_option(p)
     for flag, dest, meaning in (
         ("--city", "cities", "city or cities"),
         ("--place", "places", "site(s) by place_id, e.g. mat_bus_terminal"),
@@ -396,6 +384,13 @@ def _store_arg(text: str) -> str | Path:
     from riskmap.store import is_url
 
     return text.strip() if is_url(text) else Path(text)
+
+
+def _store_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--store``: a GeoPackage path or a ``postgresql://`` URL (default: the setting)."""
+    parser.add_argument(
+        "--store", type=_store_arg, default=None, help="incident store (default: setting)"
+    )
 
 
 def _store_location(args: argparse.Namespace, settings: Settings) -> str | Path:
