@@ -38,17 +38,22 @@ def _download(page, label: str) -> bytes:
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    from playwright.sync_api import expect
+
     button = page.get_by_role("button", name=label)
-    for attempt in range(2):
-        button.wait_for(state="visible", timeout=60_000)
+    for attempt in range(3):
+        # Streamlit disables every widget while its connection to the server is being
+        # re-established (a loaded machine can drop the websocket): wait for the page to be
+        # settled and the button enabled before clicking, rather than for the click's own 30 s.
+        _settled(page)
         try:
+            expect(button).to_be_enabled(timeout=60_000)
             with page.expect_download(timeout=45_000) as info:
-                button.click()
+                button.click(timeout=30_000)
             return Path(info.value.path()).read_bytes()
-        except PlaywrightTimeout:
-            if attempt:
+        except (PlaywrightTimeout, AssertionError):
+            if attempt == 2:
                 raise
-            _settled(page)
     raise AssertionError("unreachable")
 
 
