@@ -156,7 +156,7 @@ def _listed(
     _places: pd.DataFrame,
 ) -> pd.DataFrame:
     """Return the named places of one selection that have no map point."""
-    return dashboard.listed_places(_selection.incidents, places=_places, lang=lang)
+    return dashboard.listed_places(_selection.drawn, places=_places, lang=lang)
 
 
 @st.cache_resource(show_spinner=False)
@@ -190,7 +190,7 @@ def _map_call(
     same filters) sends these arguments again instead of rebuilding and re-rendering the map.
     """
     shown = maps.dashboard_map(
-        _selection.incidents,
+        _selection.drawn,
         audience=_audience,
         lang=lang,
         asset_base=_asset_base,
@@ -641,7 +641,7 @@ if state.embed:
     # Embedded: the map (its legend, its title box with the filters and the synthetic flag) and
     # a link to the full view; nothing else is drawn.
     embedded = maps.dashboard_map(
-        selection.incidents,
+        selection.drawn,
         audience=audience,
         lang=lang,
         asset_base=settings.asset_base,
@@ -703,7 +703,7 @@ def _below_map(selection: dashboard.Selection, *, protected: str | None) -> None
             f"{t(f'm_{key}', lang)}: {value}" for key, value in selection.published.items()
         )
         st.caption(t("published_note", lang, source=source) + " — " + pairs)
-    if selection.incidents.empty and not protected:
+    if selection.empty and not protected:
         st.info(t("no_incidents", lang))
     if selection.unresolved:
         n = audience.format_count(selection.unresolved)
@@ -897,7 +897,7 @@ def _trends_panel(selection: dashboard.Selection, *, protected: str | None) -> N
         horizontal=True,
     )
     state.trend_period = period
-    if selection.incidents.empty:
+    if selection.empty:
         st.info(protected or t("no_incidents", lang))
         return
     for by in ("type", "place", "perpetrator"):

@@ -297,11 +297,23 @@ def type_flags(frame: pd.DataFrame, types: Iterable[str] = INCIDENT_TYPES) -> pd
     )
 
 
+def distinct_codes(column: pd.Series) -> tuple[np.ndarray, pd.Index | np.ndarray]:
+    """Return each row's code and the distinct values, as :func:`pandas.factorize` does.
+
+    A categorical column (a coded release, :func:`riskmap.release.audience.coded`) gives its own
+    codes and categories at no cost; the categories may include values no row holds, and are in
+    the categorical's order rather than in order of appearance. Missing values get code -1.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return np.asarray(column.cat.codes, dtype=np.int64), column.cat.categories
+    return pd.factorize(column, use_na_sentinel=True)
+
+
 def _distinct_types(cells: pd.Series) -> tuple[np.ndarray, list[frozenset[str]]]:
     """Split each distinct cell once: a million incidents hold only a few dozen combinations.
 
     Returns the code of each row's cell (-1 for a missing one) and the parts of each distinct
     cell, so that a test on the parts costs one array lookup per row.
     """
-    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    codes, uniques = distinct_codes(cells)
     return codes, [frozenset(str(u).split(MULTI_SEP)) for u in uniques]

@@ -37,7 +37,6 @@ def _download(page, label: str) -> bytes:
     button is being replaced.
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
     from playwright.sync_api import expect
 
     button = page.get_by_role("button", name=label)

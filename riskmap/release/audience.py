@@ -10,8 +10,11 @@ explicit: there is no default audience, and no renderer falls back to raw rows.
 from __future__ import annotations
 
 import os
+import threading
+import weakref
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from riskmap import filters as _filters
@@ -96,6 +99,22 @@ class Audience:
             return _public.select(self.table, filters)
         return _filters.apply(self.table, filters)
 
+    def select_positions(self, filters: _filters.Filters) -> np.ndarray:
+        """Return the positions in :attr:`table` of the rows a public filter state selects.
+
+        The test runs on the table's coded copy (:func:`coded`): the same rows as
+        :meth:`select`, without copying a string column.
+
+        Raises
+        ------
+        ValueError
+            For a restricted audience (its filters test recorded values: use :meth:`select`).
+        """
+        if not self.public:
+            msg = "positions are for the public release; a restricted audience uses select()"
+            raise ValueError(msg)
+        return np.flatnonzero(_public.select_mask(coded(self.table), filters))
+
     def rows(self, selection: pd.DataFrame) -> pd.DataFrame:
         """Return the columns of ``selection`` that a table or a download may show.
 
@@ -107,6 +126,42 @@ class Audience:
     def format_count(self, n: int) -> str:
         """Write a count for this audience."""
         return format_count(int(n), k=self.k)
+
+
+def coded(table: pd.DataFrame) -> pd.DataFrame:
+    """Return ``table`` with its text columns as categoricals (the same rows, index and values).
+
+    A selection of a million release rows copies a few integer codes per row instead of every
+    string; the map, the headline counts and the listed places read the same values from it.
+    It is made once per table object and kept while that table lives (the app's release is
+    shared and never modified), like the map's reference rows.
+    """
+    key = id(table)
+    with _CODED_LOCK:
+        kept = _CODED.get(key)
+        if kept is not None and kept[0]() is table:
+            return kept[1]
+    out = pd.DataFrame(
+        {
+            name: column.astype("category")
+            if pd.api.types.is_string_dtype(column.dtype) or column.dtype == object
+            else column
+            for name, column in table.items()
+            # One pseudonym per row: nothing to code, and never drawn or counted.
+            if name != "incident_id"
+        },
+        index=table.index,
+    )
+    with _CODED_LOCK:
+        for stale in [k for k, (ref, _) in _CODED.items() if ref() is None]:
+            del _CODED[stale]
+        _CODED[key] = (weakref.ref(table), out)
+    return out
+
+
+#: id of a table -> (a weak reference to it, its coded copy).
+_CODED: dict[int, tuple[weakref.ref, pd.DataFrame]] = {}
+_CODED_LOCK = threading.Lock()
 
 
 def public_audience(

@@ -72,6 +72,7 @@ from riskmap.schema import (
     PUBLISHED,
     STATUS,
     conform,
+    distinct_codes,
     type_flags,
 )
 from riskmap.settings import Settings
@@ -839,6 +840,19 @@ def select(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     or "children affected" when it shows that value. Whatever the filters, the selection is
     therefore a union of whole classes of the release.
     """
+    mask = select_mask(table, filters)
+    if mask.all():
+        # Nothing left out: a view of the table (copy-on-write), not a second million rows.
+        return table.copy(deep=False)
+    return table.loc[mask]
+
+
+def select_mask(table: pd.DataFrame, filters: Filters) -> np.ndarray:
+    """Return which rows of ``table`` :func:`select` keeps, as a boolean array.
+
+    ``table`` holds the release's shown columns; they may be categoricals (a coded copy of the
+    release, :func:`riskmap.release.audience.coded`): the test is the same on the values.
+    """
     mask = np.ones(len(table), dtype=bool)
     if filters.start is not None:
         mask &= (table["date_end"] >= pd.Timestamp(filters.start)).to_numpy(dtype=bool)
@@ -849,8 +863,8 @@ def select(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
         groups = {TYPE_GROUPS[t] for t in filters.types}
         # Decided once per distinct (types, precision) pair, not per row: a missing value in
         # either (code -1) selects nothing.
-        types, shown_types = pd.factorize(table["incident_types"])
-        precision, shown_precision = pd.factorize(table["type_precision"])
+        types, shown_types = distinct_codes(table["incident_types"])
+        precision, shown_precision = distinct_codes(table["type_precision"])
         hit = np.zeros((len(shown_types) + 1, len(shown_precision) + 1), dtype=bool)
         for i, value in enumerate(shown_types):
             names = set(str(value).split(MULTI_SEP))
@@ -866,10 +880,7 @@ def select(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
         mask &= table["place_type"].isin(filters.place_types).to_numpy(dtype=bool, na_value=False)
     if filters.children_only:
         mask &= table["children_affected"].to_numpy(dtype=bool, na_value=False)
-    if mask.all():
-        # Nothing left out: a view of the table (copy-on-write), not a second million rows.
-        return table.copy(deep=False)
-    return table.loc[mask]
+    return mask
 
 
 # --- the report ---------------------------------------------------------------------------------

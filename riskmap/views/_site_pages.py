@@ -146,11 +146,11 @@ def _figures(selection: dashboard.Selection, audience: Audience, lang: str) -> s
 
 def _notes(selection: dashboard.Selection, audience: Audience, lang: str) -> str:
     notes = []
-    if selection.incidents.empty:
+    if selection.empty:
         notes.append(t("no_incidents", lang))
     if selection.unresolved:
         notes.append(t("unresolved_note", lang, n=audience.format_count(selection.unresolved)))
-    listed = dashboard.listed_places(selection.incidents, places=audience.places, lang=lang)
+    listed = dashboard.listed_places(selection.drawn, places=audience.places, lang=lang)
     if len(listed):
         notes.append(
             t("listed_places", lang)
@@ -267,7 +267,7 @@ def map_page(audience: Audience, page: Page, parts: Parts) -> str:
         lang=lang,
     )
     title = maps.title_html(summary, synthetic=audience.synthetic, lang=lang)
-    page_html = _map_html(selection.incidents, audience, lang, title)
+    page_html = _map_html(selection.drawn, audience, lang, title)
     head_links, take_away = _taken(page, parts.taken)
     banner = (
         f'<p class="rm-banner" role="alert">{_esc(t("synthetic_banner", lang))}</p>'

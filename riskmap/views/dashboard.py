@@ -12,30 +12,47 @@ and the difference between any two filter states — is 0 or at least k.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import pandas as pd
 
 from riskmap import filters as _filters
 from riskmap.analysis.metrics import HEADLINES, headline_counts, published_for
-from riskmap.release.audience import Audience
+from riskmap.release.audience import Audience, coded
 
 PRESETS: tuple[str, ...] = ("all", "last30", "last90", "custom")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Selection:
     """The incidents selected by one filter state, and what is shown about them."""
 
     filters: _filters.Filters
-    #: The selected incidents (public columns in the public view).
-    incidents: pd.DataFrame
+    #: The selected rows as the map, the headline counts and the listed places read them: in
+    #: public, the release's coded copy (:func:`riskmap.release.audience.coded`: the same
+    #: values, text columns as categoricals, no pseudonyms); for staff, :attr:`incidents`.
+    drawn: pd.DataFrame = field(repr=False)
     #: Headline counts (see :data:`riskmap.analysis.metrics.HEADLINES`).
     counts: dict[str, int]
     #: Published figures for the same keys, when the selection covers their whole period.
     published: dict[str, int]
     #: Selected incidents that could not be placed (counted, not drawn).
     unresolved: int
+    #: Returns the selected rows (every column the audience may see), on first use only.
+    rows: Callable[[], pd.DataFrame] = field(repr=False)
+
+    @cached_property
+    def incidents(self) -> pd.DataFrame:
+        """The selected incidents (public columns in the public view), made when first asked."""
+        return self.rows()
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing is selected."""
+        return self.drawn.empty
 
 
 def date_bounds(incidents: pd.DataFrame) -> tuple[dt.date, dt.date] | None:
@@ -48,6 +65,23 @@ def date_bounds(incidents: pd.DataFrame) -> tuple[dt.date, dt.date] | None:
     if dates.empty or ends.empty:
         return None
     return dates.min().date(), ends.max().date()
+
+
+def audience_bounds(audience: Audience) -> tuple[dt.date, dt.date] | None:
+    """Return :func:`date_bounds` of an audience's table (computed once per table object)."""
+    key = id(audience.table)
+    kept = _BOUNDS.get(key)
+    if kept is not None and kept[0]() is audience.table:
+        return kept[1]
+    bounds = date_bounds(audience.table)
+    for stale in [k for k, (ref, _) in _BOUNDS.items() if ref() is None]:
+        _BOUNDS.pop(stale, None)
+    _BOUNDS[key] = (weakref.ref(audience.table), bounds)
+    return bounds
+
+
+#: id of a table -> (a weak reference to it, its date bounds).
+_BOUNDS: dict[int, tuple[weakref.ref, tuple[dt.date, dt.date] | None]] = {}
 
 
 def preset_range(
@@ -85,10 +119,29 @@ def select(
     """
     # A bound that leaves out no dated incident is as good as no bound (and then leaves out no
     # undated one either): the decision rests on the shown dates only.
-    bounds = date_bounds(audience.table)
+    bounds = audience_bounds(audience)
     start = None if bounds and filters.start and filters.start <= bounds[0] else filters.start
     end = None if bounds and filters.end and filters.end >= bounds[1] else filters.end
-    chosen = audience.select(filters.with_(start=start, end=end))
+    effective = filters.with_(start=start, end=end)
+    rows: Callable[[], pd.DataFrame]
+    if audience.public:
+        # The test and the copy run on integer codes; the rows themselves (pseudonyms, every
+        # text column) are copied only when a table, a chart or a download asks for them.
+        positions = audience.select_positions(effective)
+        table = audience.table
+        everything = len(positions) == len(table)
+        chosen = coded(table) if everything else coded(table).take(positions)
+
+        def rows() -> pd.DataFrame:
+            # Nothing left out: a view of the table (copy-on-write), not a second million rows.
+            return table.copy(deep=False) if everything else table.take(positions)
+
+    else:
+        chosen = audience.select(effective)
+
+        def rows() -> pd.DataFrame:
+            return chosen
+
     counts = headline_counts(chosen)
     compare: dict[str, int] = {}
     unfiltered = filters.with_(start=None, end=None) == _filters.Filters()
@@ -103,7 +156,7 @@ def select(
         if audience.public
         else (chosen["geo_precision"].astype("string").fillna("unresolved") == "unresolved").sum()
     )
-    return Selection(filters, chosen, counts, compare, unresolved)
+    return Selection(filters, chosen, counts, compare, unresolved, rows)
 
 
 #: Headline figures in the order the published report gives them; people only for staff.
@@ -208,7 +261,7 @@ def listed_places(selection: pd.DataFrame, *, places: pd.DataFrame, lang: str) -
     """
     lat = pd.to_numeric(selection["lat"], errors="coerce")
     named = selection[lat.isna() & selection["place_id"].notna()]
-    counts = named.groupby("place_id", sort=True).size()
+    counts = named.groupby("place_id", sort=True, observed=True).size()
     names = _member_names(places, lang)
     cities = dict(zip(places["place_id"], places["city"], strict=True))
     out = pd.DataFrame(

@@ -32,7 +32,7 @@ from riskmap.geo.gazetteer import names as gazetteer_names
 from riskmap.release.audience import Audience
 from riskmap.release.privacy import format_count
 from riskmap.release.public import TYPE_GROUP_NAMES, TYPE_GROUPS
-from riskmap.schema import MULTI_SEP, split_types
+from riskmap.schema import MULTI_SEP, distinct_codes, split_types
 from riskmap.views._render import quick_render as quick_render  # the app renders with it
 from riskmap.views.i18n import label, t
 from riskmap.views.tiles import OSM, Basemap, add_basemap
@@ -367,7 +367,11 @@ def aggregate_locations(view: pd.DataFrame) -> pd.DataFrame:
             view["geo_precision"], {"site": "site", "neighborhood": "area", "city": "city"}
         )
     kind = kind[rows]
-    point = pd.factorize(lat + 1j * lon)[0]
+    # A point is its (lat, lon) pair: each coordinate coded alone (a few hundred distinct
+    # values), then the pair with the kind, numbered in order of first appearance.
+    lat_code, lat_seen = pd.factorize(lat)
+    lon_code = pd.factorize(lon)[0]
+    point = lon_code.astype(np.int64) * len(lat_seen) + lat_code
     group, _ = pd.factorize(point * len(_KINDS) + kind)
     n_groups = int(group.max()) + 1
     # Codes are numbered in order of first appearance: a group's first row is where the
@@ -382,25 +386,25 @@ def aggregate_locations(view: pd.DataFrame) -> pd.DataFrame:
         else np.zeros(len(view))
     )
     if "place_name" in view.columns:
-        name_code, names = pd.factorize(view["place_name"])
+        name_code, names = distinct_codes(view["place_name"])
         name_code = name_code[rows]
     else:
         name_code, names = np.full(len(rows), -1), np.array([], dtype=object)
-    per_group = (
-        pd.DataFrame(
-            {
-                "date": pd.to_datetime(view["date"]).to_numpy()[rows],
-                # A release row stands for its whole period: the last day is the period's end.
-                "end": pd.to_datetime(view.get("date_end", view["date"])).to_numpy()[rows],
-                "name": np.where(name_code >= 0, name_code, np.nan),
-                "group": group,
-            }
-        )
-        .groupby("group", sort=True)
-        .agg(first=("date", "min"), last=("end", "max"), name=("name", "first"))
+    # Per group: the first day, the last day (a release row's period end) and the first name a
+    # row carries, in one pass each (missing dates and names left out, as a groupby would).
+    first = _per_group(pd.to_datetime(view["date"]).to_numpy()[rows], group, n_groups, np.minimum)
+    last = _per_group(
+        pd.to_datetime(view.get("date_end", view["date"])).to_numpy()[rows],
+        group,
+        n_groups,
+        np.maximum,
     )
-    name_of_group = per_group["name"].to_numpy()
-    place_name = [None if np.isnan(c) else str(names[int(c)]) for c in name_of_group]
+    named = np.flatnonzero(name_code >= 0)
+    first_named = np.full(n_groups, len(rows), dtype=np.int64)
+    np.minimum.at(first_named, group[named], named)
+    place_name = [
+        None if i == len(rows) else str(names[int(name_code[i])]) for i in first_named.tolist()
+    ]
     out = pd.DataFrame(
         {
             "lat": lat[first_row],
@@ -413,8 +417,8 @@ def aggregate_locations(view: pd.DataFrame) -> pd.DataFrame:
             )
             if has_people
             else pd.array([pd.NA] * n_groups, dtype="Int64"),
-            "first": per_group["first"].to_numpy(),
-            "last": per_group["last"].to_numpy(),
+            "first": first,
+            "last": last,
             "place_name": pd.array(place_name, dtype="string"),
             "types": _type_counts(view["incident_types"], rows, group, n_groups),
             "groups": _type_counts(_as_groups(view["incident_types"]), rows, group, n_groups),
@@ -424,28 +428,48 @@ def aggregate_locations(view: pd.DataFrame) -> pd.DataFrame:
     return out.iloc[order].reset_index(drop=True)
 
 
+def _per_group(dates: np.ndarray, group: np.ndarray, n_groups: int, reduce: np.ufunc) -> np.ndarray:
+    """Return the earliest (``np.minimum``) or latest (``np.maximum``) date of each group.
+
+    Missing dates are left out; a group with none gets NaT.
+    """
+    days = dates.astype("datetime64[ns]")
+    known = ~np.isnat(days)
+    values = days.view(np.int64)
+    empty = np.iinfo(np.int64).max if reduce is np.minimum else np.iinfo(np.int64).min
+    out = np.full(n_groups, empty, dtype=np.int64)
+    reduce.at(out, group[known], values[known])
+    result = out.view("datetime64[ns]")
+    result[out == empty] = np.datetime64("NaT")
+    return result
+
+
 #: Kinds of drawn location, in the order the aggregate is sorted by.
 _KINDS: tuple[str, ...] = ("area", "city", "site")
 
 
 def _codes(column: pd.Series, kinds: dict[str, str]) -> np.ndarray:
     """Return the :data:`_KINDS` index of each row's kind (unknown or missing: area)."""
-    code, distinct = pd.factorize(column)
+    code, distinct = distinct_codes(column)
     lookup = [_KINDS.index(kinds.get(str(v), "area")) for v in distinct]
     return np.array([*lookup, _KINDS.index("area")], dtype=np.int64)[code]
 
 
 def _as_groups(cells: pd.Series) -> pd.Series:
     """Return each row's incident types as their groups (:data:`TYPE_GROUPS`), joined."""
-    code, distinct = pd.factorize(cells)
+    code, distinct = distinct_codes(cells)
     grouped = [
         MULTI_SEP.join(
             sorted({TYPE_GROUPS.get(p, p) for p in str(v).split(MULTI_SEP) if p}, key=_group_order)
         )
         for v in distinct
     ]
-    lookup = np.array([*grouped, None], dtype=object)
-    return pd.Series(lookup[np.where(code < 0, len(grouped), code)], index=cells.index)
+    # A categorical: one code per row, each distinct group set written once.
+    categories: dict[str, int] = {}
+    lookup = np.array([*(categories.setdefault(g, len(categories)) for g in grouped), -1])
+    return pd.Series(
+        pd.Categorical.from_codes(lookup[code], categories=list(categories)), index=cells.index
+    )
 
 
 def _group_order(name: str) -> int:
@@ -472,7 +496,7 @@ def _type_counts(
     cells: pd.Series, rows: np.ndarray, group: np.ndarray, n_groups: int
 ) -> list[dict[str, int]]:
     """Count the incidents of each type per group (``rows`` of ``cells``), from distinct cells."""
-    cell, distinct = pd.factorize(cells)
+    cell, distinct = distinct_codes(cells)
     cell = cell[rows]
     parts = [str(v).split(MULTI_SEP) for v in distinct]
     names = sorted({p for ps in parts for p in ps})
@@ -742,13 +766,13 @@ def build_map(
 
 def selection_bounds(view: pd.DataFrame) -> list[list[float]] | None:
     """Return ``[[south, west], [north, east]]`` of the drawn incidents, or ``None``."""
-    pts = view.loc[view["lat"].notna() & view["lon"].notna(), ["lat", "lon"]]
-    if pts.empty:
+    lat = pd.to_numeric(view["lat"], errors="coerce").to_numpy(dtype=float)
+    lon = pd.to_numeric(view["lon"], errors="coerce").to_numpy(dtype=float)
+    both = ~(np.isnan(lat) | np.isnan(lon))
+    if not both.any():
         return None
-    return [
-        [float(pts["lat"].min()), float(pts["lon"].min())],
-        [float(pts["lat"].max()), float(pts["lon"].max())],
-    ]
+    lat, lon = lat[both], lon[both]
+    return [[float(lat.min()), float(lon.min())], [float(lat.max()), float(lon.max())]]
 
 
 def centre_and_zoom(bounds: list[list[float]] | None) -> tuple[tuple[float, float], int]:
@@ -917,6 +941,8 @@ def named_in(view: pd.DataFrame, places: pd.DataFrame, lang: str) -> pd.DataFram
     if "place_name" not in view.columns or "place_id" not in view.columns:
         return view
     lookup = dict(zip(places["place_id"], place_names(places, lang), strict=True))
+    if isinstance(view["place_name"].dtype, pd.CategoricalDtype):
+        return view.assign(place_name=_named_codes(view, lookup))
     # Looked up once per distinct place (a few dozen), not once per row.
     code, distinct = pd.factorize(view["place_id"])
     names = np.array([*(lookup.get(str(p)) for p in distinct), None], dtype=object)[code]
@@ -927,6 +953,26 @@ def named_in(view: pd.DataFrame, places: pd.DataFrame, lang: str) -> pd.DataFram
     else:
         shown = kept.where(~found, pd.Series(names, index=view.index, dtype="string"))
     return view.assign(place_name=shown)
+
+
+def _named_codes(view: pd.DataFrame, lookup: dict[str, str]) -> pd.Categorical:
+    """:func:`named_in` on a coded view: the same names, as a categorical (no string per row)."""
+    place, places_seen = distinct_codes(view["place_id"])
+    kept, kept_names = distinct_codes(view["place_name"])
+    # One name per (place, kept name) pair that occurs: the place's name in ``lang`` where the
+    # gazetteer has it, else the name the row carries.
+    looked = [lookup.get(str(p)) for p in places_seen]
+    pair = (place + 1) * (len(kept_names) + 1) + (kept + 1)
+    inverse, pairs = pd.factorize(pair)
+    categories: dict[str, int] = {}
+    pair_code = np.empty(len(pairs), dtype=np.int64)
+    for i, value in enumerate(pairs):
+        p, n = divmod(int(value), len(kept_names) + 1)
+        name = looked[p - 1] if p > 0 else None
+        if name is None:
+            name = str(kept_names[n - 1]) if n > 0 else None
+        pair_code[i] = -1 if name is None else categories.setdefault(name, len(categories))
+    return pd.Categorical.from_codes(pair_code[inverse], categories=list(categories))
 
 
 def _legend_html(lang: str, *, min_cell: int) -> str:
