@@ -96,14 +96,15 @@ Version = tuple[str, tuple[object, ...], str]
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _facets(
     version: Version, _audience: Audience
-) -> tuple[tuple[dt.date, dt.date] | None, list[str], set[str], bool]:
-    """Return the date bounds, the cities, the kinds of place and the synthetic flag of a table."""
+) -> tuple[tuple[dt.date, dt.date] | None, list[str], set[str], bool, str]:
+    """Return a table's date bounds, cities, kinds of place, synthetic flag and playback unit."""
     data = _audience.table
     return (
         dashboard.date_bounds(data),
         sorted({str(c) for c in data["city"].dropna().unique()}),
         set(data["place_type"].dropna().unique().astype(str)) | _audience.protected_place_types,
         _audience.synthetic,
+        playback.frame_unit(data),
     )
 
 
@@ -465,7 +466,7 @@ audience = (
     else Audience.from_release(release, places=places, settings=settings)
 )
 version: Version = (str(settings.store), versions, audience.kind)
-bounds, cities, shown_types, synthetic = _facets(version, audience)
+bounds, cities, shown_types, synthetic, frame_unit = _facets(version, audience)
 if synthetic and not state.embed:
     st.warning(t("synthetic_banner", lang), icon="⚠️")
 
@@ -544,7 +545,7 @@ if {k: v if isinstance(v, list) else [v] for k, v in wanted.items()} != current:
     st.query_params.from_dict(wanted)
 
 # --- time playback: a frame's dates replace the period (the address keeps the view chosen) ----
-play_frames = playback.frames(bounds, unit=playback.frame_unit(audience.table))
+play_frames = playback.frames(bounds, unit=frame_unit)
 for _name, _default in (("play_mode", "window"), ("play_window", 1), ("play_speed", 1.0)):
     state.setdefault(_name, _default)
 state.setdefault("play_frame", 0)
@@ -794,7 +795,11 @@ with tab_map:
         # always from the public release, written when the button is clicked.
         _public_audience = Audience.from_release(release, places=places, settings=settings)
         _brief_url, _brief_view, _brief_dates = st.context.url, view, dates
-        _brief_cities = sorted({str(c) for c in _public_audience.table["city"].dropna().unique()})
+        _brief_cities = (
+            cities
+            if audience.public
+            else sorted({str(c) for c in _public_audience.table["city"].dropna().unique()})
+        )
 
         def _brief_pdf() -> bytes:
             chosen = [c for c in _brief_view.filters.cities if c in _brief_cities] or _brief_cities

@@ -31,11 +31,13 @@ import gzip
 import json
 import os
 import posixpath
+import string
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import folium
+import xyzservices
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
@@ -264,11 +266,29 @@ class _PMTilesLayer(JSCSSMixin, MacroElement):
         self.options_js = json.dumps(options).replace("<", "\\u003c").replace(">", "\\u003e")
 
 
+def _provider(basemap: Basemap) -> str | xyzservices.TileProvider:
+    """Return a URL basemap as folium takes it without a search of xyzservices' catalogue.
+
+    folium looks any string up among the named providers first (several milliseconds on every
+    map); a provider object is taken as it is. A URL with placeholders other than Leaflet's
+    ``{s} {z} {x} {y} {r}`` stays a string (the provider would try to fill them).
+    """
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(basemap.url) if name}
+    except ValueError:  # braces that are not placeholders
+        return basemap.url
+    if not fields <= {"s", "z", "x", "y", "r"}:
+        return basemap.url
+    return xyzservices.TileProvider(
+        name="basemap", url=basemap.url, attribution=basemap.attribution
+    )
+
+
 def add_basemap(m: folium.Map, basemap: Basemap) -> None:
     """Add ``basemap``'s tiles (and attribution) to ``m``; nothing for ``none``."""
     if basemap.kind == "url":
         folium.TileLayer(
-            basemap.url,
+            _provider(basemap),
             attr=basemap.attribution,
             name="basemap",
             max_zoom=MAX_ZOOM,
