@@ -52,3 +52,27 @@ def test_places_without_a_point_are_listed_by_name(sample, places):
     assert ((listed["incidents"] == 0) | (listed["incidents"] >= 3)).all()
     names = dict(zip(places["place_id"], places["name_es"], strict=True))
     assert (listed["name"] == listed["place_id"].map(names)).all()
+
+
+def test_shown_dates_are_each_rows_own_text():
+    """Dates are written once per distinct pair, and each row gets its own pair's text."""
+    from riskmap.views.viewstate import date_text, span_text
+
+    dates = pd.to_datetime(
+        ["2019-12-01", "2019-12-01", "2019-10-01", None, "2020-01-06", "2019-12-01"]
+    )
+    ends = pd.to_datetime(
+        ["2019-12-31", "2019-12-01", "2019-12-31", None, "2020-01-12", "2019-12-31"]
+    )
+    rows = pd.DataFrame({"date": dates, "date_end": ends, "x": range(6)})
+    shown = dashboard.with_shown_dates(rows)
+    assert shown["date"].tolist() == [span_text(a, b) for a, b in zip(dates, ends, strict=True)]
+    assert shown["date"].tolist()[:4] == ["2019-12", "2019-12-01", "2019-Q4", ""]
+    precision = pd.Series(["month", "day", "quarter", "day", "week", None])
+    by_precision = rows.drop(columns="date_end").assign(date_precision=precision)
+    plain = dashboard.with_shown_dates(by_precision)
+    assert plain["date"].tolist() == [
+        date_text(a, p, "en") for a, p in zip(dates, precision, strict=True)
+    ]
+    assert plain["date"].tolist()[2:4] == ["2019-Q4", ""]
+    assert dashboard.with_shown_dates(rows.head(0))["date"].tolist() == []

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 from riskmap import filters as _filters
@@ -237,14 +238,24 @@ def with_shown_dates(rows: pd.DataFrame) -> pd.DataFrame:
 
     if "date" not in rows.columns:
         return rows
-    precision = rows["date_precision"] if "date_precision" in rows.columns else None
-    ends = rows["date_end"] if "date_end" in rows.columns else None
-    shown = [
-        span_text(rows["date"].iat[i], ends.iat[i])
-        if ends is not None
-        else date_text(rows["date"].iat[i], None if precision is None else precision.iat[i], "en")
-        for i in range(len(rows))
-    ]
+    # Written once per distinct (date, end or precision) pair: a table of thousands of rows
+    # holds a few hundred.
+    if "date_end" in rows.columns:
+        second, write = rows["date_end"], span_text
+    else:
+        second = rows.get("date_precision", pd.Series(None, index=rows.index, dtype=object))
+
+        def write(value: object, kind: object) -> str:
+            return date_text(value, kind, "en")
+
+    a_code, a_seen = pd.factorize(rows["date"])
+    b_code, b_seen = pd.factorize(second)
+    pair, pairs = pd.factorize((a_code + 1).astype(np.int64) * (len(b_seen) + 1) + (b_code + 1))
+    texts = []
+    for value in pairs:
+        a, b = divmod(int(value), len(b_seen) + 1)
+        texts.append(write(a_seen[a - 1] if a else None, b_seen[b - 1] if b else None))
+    shown = np.array(texts, dtype=object)[pair]
     return rows.assign(date=pd.array(shown, dtype="string"))
 
 

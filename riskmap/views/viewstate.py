@@ -312,7 +312,7 @@ def date_text(value: object, precision: object, lang: str) -> str:
 
 
 def _as_date(value: object) -> dt.date | None:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
         return None
     if isinstance(value, dt.datetime):
         return value.date()
