@@ -9,6 +9,9 @@ A file repeats the same few values down a column (a type, a city, a source, a da
 column's check runs once per distinct cell and its result is reused for every row that holds
 the same cell (memoised in :class:`RowRules`, whose dates and synonyms it depends on): the cost
 of a check grows with the distinct values of a column, not with its rows.
+:func:`clean_columns` checks a whole table that way, one column (or pair of columns) at a time:
+each check runs once per distinct cell and its result is spread back to the rows by code, which
+gives every row exactly the values and problems :func:`clean_row` gives it.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ import datetime as dt
 import hashlib
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 
 from riskmap.ingest.dates import DateProblem, parse_date
@@ -158,6 +162,164 @@ def clean_row(raw: Mapping[str, object], rules: RowRules) -> tuple[dict[str, obj
         out.update(values)
         problems += found
     return out, problems
+
+
+def clean_columns(
+    cells: Mapping[str, Sequence[object]],
+    rules: RowRules,
+    *,
+    rows: int,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[dict[str, list[object]], dict[int, list[str]]]:
+    """Check a table column by column; give each row what :func:`clean_row` gives it.
+
+    Parameters
+    ----------
+    cells
+        Canonical column (or ``"coordinates"``) -> the cells as read, one per row; a column the
+        table lacks is left out.
+    rules
+        Date order, today, mapping-file value synonyms.
+    rows
+        The number of rows.
+    progress
+        Called with the number of checks done so far (of :data:`CHECK_STEPS`).
+
+    Returns
+    -------
+    tuple
+        Canonical column -> one value per row (the values of :func:`clean_row`, in its order;
+        ``None`` where a rejected row has none), and row position -> its problems, for the rows
+        that have any (in :func:`clean_row`'s order).
+    """
+    values: dict[str, list[object]] = {}
+    problems: dict[int, list[str]] = {}
+    step = 0
+
+    def done() -> None:
+        nonlocal step
+        step += 1
+        if progress is not None:
+            progress(step)
+
+    for col, limit in TEXT_LIMITS.items():
+        codes, firsts = _codes([cells.get(col)], rows)
+        column = cells.get(col)
+        results = [
+            _text_column(None if column is None else column[i], col, limit, rules) for i in firsts
+        ]
+        _spread(results, codes, (col,), values, problems)
+        done()
+    for _, cols, fn in _CHECKS:
+        columns = [cells.get(c) for c in cols]
+        if cols == _COORDINATE_CELLS:
+            codes, results = _coordinate_results(columns, rows, rules)
+        else:
+            codes, firsts = _codes(columns, rows)
+            results = [fn(*(None if c is None else c[i] for c in columns), rules) for i in firsts]
+        _spread(results, codes, _OUTPUTS[fn], values, problems)
+        done()
+    return values, problems
+
+
+#: How many steps :func:`clean_columns` reports to its ``progress``.
+CHECK_STEPS = len(TEXT_LIMITS) + 8
+
+
+def _codes(columns: Sequence[Sequence[object] | None], rows: int) -> tuple[np.ndarray, list[int]]:
+    """Code the distinct cells (or tuples of cells) of ``columns``, told apart as the memo does.
+
+    Return each row's code and the first row holding each code. Cells the memo does not key
+    (NaN, lists) get a code of their own per row.
+    """
+    present = [c for c in columns if c is not None]
+    if not present:
+        return np.zeros(rows, dtype=np.intp), [0] if rows else []
+    arrays = [np.asarray(c, dtype=object) for c in present]
+    if all(pd.api.types.infer_dtype(a, skipna=False) == "string" for a in arrays):
+        # Text cells (every cell of a CSV) are their own key, as in RowRules.memo.
+        codes = np.zeros(rows, dtype=np.int64)
+        for a in arrays:
+            part, uniques = pd.factorize(a)
+            codes = codes * len(uniques) + part
+        if len(arrays) > 1:
+            codes = pd.factorize(codes)[0]
+        codes = codes.astype(np.intp)
+        return codes, np.unique(codes, return_index=True)[1].tolist()
+    table: dict[object, int] = {}
+    out = np.empty(rows, dtype=np.intp)
+    firsts: list[int] = []
+    for i in range(rows):
+        got = tuple(None if c is None else c[i] for c in columns)
+        memo_key = _memo_key(got if len(got) > 1 else got[0])
+        if memo_key is None:
+            memo_key = (_MISSING, i)
+        code = table.setdefault(memo_key, len(table))
+        if code == len(firsts):
+            firsts.append(i)
+        out[i] = code
+    return out, firsts
+
+
+def _coordinate_results(
+    columns: Sequence[Sequence[object] | None], rows: int, rules: RowRules
+) -> tuple[np.ndarray, list[Checked]]:
+    """Check the coordinates of every row (nearly all distinct: checked row by row).
+
+    Plain decimal degrees inside the study area, the common case, are read as the first branch
+    of :func:`_coordinates` reads them, in one pass over the column.
+    """
+    lat, lon, pair = columns
+    results: list[Checked] = []
+    codes = np.arange(rows, dtype=np.intp)
+    if lat is not None and lon is not None:
+        x = _plain_degrees(lon)
+        y = _plain_degrees(lat)
+        min_lon, min_lat, max_lon, max_lat = STUDY_AREA
+        fast = (min_lat <= y) & (y <= max_lat) & (min_lon <= x) & (x <= max_lon)
+        ys, xs = y.tolist(), x.tolist()
+        for i, ok in enumerate(fast.tolist()):
+            if ok:
+                results.append(((("lat", ys[i]), ("lon", xs[i]), ("coords_given", True)), ()))
+            else:
+                cell = None if pair is None else pair[i]
+                results.append(_coordinates(lat[i], lon[i], cell, rules))
+        return codes, results
+    for i in range(rows):
+        lat_cell, lon_cell, pair_cell = (None if c is None else c[i] for c in columns)
+        results.append(_coordinates(lat_cell, lon_cell, pair_cell, rules))
+    return codes, results
+
+
+def _plain_degrees(cells: Sequence[object]) -> np.ndarray:
+    """Return each text cell written as plain decimal degrees as a float; NaN for the others."""
+    out = []
+    for cell in cells:
+        if type(cell) is str:
+            text = cell.strip()
+            out.append(float(text) if _PLAIN_NUMBER.fullmatch(text) else math.nan)
+        else:
+            out.append(math.nan)
+    return np.array(out, dtype=float)
+
+
+def _spread(
+    results: Sequence[Checked],
+    codes: np.ndarray,
+    names: tuple[str, ...],
+    values: dict[str, list[object]],
+    problems: dict[int, list[str]],
+) -> None:
+    """Give each row the result of its code: the values to ``values``, problems to ``problems``."""
+    for name in names:
+        table = np.empty(len(results), dtype=object)
+        table[:] = [dict(r[0]).get(name) for r in results]
+        values[name] = table[codes].tolist()
+    bad = [k for k, r in enumerate(results) if r[1]]
+    if not bad:
+        return
+    for i in np.flatnonzero(np.isin(codes, bad)).tolist():
+        problems.setdefault(i, []).extend(results[codes[i]][1])
 
 
 def signature(row: Mapping[str, object]) -> tuple[str, ...]:
@@ -493,3 +655,14 @@ _CHECKS: tuple[tuple[str, tuple[str, ...], Callable[..., Checked]], ...] = (
     ("geo_precision", ("geo_precision",), _vocabulary("geo_precision", GEO_PRECISIONS)),
     ("place_type", ("place_type",), _vocabulary("place_type", PLACE_TYPES)),
 )
+_COORDINATE_CELLS = ("lat", "lon", COORDINATES)
+# The values each check gives, in the order clean_row adds them.
+_OUTPUTS: dict[Callable[..., Checked], tuple[str, ...]] = {
+    _date: ("date", "date_precision"),
+    _types: ("incident_types",),
+    _perpetrator: ("perpetrator",),
+    _counts: ("victims", "children"),
+    _coordinates: ("lat", "lon", "coords_given"),
+    _synthetic: ("synthetic",),
+    **{fn: (name,) for name, _, fn in _CHECKS if name in {"geo_precision", "place_type"}},
+}
