@@ -32,7 +32,7 @@ import pandas as pd
 
 from riskmap.errors import InputFileError
 from riskmap.ingest.dates import guess_dayfirst, is_ambiguous
-from riskmap.ingest.read import RawTable, read_raw
+from riskmap.ingest.read import RawTable, collector_paused, read_raw
 from riskmap.ingest.rows import (
     CHECK_STEPS,
     CONTENT_COLUMNS,
@@ -313,22 +313,24 @@ def import_file(
         dayfirst=report.dayfirst, today=today or dt.date.today(), values=mapping.values
     )
 
-    good, rejected = _check(frame, table, assigned, rules, progress=progress)
-    with target.writer(status=status, by=by) as writer:
-        remove_stale_temporaries(quarantine_target)
-        existing = writer.lookup(str(i) for i in good["incident_id"])
-        new = _deduplicate(good, existing, rejected, report)
-        added = _geocode(
-            {col: _take(cells, new) for col, cells in good.items()},
-            places=places,
-            report=report,
-            lines=table.lines,
-        )
-        report.imported = len(added)
-        report.quarantined = len(rejected)
-        report.rejected = [(table.lines[i], reason) for i, reason in sorted(rejected.items())]
-        _write_quarantine(table, rejected, report)
-        writer.append(added)
+    # The checks and the append make millions of small objects and no reference cycles.
+    with collector_paused():
+        good, rejected = _check(frame, table, assigned, rules, progress=progress)
+        with target.writer(status=status, by=by) as writer:
+            remove_stale_temporaries(quarantine_target)
+            existing = writer.lookup(str(i) for i in good["incident_id"])
+            new = _deduplicate(good, existing, rejected, report)
+            added = _geocode(
+                {col: _take(cells, new) for col, cells in good.items()},
+                places=places,
+                report=report,
+                lines=table.lines,
+            )
+            report.imported = len(added)
+            report.quarantined = len(rejected)
+            report.rejected = [(table.lines[i], reason) for i, reason in sorted(rejected.items())]
+            _write_quarantine(table, rejected, report)
+            writer.append(added)
     return report
 
 
@@ -507,16 +509,20 @@ def _geocode(
         from riskmap.geo.gazetteer import load_places
 
         places = load_places()
-    coded = geocode_frame(
-        conform(frame),
-        text_column="location_text",
-        city_column="city",
-        places=places,
-    )
-    coded.index = frame.index
+    # A row with its own point and precision keeps them: only the others are geocoded (each
+    # row is placed on its own, so the result for a row does not depend on the others).
     keep = frame["coords_given"].astype(bool) & frame["geo_precision"].notna()
-    for col in ("lat", "lon", "geo_precision", "place_id", "place_type"):
-        frame[col] = frame[col].where(keep, coded[col])
+    todo = ~keep.to_numpy()
+    if todo.any():
+        coded = geocode_frame(
+            conform(frame[todo]),
+            text_column="location_text",
+            city_column="city",
+            places=places,
+        )
+        coded.index = frame.index[todo]
+        for col in ("lat", "lon", "geo_precision", "place_id", "place_type"):
+            frame[col] = frame[col].where(keep, coded[col])
     # A known place without a point (an approximate bus terminal or shelter) is placed: only a
     # row with neither a point nor a gazetteer place is unresolved.
     located = frame["lat"].notna() & frame["lon"].notna()

@@ -203,11 +203,12 @@ def clean_columns(
             progress(step)
 
     for col, limit in TEXT_LIMITS.items():
-        codes, firsts = _codes([cells.get(col)], rows)
         column = cells.get(col)
-        results = [
-            _text_column(None if column is None else column[i], col, limit, rules) for i in firsts
-        ]
+        if col in _UNIQUE_TEXT and column is not None:
+            codes, firsts = np.arange(rows, dtype=np.intp), list(range(rows))
+        else:
+            codes, firsts = _codes([column], rows)
+        results = _texts([None if column is None else column[i] for i in firsts], col, limit, rules)
         _spread(results, codes, (col,), values, problems)
         done()
     for _, cols, fn in _CHECKS:
@@ -261,6 +262,22 @@ def _codes(columns: Sequence[Sequence[object] | None], rows: int) -> tuple[np.nd
     return out, firsts
 
 
+def _texts(cells: Sequence[object], col: str, limit: int, rules: RowRules) -> list[Checked]:
+    """Return :func:`_text_column` of each cell; plain text that needs no change is taken as is."""
+    out: list[Checked] = []
+    blankable = col in {"incident_id", "place_id"}
+    for cell in cells:
+        if type(cell) is str and col != "city" and "\x00" not in cell:
+            text = cell.strip()
+            # Not empty, no formula guard to undo, not too long, and (for an id) never blank.
+            plain = text and text[0] != "'" and len(text) <= limit
+            if plain and (not blankable or _DIGIT.search(text)):
+                out.append((((col, text),), ()))
+                continue
+        out.append(_text_column(cell, col, limit, rules))
+    return out
+
+
 def _coordinate_results(
     columns: Sequence[Sequence[object] | None], rows: int, rules: RowRules
 ) -> tuple[np.ndarray, list[Checked]]:
@@ -272,23 +289,31 @@ def _coordinate_results(
     lat, lon, pair = columns
     results: list[Checked] = []
     codes = np.arange(rows, dtype=np.intp)
+    fast = np.zeros(rows, dtype=bool)
     if lat is not None and lon is not None:
-        x = _plain_degrees(lon)
-        y = _plain_degrees(lat)
+        x, y = _plain_degrees(lon), _plain_degrees(lat)
         min_lon, min_lat, max_lon, max_lat = STUDY_AREA
         fast = (min_lat <= y) & (y <= max_lat) & (min_lon <= x) & (x <= max_lon)
-        ys, xs = y.tolist(), x.tolist()
-        for i, ok in enumerate(fast.tolist()):
-            if ok:
-                results.append(((("lat", ys[i]), ("lon", xs[i]), ("coords_given", True)), ()))
-            else:
-                cell = None if pair is None else pair[i]
-                results.append(_coordinates(lat[i], lon[i], cell, rules))
-        return codes, results
-    for i in range(rows):
-        lat_cell, lon_cell, pair_cell = (None if c is None else c[i] for c in columns)
-        results.append(_coordinates(lat_cell, lon_cell, pair_cell, rules))
+        results = [
+            ((("lat", b), ("lon", a), ("coords_given", True)), ())
+            for a, b in zip(x.tolist(), y.tolist(), strict=True)
+        ]
+    else:
+        results = [((), ())] * rows
+    # The other rows (mostly without coordinates) repeat a few cells: once per distinct cells.
+    slow = np.flatnonzero(~fast).tolist()
+    if slow:
+        picked = [None if c is None else [c[i] for i in slow] for c in columns]
+        slow_codes, firsts = _codes(picked, len(slow))
+        found = [_coordinates(*_cells_at(picked, k), rules) for k in firsts]
+        for i, code in zip(slow, slow_codes.tolist(), strict=True):
+            results[i] = found[code]
     return codes, results
+
+
+def _cells_at(columns: Sequence[Sequence[object] | None], i: int) -> tuple[object, object, object]:
+    lat, lon, pair = (None if c is None else c[i] for c in columns)
+    return lat, lon, pair
 
 
 def _plain_degrees(cells: Sequence[object]) -> np.ndarray:
@@ -311,9 +336,16 @@ def _spread(
     problems: dict[int, list[str]],
 ) -> None:
     """Give each row the result of its code: the values to ``values``, problems to ``problems``."""
-    for name in names:
+    width = len(names)
+    whole = len(results) == len(codes) and bool(np.array_equal(codes, np.arange(len(codes))))
+    for j, name in enumerate(names):
+        # A check gives its values in the order of ``names``; a rejected cell may give fewer.
+        column = [v[j][1] if len(v) == width else dict(v).get(name) for v, _ in results]
+        if whole:
+            values[name] = column
+            continue
         table = np.empty(len(results), dtype=object)
-        table[:] = [dict(r[0]).get(name) for r in results]
+        table[:] = column
         values[name] = table[codes].tolist()
     bad = [k for k, r in enumerate(results) if r[1]]
     if not bad:
