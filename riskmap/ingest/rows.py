@@ -214,11 +214,11 @@ def clean_columns(
     for _, cols, fn in _CHECKS:
         columns = [cells.get(c) for c in cols]
         if cols == _COORDINATE_CELLS:
-            codes, results = _coordinate_results(columns, rows, rules)
+            _coordinate_columns(columns, rows, rules, values, problems)
         else:
             codes, firsts = _codes(columns, rows)
             results = [fn(*(None if c is None else c[i] for c in columns), rules) for i in firsts]
-        _spread(results, codes, _OUTPUTS[fn], values, problems)
+            _spread(results, codes, _OUTPUTS[fn], values, problems)
         done()
     return values, problems
 
@@ -278,37 +278,43 @@ def _texts(cells: Sequence[object], col: str, limit: int, rules: RowRules) -> li
     return out
 
 
-def _coordinate_results(
-    columns: Sequence[Sequence[object] | None], rows: int, rules: RowRules
-) -> tuple[np.ndarray, list[Checked]]:
-    """Check the coordinates of every row (nearly all distinct: checked row by row).
+def _coordinate_columns(
+    columns: Sequence[Sequence[object] | None],
+    rows: int,
+    rules: RowRules,
+    values: dict[str, list[object]],
+    problems: dict[int, list[str]],
+) -> None:
+    """Check the coordinates of every row into ``values`` and ``problems``.
 
-    Plain decimal degrees inside the study area, the common case, are read as the first branch
-    of :func:`_coordinates` reads them, in one pass over the column.
+    Plain decimal degrees inside the study area, the common case and nearly always distinct,
+    are read as the first branch of :func:`_coordinates` reads them, in one pass over the
+    columns; the other rows (mostly without coordinates) repeat a few cells and are checked
+    once per distinct cells.
     """
-    lat, lon, pair = columns
-    results: list[Checked] = []
-    codes = np.arange(rows, dtype=np.intp)
+    lat, lon, _ = columns
     fast = np.zeros(rows, dtype=bool)
+    ys: list[object] = [None] * rows
+    xs: list[object] = [None] * rows
+    given: list[object] = [None] * rows
     if lat is not None and lon is not None:
         x, y = _plain_degrees(lon), _plain_degrees(lat)
         min_lon, min_lat, max_lon, max_lat = STUDY_AREA
         fast = (min_lat <= y) & (y <= max_lat) & (min_lon <= x) & (x <= max_lon)
-        results = [
-            ((("lat", b), ("lon", a), ("coords_given", True)), ())
-            for a, b in zip(x.tolist(), y.tolist(), strict=True)
-        ]
-    else:
-        results = [((), ())] * rows
-    # The other rows (mostly without coordinates) repeat a few cells: once per distinct cells.
+        ys, xs, given = y.tolist(), x.tolist(), [True] * rows
     slow = np.flatnonzero(~fast).tolist()
     if slow:
         picked = [None if c is None else [c[i] for i in slow] for c in columns]
-        slow_codes, firsts = _codes(picked, len(slow))
+        codes, firsts = _codes(picked, len(slow))
         found = [_coordinates(*_cells_at(picked, k), rules) for k in firsts]
-        for i, code in zip(slow, slow_codes.tolist(), strict=True):
-            results[i] = found[code]
-    return codes, results
+        part: dict[str, list[object]] = {}
+        part_problems: dict[int, list[str]] = {}
+        _spread(found, codes, _OUTPUTS[_coordinates], part, part_problems)
+        for k, i in enumerate(slow):
+            ys[i], xs[i], given[i] = part["lat"][k], part["lon"][k], part["coords_given"][k]
+        for k, found_problems in part_problems.items():
+            problems.setdefault(slow[k], []).extend(found_problems)
+    values["lat"], values["lon"], values["coords_given"] = ys, xs, given
 
 
 def _cells_at(columns: Sequence[Sequence[object] | None], i: int) -> tuple[object, object, object]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -138,10 +138,13 @@ def insert(
     version: str,
     versions: Sequence[int] | None = None,
     extra: Mapping[str, Sequence[object]] | None = None,
-) -> None:
+    staged: Callable[[str], None] | None = None,
+) -> bool:
     """Insert canonical rows (as :func:`riskmap.store.base.records` makes them).
 
-    ``extra`` maps more columns (the review status) to one value per row.
+    ``extra`` maps more columns (the review status) to one value per row. A large append is
+    staged in a temporary table first; ``staged`` is then called with that table's name, after
+    the rows are in (to copy the audit lines from it). Return whether it was called.
     """
     cols = list(COLUMNS)
     lat, lon = cols.index("lat"), cols.index("lon")
@@ -155,7 +158,7 @@ def insert(
     params = ((b, *r, v, *m) for b, r, v, m in zip(blobs, rows, vers, values, strict=True))
     if len(rows) < BULK_ROWS or not has_rtree(con, layer, geometry=geometry):
         con.executemany(statement, params)
-        return
+        return False
     # GDAL's per-row triggers (spatial index, feature count) call back into Python for every
     # row: for a large append they are set aside, the index and the count are brought up to
     # date in one statement each, and the triggers are put back, in the caller's transaction
@@ -192,8 +195,11 @@ def insert(
             )
         for _, text in triggers:
             con.execute(text)
+        if staged is not None:
+            staged(staging)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {staging}")
+    return staged is not None
 
 
 def update(

@@ -261,6 +261,28 @@ def record_appends(
     )
 
 
+def record_staged(
+    con: Connection,
+    table: str,
+    *,
+    by: str,
+    action: str = "import",
+    columns: tuple[str, str, str] = ("incident_id", STATUS, "version"),
+    now: dt.datetime | None = None,
+) -> None:
+    """Append one line per row of a staged append, read from its table in one statement.
+
+    The lines are those of :func:`record_appends` for the table's rows in their order;
+    ``columns`` names the table's id, status and version columns.
+    """
+    ident, status, version = (f'"{c}"' for c in columns)
+    con.execute(
+        f"INSERT INTO {AUDIT_TABLE} (changed_at, changed_by, incident_id, action, status_after, "
+        f"version) SELECT ?, ?, {ident}, ?, {status}, {version} FROM {table} ORDER BY rowid",
+        (now_text(now), by or "unknown", action),
+    )
+
+
 def read_log(con: Connection, incident_id: str | None = None) -> pd.DataFrame:
     """Return the audit log (all of it, or one incident's), oldest first."""
     sql = f"SELECT {', '.join(AUDIT_COLUMNS)} FROM {AUDIT_TABLE}"
@@ -380,6 +402,7 @@ __all__ = [
     "read_revisions",
     "record",
     "record_appends",
+    "record_staged",
     "schema_sql",
     "set_status",
     "to_json",
