@@ -266,11 +266,15 @@ def _texts(cells: Sequence[object], col: str, limit: int, rules: RowRules) -> li
     """Return :func:`_text_column` of each cell; plain text that needs no change is taken as is."""
     out: list[Checked] = []
     blankable = col in {"incident_id", "place_id"}
+    empty: Checked = (((col, None),), ())
     for cell in cells:
-        if type(cell) is str and col != "city" and "\x00" not in cell:
+        if type(cell) is str and "\x00" not in cell:
             text = cell.strip()
-            # Not empty, no formula guard to undo, not too long, and (for an id) never blank.
-            plain = text and text[0] != "'" and len(text) <= limit
+            if not text:  # blank: no value, whatever the column
+                out.append(empty)
+                continue
+            # No formula guard to undo, not too long, no synonym, and (for an id) never blank.
+            plain = col != "city" and text[0] != "'" and len(text) <= limit
             if plain and (not blankable or _DIGIT.search(text)):
                 out.append((((col, text),), ()))
                 continue
@@ -324,14 +328,11 @@ def _cells_at(columns: Sequence[Sequence[object] | None], i: int) -> tuple[objec
 
 def _plain_degrees(cells: Sequence[object]) -> np.ndarray:
     """Return each text cell written as plain decimal degrees as a float; NaN for the others."""
-    out = []
-    for cell in cells:
-        if type(cell) is str:
-            text = cell.strip()
-            out.append(float(text) if _PLAIN_NUMBER.fullmatch(text) else math.nan)
-        else:
-            out.append(math.nan)
-    return np.array(out, dtype=float)
+    plain, nan = _PLAIN_NUMBER.fullmatch, math.nan
+    return np.array(
+        [float(t) if type(c) is str and plain(t := c.strip()) else nan for c in cells],
+        dtype=float,
+    )
 
 
 def _spread(
