@@ -104,7 +104,7 @@ def _db(url: str, name: str) -> str:
 STAGES = (
     ("riskmap.ingest", "read_table", "read the file"),
     ("riskmap.ingest", "_dayfirst", "date order"),
-    ("riskmap.ingest", "clean_row", "check the rows"),
+    ("riskmap.ingest", "_check", "check the rows"),
     ("riskmap.ingest", "_deduplicate", "deduplicate"),
     ("riskmap.ingest", "_geocode", "geocode and reconcile"),
     ("riskmap.store.geopackage", "_GeoPackageWriter.lookup", "store: look up ids"),

@@ -796,3 +796,43 @@ def test_no_empty_value_has_a_digit():
     from riskmap.ingest.synonyms import EMPTY_VALUES
 
     assert not [v for v in EMPTY_VALUES if any(c.isdigit() for c in v)]
+
+
+# --- the column-wise checker gives each row what the row checker gives it ------------------
+
+
+def _columns_agree_with_rows(rows: list[dict[str, object]]) -> None:
+    from riskmap.ingest.rows import RowRules, clean_columns, clean_row
+
+    names = list(dict.fromkeys(c for r in rows for c in r))
+    cells = {c: [r.get(c) for r in rows] for c in names}
+    values, problems = clean_columns(cells, RowRules(today=TODAY), rows=len(rows))
+    for i, row in enumerate(rows):
+        expected, found = clean_row({c: row.get(c) for c in names}, RowRules(today=TODAY))
+        assert problems.get(i, []) == found, (row, found)
+        if not found:
+            got = {c: values[c][i] for c in expected}
+            assert list(values) == list(expected)
+            assert list(got.items()) == list(expected.items())
+            assert [type(v) for v in got.values()] == [type(v) for v in expected.values()]
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(_ROW_CELLS, min_size=1, max_size=25))
+def test_checking_columns_gives_each_row_what_checking_rows_gives(rows):
+    _columns_agree_with_rows(rows)
+
+
+def test_checking_columns_of_the_messy_rows_gives_the_row_checks_messages():
+    # Every bad row of this file and the Spanish sample, read as a CSV reads them (text cells),
+    # with the plain-degree fast path next to coordinates it must not take.
+    header = ["date", "incident_types", "victims", "children", "lat", "lon", "perpetrator"]
+    lines = [row for row, _ in BAD_ROWS] + ["21/11/2019,robo,1,0, 25.88 ,-97.5,policía"]
+    rows = [dict(zip(header, next(csv.reader([line])), strict=False)) for line in lines]
+    spanish = ["date", "incident_types", "city", "location_text", "victims", "children"]
+    spanish += ["perpetrator", "source", "notes"]
+    rows += [dict(zip(spanish, line.split(";"), strict=True)) for line in SPANISH_ROWS]
+    rows += [{"incident_id": "na", "notes": "'=1+1", "place_id": "", "synthetic": "maybe"}]
+    rows += [{"date": "20/11/2019", "incident_types": "robo", "coordinates": "25.88, -97.5"}]
+    rows += [{"date": "20/11/2019", "incident_types": "robo", "notes": "x" * 5001}]
+    _columns_agree_with_rows(rows)

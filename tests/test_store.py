@@ -307,3 +307,78 @@ def test_a_large_append_that_fails_keeps_the_triggers(tmp_path):
     with pytest.raises(StoreError, match="already in the store"):
         append_incidents(_rows(1500, start=5), path)
     assert _index_state(path) == before
+
+
+def _whole_state(path: Path) -> dict[str, list]:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        return {
+            "rows": con.execute("SELECT * FROM incidents ORDER BY fid").fetchall(),
+            "rtree": con.execute("SELECT * FROM rtree_incidents_geom ORDER BY id").fetchall(),
+            "count": con.execute("SELECT feature_count FROM gpkg_ogr_contents").fetchall(),
+            "extent": con.execute(
+                "SELECT min_x, max_x, min_y, max_y FROM gpkg_contents"
+            ).fetchall(),
+            "triggers": con.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+            ).fetchall(),
+            "audit": con.execute(
+                "SELECT audit_id, changed_by, incident_id, action, status_before, status_after, "
+                "version, before, after FROM audit_log ORDER BY audit_id"
+            ).fetchall(),
+            "sequence": con.execute("SELECT * FROM sqlite_sequence ORDER BY name").fetchall(),
+        }
+    finally:
+        con.close()
+
+
+def test_a_large_append_through_the_writer_stores_what_the_per_row_path_stores(
+    tmp_path, monkeypatch
+):
+    # The staged bulk path (one INSERT … SELECT, the index filled in one statement, the audit
+    # lines in one statement) against GDAL's per-row triggers and one INSERT per row.
+    from riskmap.store import _gpkg_sql, open_store
+
+    rows = _rows(1500, start=10)
+    rows.loc[rows.index[::7], ["lat", "lon"]] = None  # some incidents have no point
+    rows.loc[rows.index[::5], "notes"] = "nota con acentos: Ñandú, ‘comillas’"
+    rows["status"] = ["published" if i % 3 else "in_review" for i in range(len(rows))]
+    bulk, single = tmp_path / "bulk.gpkg", tmp_path / "single.gpkg"
+    for path in (bulk, single):
+        write_incidents(_rows(10), path)
+    for path in (bulk, single):
+        if path == single:
+            monkeypatch.setattr(_gpkg_sql, "BULK_ROWS", 10**9)
+        with open_store(path).writer(by="ana@example.org") as writer:
+            writer.append(rows)
+    assert _whole_state(bulk) == _whole_state(single)
+    state = _whole_state(bulk)
+    assert state["count"] == [(1510,)]
+    assert len(state["rtree"]) == 10 + 1500 - len(rows.index[::7])
+    assert len(state["audit"]) == 1500
+    assert {name for name, _ in state["triggers"]} >= {
+        "rtree_incidents_geom_insert",
+        "trigger_insert_feature_count_incidents",
+    }
+    with open_store(bulk).writer() as writer:  # the triggers work again afterwards
+        writer.append(_rows(1, start=5000))
+    assert _whole_state(bulk)["count"] == [(1511,)]
+    assert not list(tmp_path.glob("*.tmp*"))
+
+
+def test_a_large_append_through_the_writer_that_fails_adds_nothing(tmp_path):
+    from riskmap.store import open_store
+
+    path = tmp_path / "s.gpkg"
+    write_incidents(_rows(10), path)
+    with open_store(path).writer():
+        pass  # the review tables and columns, as every writer makes them
+    before = _whole_state(path)
+    with (
+        pytest.raises(StoreError, match="already in the store: T-5"),
+        open_store(path).writer() as writer,
+    ):
+        writer.append(_rows(1500, start=5))
+    assert _whole_state(path) == before

@@ -26,13 +26,21 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
 from riskmap.errors import InputFileError
 from riskmap.ingest.dates import guess_dayfirst, is_ambiguous
-from riskmap.ingest.read import RawTable, read_raw
-from riskmap.ingest.rows import CONTENT_COLUMNS, RowRules, clean_row, content_id, signature
+from riskmap.ingest.read import RawTable, collector_paused, read_raw
+from riskmap.ingest.rows import (
+    CHECK_STEPS,
+    CONTENT_COLUMNS,
+    RowRules,
+    clean_columns,
+    content_id,
+    signature,
+)
 from riskmap.ingest.synonyms import COORDINATES, HEADER_SYNONYMS, SPANISH_HEADERS, key
 from riskmap.schema import COLUMNS, VOCABULARIES, conform, empty_frame
 from riskmap.store import (
@@ -55,6 +63,7 @@ PROGRESS_EVERY = 500
 Progress = Callable[[int, int], None]
 _TARGETS = frozenset(COLUMNS) | {COORDINATES}
 _GEOMETRY = ("__geometry_lat__", "__geometry_lon__")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -304,38 +313,24 @@ def import_file(
         dayfirst=report.dayfirst, today=today or dt.date.today(), values=mapping.values
     )
 
-    good: list[dict[str, object]] = []
-    rejected: dict[int, str] = {}
-    canonical = {target: frame.columns.get_loc(header) for header, target in assigned.items()}
-    records = frame.to_numpy(dtype=object)
-    for i in range(len(frame)):
-        if progress is not None and i % PROGRESS_EVERY == 0:
-            progress(i, len(frame))
-        if i in table.problems:
-            rejected[i] = table.problems[i]
-            continue
-        cells = {target: records[i, j] for target, j in canonical.items()}
-        values, problems = clean_row(cells, rules)
-        if problems:
-            rejected[i] = "; ".join(problems)
-            continue
-        if values["incident_id"] is None:
-            values["incident_id"] = content_id(values, lat=values["lat"], lon=values["lon"])
-        values["_pos"] = i
-        good.append(values)
-    if progress is not None:
-        progress(len(frame), len(frame))
-
-    with target.writer(status=status, by=by) as writer:
-        remove_stale_temporaries(quarantine_target)
-        existing = writer.lookup(str(row["incident_id"]) for row in good)
-        new = _deduplicate(good, existing, rejected, report)
-        added = _geocode(new, places=places, report=report, lines=table.lines)
-        report.imported = len(added)
-        report.quarantined = len(rejected)
-        report.rejected = [(table.lines[i], reason) for i, reason in sorted(rejected.items())]
-        _write_quarantine(table, rejected, report)
-        writer.append(added)
+    # The checks and the append make millions of small objects and no reference cycles.
+    with collector_paused():
+        good, rejected = _check(frame, table, assigned, rules, progress=progress)
+        with target.writer(status=status, by=by) as writer:
+            remove_stale_temporaries(quarantine_target)
+            existing = writer.lookup(str(i) for i in good["incident_id"])
+            new = _deduplicate(good, existing, rejected, report)
+            added = _geocode(
+                {col: _take(cells, new) for col, cells in good.items()},
+                places=places,
+                report=report,
+                lines=table.lines,
+            )
+            report.imported = len(added)
+            report.quarantined = len(rejected)
+            report.rejected = [(table.lines[i], reason) for i, reason in sorted(rejected.items())]
+            _write_quarantine(table, rejected, report)
+            writer.append(added)
     return report
 
 
@@ -369,25 +364,84 @@ def _dayfirst(
     return dayfirst
 
 
+def _check(
+    frame: pd.DataFrame,
+    table: RawTable,
+    assigned: Mapping[str, str],
+    rules: RowRules,
+    *,
+    progress: Progress | None,
+) -> tuple[dict[str, list[object]], dict[int, str]]:
+    """Check every row; return the good rows column by column and why the others are rejected.
+
+    The good rows' columns are :func:`riskmap.ingest.rows.clean_row`'s values, an id derived
+    from the content where the row has none, and ``_pos``, the row's position in ``frame``.
+    """
+    total = len(frame)
+    if progress is not None:
+        progress(0, total)
+    rejected = dict(table.problems)
+    # Rows that could not be read cleanly are quarantined as they are, not checked.
+    checked = [i for i in range(total) if i not in table.problems]
+    records = frame.to_numpy(dtype=object)
+    if table.problems:
+        records = records[checked]
+    cells = {target: records[:, frame.columns.get_loc(h)] for h, target in assigned.items()}
+
+    def step(done: int) -> None:
+        if progress is not None and done < CHECK_STEPS:
+            progress(total * done // CHECK_STEPS, total)
+
+    values, problems = clean_columns(cells, rules, rows=len(checked), progress=step)
+    for k, found in problems.items():
+        rejected[checked[k]] = "; ".join(found)
+    keep = [k for k in range(len(checked)) if k not in problems]
+    good = {col: _take(column, keep) for col, column in values.items()}
+    ids = good["incident_id"]
+    for n, ident in enumerate(ids):
+        if ident is None:
+            row = {col: good[col][n] for col in CONTENT_COLUMNS}
+            ids[n] = content_id(row, lat=good["lat"][n], lon=good["lon"][n])
+    good["_pos"] = [*_take(checked, keep)]
+    if progress is not None:
+        progress(total, total)
+    return good, rejected
+
+
+def _take(values: list[_T], positions: list[int]) -> list[_T]:
+    """Return ``values`` at ``positions`` (``values`` itself when that is all of them)."""
+    if len(positions) == len(values):
+        return values
+    return [values[i] for i in positions]
+
+
 def _deduplicate(
-    good: list[dict[str, object]],
+    good: Mapping[str, list[object]],
     existing: pd.DataFrame,
     rejected: dict[int, str],
     report: ImportReport,
-) -> list[dict[str, object]]:
-    """Drop rows the store already holds; quarantine ids that clash with different content."""
+) -> list[int]:
+    """Drop rows the store already holds; quarantine ids that clash with different content.
+
+    Return the positions (in ``good``) of the new rows.
+    """
     known: dict[str, dict[str, object]] = {}
     if len(existing):
         stored = pd.DataFrame(existing).drop(columns="geometry", errors="ignore")
         for record in stored.to_dict("records"):
             known[str(record["incident_id"])] = {str(k): v for k, v in record.items()}
-    new: list[dict[str, object]] = []
-    for row in good:
-        ref = known.get(str(row["incident_id"]))
+    first: dict[str, int] = {}
+    new: list[int] = []
+    for n, ident in enumerate(good["incident_id"]):
+        ref = known.get(str(ident))
         if ref is None:
-            known[str(row["incident_id"])] = row
-            new.append(row)
-            continue
+            seen = first.get(str(ident))
+            if seen is None:
+                first[str(ident)] = n
+                new.append(n)
+                continue
+            ref = _row(good, seen)
+        row = _row(good, n)
         differs = _differences(ref, row)
         if not differs:
             report.duplicates += 1
@@ -399,6 +453,10 @@ def _deduplicate(
                 "id, or correct the stored one"
             )
     return new
+
+
+def _row(good: Mapping[str, list[object]], n: int) -> dict[str, object]:
+    return {col: column[n] for col, column in good.items()}
 
 
 def _differences(ref: Mapping[str, object], row: Mapping[str, object]) -> list[str]:
@@ -426,7 +484,7 @@ def _position(row: Mapping[str, object]) -> int:
 
 
 def _geocode(
-    rows: list[dict[str, object]],
+    rows: Mapping[str, list[object]],
     *,
     places: pd.DataFrame | None,
     report: ImportReport,
@@ -442,7 +500,7 @@ def _geocode(
     gazetteer does not know is kept for staff and reported, since the public release withholds
     it (only gazetteer cities are ever shown).
     """
-    if not rows:
+    if not rows["incident_id"]:
         return empty_frame()
     frame = pd.DataFrame(rows)
     from riskmap.geo.geocoder import geocode_frame
@@ -451,16 +509,20 @@ def _geocode(
         from riskmap.geo.gazetteer import load_places
 
         places = load_places()
-    coded = geocode_frame(
-        conform(frame),
-        text_column="location_text",
-        city_column="city",
-        places=places,
-    )
-    coded.index = frame.index
+    # A row with its own point and precision keeps them: only the others are geocoded (each
+    # row is placed on its own, so the result for a row does not depend on the others).
     keep = frame["coords_given"].astype(bool) & frame["geo_precision"].notna()
-    for col in ("lat", "lon", "geo_precision", "place_id", "place_type"):
-        frame[col] = frame[col].where(keep, coded[col])
+    todo = ~keep.to_numpy()
+    if todo.any():
+        coded = geocode_frame(
+            conform(frame[todo]),
+            text_column="location_text",
+            city_column="city",
+            places=places,
+        )
+        coded.index = frame.index[todo]
+        for col in ("lat", "lon", "geo_precision", "place_id", "place_type"):
+            frame[col] = frame[col].where(keep, coded[col])
     # A known place without a point (an approximate bus terminal or shelter) is placed: only a
     # row with neither a point nor a gazetteer place is unresolved.
     located = frame["lat"].notna() & frame["lon"].notna()

@@ -84,7 +84,7 @@ def read_raw(path: Path, *, recognise: Recognise) -> RawTable:
     InputFileError
         If the file is missing, empty, binary, or not a readable table.
     """
-    with _collector_paused():
+    with collector_paused():
         return _read_any(path, recognise=recognise)
 
 
@@ -440,8 +440,8 @@ def _filled(row: Sequence[object]) -> bool:
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while the cells of a table are made.
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while the cells of a table are made (or checked).
 
     The cells form no reference cycles, and the collector's passes over the millions of new
     objects cost more than the reading itself (2.5 times at 100k rows).

@@ -9,6 +9,9 @@ A file repeats the same few values down a column (a type, a city, a source, a da
 column's check runs once per distinct cell and its result is reused for every row that holds
 the same cell (memoised in :class:`RowRules`, whose dates and synonyms it depends on): the cost
 of a check grows with the distinct values of a column, not with its rows.
+:func:`clean_columns` checks a whole table that way, one column (or pair of columns) at a time:
+each check runs once per distinct cell and its result is spread back to the rows by code, which
+gives every row exactly the values and problems :func:`clean_row` gives it.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ import datetime as dt
 import hashlib
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 
 from riskmap.ingest.dates import DateProblem, parse_date
@@ -158,6 +162,203 @@ def clean_row(raw: Mapping[str, object], rules: RowRules) -> tuple[dict[str, obj
         out.update(values)
         problems += found
     return out, problems
+
+
+def clean_columns(
+    cells: Mapping[str, Sequence[object]],
+    rules: RowRules,
+    *,
+    rows: int,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[dict[str, list[object]], dict[int, list[str]]]:
+    """Check a table column by column; give each row what :func:`clean_row` gives it.
+
+    Parameters
+    ----------
+    cells
+        Canonical column (or ``"coordinates"``) -> the cells as read, one per row; a column the
+        table lacks is left out.
+    rules
+        Date order, today, mapping-file value synonyms.
+    rows
+        The number of rows.
+    progress
+        Called with the number of checks done so far (of :data:`CHECK_STEPS`).
+
+    Returns
+    -------
+    tuple
+        Canonical column -> one value per row (the values of :func:`clean_row`, in its order;
+        ``None`` where a rejected row has none), and row position -> its problems, for the rows
+        that have any (in :func:`clean_row`'s order).
+    """
+    values: dict[str, list[object]] = {}
+    problems: dict[int, list[str]] = {}
+    step = 0
+
+    def done() -> None:
+        nonlocal step
+        step += 1
+        if progress is not None:
+            progress(step)
+
+    for col, limit in TEXT_LIMITS.items():
+        column = cells.get(col)
+        if col in _UNIQUE_TEXT and column is not None:
+            codes, firsts = np.arange(rows, dtype=np.intp), list(range(rows))
+        else:
+            codes, firsts = _codes([column], rows)
+        results = _texts([None if column is None else column[i] for i in firsts], col, limit, rules)
+        _spread(results, codes, (col,), values, problems)
+        done()
+    for _, cols, fn in _CHECKS:
+        columns = [cells.get(c) for c in cols]
+        if cols == _COORDINATE_CELLS:
+            _coordinate_columns(columns, rows, rules, values, problems)
+        else:
+            codes, firsts = _codes(columns, rows)
+            results = [fn(*(None if c is None else c[i] for c in columns), rules) for i in firsts]
+            _spread(results, codes, _OUTPUTS[fn], values, problems)
+        done()
+    return values, problems
+
+
+#: How many steps :func:`clean_columns` reports to its ``progress``.
+CHECK_STEPS = len(TEXT_LIMITS) + 8
+
+
+def _codes(columns: Sequence[Sequence[object] | None], rows: int) -> tuple[np.ndarray, list[int]]:
+    """Code the distinct cells (or tuples of cells) of ``columns``, told apart as the memo does.
+
+    Return each row's code and the first row holding each code. Cells the memo does not key
+    (NaN, lists) get a code of their own per row.
+    """
+    present = [c for c in columns if c is not None]
+    if not present:
+        return np.zeros(rows, dtype=np.intp), [0] if rows else []
+    arrays = [np.asarray(c, dtype=object) for c in present]
+    if all(pd.api.types.infer_dtype(a, skipna=False) == "string" for a in arrays):
+        # Text cells (every cell of a CSV) are their own key, as in RowRules.memo.
+        codes = np.zeros(rows, dtype=np.int64)
+        for a in arrays:
+            part, uniques = pd.factorize(a)
+            codes = codes * len(uniques) + part
+        if len(arrays) > 1:
+            codes = pd.factorize(codes)[0]
+        codes = codes.astype(np.intp)
+        return codes, np.unique(codes, return_index=True)[1].tolist()
+    table: dict[object, int] = {}
+    out = np.empty(rows, dtype=np.intp)
+    firsts: list[int] = []
+    for i in range(rows):
+        got = tuple(None if c is None else c[i] for c in columns)
+        memo_key = _memo_key(got if len(got) > 1 else got[0])
+        if memo_key is None:
+            memo_key = (_MISSING, i)
+        code = table.setdefault(memo_key, len(table))
+        if code == len(firsts):
+            firsts.append(i)
+        out[i] = code
+    return out, firsts
+
+
+def _texts(cells: Sequence[object], col: str, limit: int, rules: RowRules) -> list[Checked]:
+    """Return :func:`_text_column` of each cell; plain text that needs no change is taken as is."""
+    out: list[Checked] = []
+    blankable = col in {"incident_id", "place_id"}
+    empty: Checked = (((col, None),), ())
+    for cell in cells:
+        if type(cell) is str and "\x00" not in cell:
+            text = cell.strip()
+            if not text:  # blank: no value, whatever the column
+                out.append(empty)
+                continue
+            # No formula guard to undo, not too long, no synonym, and (for an id) never blank.
+            plain = col != "city" and text[0] != "'" and len(text) <= limit
+            if plain and (not blankable or _DIGIT.search(text)):
+                out.append((((col, text),), ()))
+                continue
+        out.append(_text_column(cell, col, limit, rules))
+    return out
+
+
+def _coordinate_columns(
+    columns: Sequence[Sequence[object] | None],
+    rows: int,
+    rules: RowRules,
+    values: dict[str, list[object]],
+    problems: dict[int, list[str]],
+) -> None:
+    """Check the coordinates of every row into ``values`` and ``problems``.
+
+    Plain decimal degrees inside the study area, the common case and nearly always distinct,
+    are read as the first branch of :func:`_coordinates` reads them, in one pass over the
+    columns; the other rows (mostly without coordinates) repeat a few cells and are checked
+    once per distinct cells.
+    """
+    lat, lon, _ = columns
+    fast = np.zeros(rows, dtype=bool)
+    ys: list[object] = [None] * rows
+    xs: list[object] = [None] * rows
+    given: list[object] = [None] * rows
+    if lat is not None and lon is not None:
+        x, y = _plain_degrees(lon), _plain_degrees(lat)
+        min_lon, min_lat, max_lon, max_lat = STUDY_AREA
+        fast = (min_lat <= y) & (y <= max_lat) & (min_lon <= x) & (x <= max_lon)
+        ys, xs, given = y.tolist(), x.tolist(), [True] * rows
+    slow = np.flatnonzero(~fast).tolist()
+    if slow:
+        picked = [None if c is None else [c[i] for i in slow] for c in columns]
+        codes, firsts = _codes(picked, len(slow))
+        found = [_coordinates(*_cells_at(picked, k), rules) for k in firsts]
+        part: dict[str, list[object]] = {}
+        part_problems: dict[int, list[str]] = {}
+        _spread(found, codes, _OUTPUTS[_coordinates], part, part_problems)
+        for k, i in enumerate(slow):
+            ys[i], xs[i], given[i] = part["lat"][k], part["lon"][k], part["coords_given"][k]
+        for k, found_problems in part_problems.items():
+            problems.setdefault(slow[k], []).extend(found_problems)
+    values["lat"], values["lon"], values["coords_given"] = ys, xs, given
+
+
+def _cells_at(columns: Sequence[Sequence[object] | None], i: int) -> tuple[object, object, object]:
+    lat, lon, pair = (None if c is None else c[i] for c in columns)
+    return lat, lon, pair
+
+
+def _plain_degrees(cells: Sequence[object]) -> np.ndarray:
+    """Return each text cell written as plain decimal degrees as a float; NaN for the others."""
+    plain, nan = _PLAIN_NUMBER.fullmatch, math.nan
+    return np.array(
+        [float(t) if type(c) is str and plain(t := c.strip()) else nan for c in cells],
+        dtype=float,
+    )
+
+
+def _spread(
+    results: Sequence[Checked],
+    codes: np.ndarray,
+    names: tuple[str, ...],
+    values: dict[str, list[object]],
+    problems: dict[int, list[str]],
+) -> None:
+    """Give each row the result of its code: the values to ``values``, problems to ``problems``."""
+    width = len(names)
+    whole = len(results) == len(codes) and bool(np.array_equal(codes, np.arange(len(codes))))
+    for j, name in enumerate(names):
+        # A check gives its values in the order of ``names``; a rejected cell may give fewer.
+        column = [v[j][1] if len(v) == width else dict(v).get(name) for v, _ in results]
+        if whole:
+            values[name] = column
+            continue
+        table = np.empty(len(results), dtype=object)
+        table[:] = column
+        values[name] = table[codes].tolist()
+    bad = [k for k, r in enumerate(results) if r[1]]
+    if not bad:
+        return
+    for i in np.flatnonzero(np.isin(codes, bad)).tolist():
+        problems.setdefault(i, []).extend(results[codes[i]][1])
 
 
 def signature(row: Mapping[str, object]) -> tuple[str, ...]:
@@ -493,3 +694,14 @@ _CHECKS: tuple[tuple[str, tuple[str, ...], Callable[..., Checked]], ...] = (
     ("geo_precision", ("geo_precision",), _vocabulary("geo_precision", GEO_PRECISIONS)),
     ("place_type", ("place_type",), _vocabulary("place_type", PLACE_TYPES)),
 )
+_COORDINATE_CELLS = ("lat", "lon", COORDINATES)
+# The values each check gives, in the order clean_row adds them.
+_OUTPUTS: dict[Callable[..., Checked], tuple[str, ...]] = {
+    _date: ("date", "date_precision"),
+    _types: ("incident_types",),
+    _perpetrator: ("perpetrator",),
+    _counts: ("victims", "children"),
+    _coordinates: ("lat", "lon", "coords_given"),
+    _synthetic: ("synthetic",),
+    **{fn: (name,) for name, _, fn in _CHECKS if name in {"geo_precision", "place_type"}},
+}

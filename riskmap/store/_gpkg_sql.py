@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,11 @@ _MAX_PARAMS = 900
 _HEADER = struct.pack("<2sBBi", b"GP", 0, 0x01, 4326)  # little-endian, no envelope, EPSG:4326
 _EMPTY_FLAG = 0x10
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+_POINT_BLOB = np.dtype(
+    [("header", "S8"), ("order", "u1"), ("kind", "<u4"), ("x", "<f8"), ("y", "<f8")]
+)
+#: The temporary table a large append is staged in (one per connection).
+_STAGING = "riskmap_append"
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -75,11 +80,25 @@ def ensure_status(con: sqlite3.Connection, layer: str, column: str, *, legacy: s
 
 def encode_points(lat: Sequence[object], lon: Sequence[object]) -> list[bytes | None]:
     """Return GeoPackage point blobs for coordinates (``None`` where either is missing)."""
-    x = pd.to_numeric(pd.Series(list(lon), dtype=object), errors="coerce").to_numpy(dtype=float)
-    y = pd.to_numeric(pd.Series(list(lat), dtype=object), errors="coerce").to_numpy(dtype=float)
+    x, y = _floats(lon), _floats(lat)
     ok = ~(np.isnan(x) | np.isnan(y))
-    wkb = shapely.to_wkb(shapely.points(x, y), byte_order=1)
-    return [_HEADER + w if good else None for w, good in zip(wkb, ok, strict=True)]
+    # Header and little-endian 2D WKB point (the bytes shapely.to_wkb writes), built as one
+    # array instead of one geometry object per row.
+    packed = np.zeros(len(x), dtype=_POINT_BLOB)
+    packed["header"], packed["order"], packed["kind"] = _HEADER, 1, 1
+    packed["x"], packed["y"] = x, y
+    data, size = packed.tobytes(), _POINT_BLOB.itemsize
+    return [data[i * size : (i + 1) * size] if good else None for i, good in enumerate(ok)]
+
+
+def _floats(values: Sequence[object]) -> np.ndarray:
+    try:
+        # Floats and None (what records() gives): None becomes NaN.
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        return pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").to_numpy(
+            dtype=float
+        )
 
 
 def select(
@@ -119,10 +138,13 @@ def insert(
     version: str,
     versions: Sequence[int] | None = None,
     extra: Mapping[str, Sequence[object]] | None = None,
-) -> None:
+    staged: Callable[[str], None] | None = None,
+) -> bool:
     """Insert canonical rows (as :func:`riskmap.store.base.records` makes them).
 
-    ``extra`` maps more columns (the review status) to one value per row.
+    ``extra`` maps more columns (the review status) to one value per row. A large append is
+    staged in a temporary table first; ``staged`` is then called with that table's name, after
+    the rows are in (to copy the audit lines from it). Return whether it was called.
     """
     cols = list(COLUMNS)
     lat, lon = cols.index("lat"), cols.index("lon")
@@ -136,38 +158,48 @@ def insert(
     params = ((b, *r, v, *m) for b, r, v, m in zip(blobs, rows, vers, values, strict=True))
     if len(rows) < BULK_ROWS or not has_rtree(con, layer, geometry=geometry):
         con.executemany(statement, params)
-        return
+        return False
     # GDAL's per-row triggers (spatial index, feature count) call back into Python for every
     # row: for a large append they are set aside, the index and the count are brought up to
     # date in one statement each, and the triggers are put back, in the caller's transaction
     # (SQLite's schema changes are transactional: a failed append leaves them as they were).
-    triggers = con.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
-        "AND (name = ? OR name = ?)",
-        (layer, f"rtree_{layer}_{geometry}_insert", f"trigger_insert_feature_count_{layer}"),
-    ).fetchall()
-    last = con.execute(f'SELECT coalesce(max(rowid), 0) FROM "{layer}"').fetchone()[0]
-    for name, _ in triggers:
-        con.execute(f'DROP TRIGGER "{name}"')
-    con.executemany(statement, params)
-    fids = [
-        r[0]
-        for r in con.execute(f'SELECT rowid FROM "{layer}" WHERE rowid > ? ORDER BY rowid', (last,))
-    ]
-    points = [_point(b) for b in blobs]
-    con.executemany(
-        f'INSERT INTO "rtree_{layer}_{geometry}" (id, minx, maxx, miny, maxy) '
-        "VALUES (?, ?, ?, ?, ?)",
-        ((f, p[0], p[0], p[1], p[1]) for f, p in zip(fids, points, strict=True) if p is not None),
-    )
-    if any(name.startswith("trigger_insert_feature_count_") for name, _ in triggers):
+    # The rows are staged in a temporary table and copied in by one statement: executed once
+    # per row, the INSERT also updates AUTOINCREMENT's sqlite_sequence row once per row.
+    staging = f'temp."{_STAGING}"'
+    con.execute(f"DROP TABLE IF EXISTS {staging}")
+    con.execute(f'CREATE TEMP TABLE "{_STAGING}" ({names})')  # untyped: values kept as bound
+    try:
+        con.executemany(f"INSERT INTO {staging} ({names}) VALUES ({marks})", params)
+        triggers = con.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
+            "AND (name = ? OR name = ?)",
+            (layer, f"rtree_{layer}_{geometry}_insert", f"trigger_insert_feature_count_{layer}"),
+        ).fetchall()
+        for name, _ in triggers:
+            con.execute(f'DROP TRIGGER "{name}"')
+        added = con.execute(
+            f'INSERT INTO "{layer}" ({names}) SELECT {names} FROM {staging} ORDER BY rowid'
+        ).rowcount
+        # A point's box is the point; a row without one has no geometry and no index entry.
         con.execute(
-            "UPDATE gpkg_ogr_contents SET feature_count = feature_count + ? "
-            "WHERE lower(table_name) = lower(?)",
-            (len(fids), layer),
+            f'INSERT INTO "rtree_{layer}_{geometry}" (id, minx, maxx, miny, maxy) '
+            f'SELECT i.rowid, s."lon", s."lon", s."lat", s."lat" FROM {staging} AS s '
+            f'JOIN "{layer}" AS i ON i."incident_id" = s."incident_id" '
+            f'WHERE s."{geometry}" IS NOT NULL ORDER BY s.rowid'
         )
-    for _, text in triggers:
-        con.execute(text)
+        if any(name.startswith("trigger_insert_feature_count_") for name, _ in triggers):
+            con.execute(
+                "UPDATE gpkg_ogr_contents SET feature_count = feature_count + ? "
+                "WHERE lower(table_name) = lower(?)",
+                (added, layer),
+            )
+        for _, text in triggers:
+            con.execute(text)
+        if staged is not None:
+            staged(staging)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {staging}")
+    return staged is not None
 
 
 def update(

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from riskmap.errors import SchemaError, StoreError
@@ -161,7 +162,7 @@ def records(frame: pd.DataFrame) -> list[tuple[object, ...]]:
         series = table[col]
         missing = series.isna().to_numpy()
         if dtype.startswith("datetime"):
-            values: list[object] = list(series.dt.strftime("%Y-%m-%d"))
+            values: list[object] = series.dt.strftime("%Y-%m-%d").astype(object).tolist()
         elif dtype == "float64":
             values = series.to_numpy(dtype=float, na_value=0.0).tolist()
         elif dtype == "Int64":
@@ -170,7 +171,9 @@ def records(frame: pd.DataFrame) -> list[tuple[object, ...]]:
             values = series.to_numpy(dtype=bool, na_value=False).tolist()
         else:
             values = series.astype(object).tolist()
-        columns.append([None if m else v for v, m in zip(values, missing, strict=True)])
+        for i in np.flatnonzero(missing).tolist():
+            values[i] = None
+        columns.append(values)
     return list(zip(*columns, strict=True)) if columns else []
 
 

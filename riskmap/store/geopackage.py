@@ -654,8 +654,14 @@ class _GeoPackageWriter:
         versions = frame[VERSION].astype("int64").tolist() if VERSION in frame else None
         statuses = statuses_of(frame, default=self.status).tolist()
         rows = records(pd.DataFrame(frame).drop(columns="geometry", errors="ignore"))
+
+        def audit_staged(table: str) -> None:
+            audit.record_staged(
+                self.con, table, by=self.by, action=action, columns=("incident_id", STATUS, VERSION)
+            )
+
         try:
-            sql.insert(
+            staged = sql.insert(
                 self._con,
                 LAYER,
                 rows,
@@ -663,6 +669,7 @@ class _GeoPackageWriter:
                 version=VERSION,
                 versions=versions,
                 extra={STATUS: statuses},
+                staged=audit_staged if audited and action != "create" else None,
             )
         except sqlite3.IntegrityError as e:
             ids = pd.Series([r[0] for r in rows])
@@ -678,7 +685,7 @@ class _GeoPackageWriter:
             audit.record(
                 self.con, import_entries(rows, statuses, versions, by=self.by, action=action)
             )
-        elif audited:
+        elif audited and not staged:
             audit.record_appends(
                 self.con, [r[0] for r in rows], statuses, versions, by=self.by, action=action
             )
