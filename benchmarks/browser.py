@@ -16,8 +16,10 @@ It prints one JSON line per store and page with the medians, every run's figures
 process's peak resident memory (``VmHWM``: its high-water mark over the whole visit, first load
 included) and the machine's load, like ``benchmarks/run.py``. With ``--naive`` the naive folium
 page (``benchmarks/naive_app.py``: a marker and a popup per incident plus a heat map) is timed
-the same way beside it; a visit that does not finish within ``--timeout`` seconds is recorded
-as ``timed_out`` and the page is not visited again on that store. The browser shares the
+the same way beside it, and with ``--floor`` the least page with a map
+(``benchmarks/floor_app.py``: an empty map and one checkbox), this machine's floor for any
+Streamlit page with a map component; a visit that does not finish within ``--timeout`` seconds
+is recorded as ``timed_out`` and the page is not visited again on that store. The browser shares the
 machine with the server, so both figures include the browser's own work, as a person's would.
 """
 
@@ -89,9 +91,10 @@ def _one_run(browser, url: str, *, timeout_s: float) -> dict[str, float]:
         checkbox = page.locator("[data-testid='stSidebar']").get_by_text("Involving children")
         start = time.perf_counter()
         checkbox.click(timeout=wait_ms)
-        page.frame_locator(MAP).locator(".rm-title", has_text="Involving children").wait_for(
-            timeout=wait_ms
-        )
+        # A page that redraws its map whole (naive, floor) holds the old frame for a moment.
+        page.frame_locator(MAP).last.locator(
+            ".rm-title", has_text="Involving children"
+        ).wait_for(timeout=wait_ms)
         filtered = time.perf_counter() - start
     finally:
         context.close()
@@ -110,10 +113,10 @@ def _peak_rss_mb(pid: int) -> float | None:
 
 
 def measure(store: Path, *, page: str, runs: int, timeout_s: float) -> dict[str, object]:
-    """Serve ``page`` (``"riskmap"`` or ``"naive"``) on ``store``; time ``runs`` visits."""
+    """Serve ``page`` (``"riskmap"``, ``"naive"`` or ``"floor"``) on ``store``; time visits."""
     port = _port()
     streamlit = Path(sys.executable).parent / "streamlit"
-    script = "app.py" if page == "riskmap" else str(Path("benchmarks", "naive_app.py"))
+    script = "app.py" if page == "riskmap" else str(Path("benchmarks", f"{page}_app.py"))
     env = {**os.environ, "RISKMAP_STORE": str(store.resolve())}
     server = subprocess.Popen(
         [str(streamlit), "run", script, "--server.headless=true", f"--server.port={port}"],
@@ -180,6 +183,11 @@ def main(argv: list[str] | None = None) -> int:
         "--sizes", type=int, nargs="+", help="synthetic stores of N incidents instead of --store"
     )
     parser.add_argument("--naive", action="store_true", help="also time the naive folium page")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also time the least page with a map (benchmarks/floor_app.py): the machine's floor",
+    )
     parser.add_argument("--runs", type=int, default=5, help="timed visits (default 5)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds a visit may take")
     args = parser.parse_args(argv)
@@ -191,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         stores = [Path(args.store)]
     for store in stores:
-        for page in ("riskmap", "naive") if args.naive else ("riskmap",):
+        pages = ["riskmap", *(["naive"] if args.naive else []), *(["floor"] if args.floor else [])]
+        for page in pages:
             line = measure(store, page=page, runs=args.runs, timeout_s=args.timeout)
             print(json.dumps(line), flush=True)
     return 0
