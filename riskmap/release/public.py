@@ -623,40 +623,107 @@ REFINE_ORDER: tuple[str, ...] = ("location", "date", "types", "perpetrator", "ch
 
 
 def _refine(hier: _Hierarchies, levels: np.ndarray, *, k: int) -> np.ndarray:
-    """Lower whole classes one level of one QI at a time while every row stays in a class ≥ k."""
+    """Lower whole classes one level of one QI at a time while every row stays in a class ≥ k.
+
+    Passes over :data:`REFINE_ORDER` until nothing moves. In a pass over one QI, a step takes
+    every class of at least k whose rows can all go down a level (a class moves only as a
+    whole) and tries them together; classes whose move would leave one of their rows in a class
+    smaller than k drop out and the rest are tried again, until all of them fit (the step is
+    made) or none is left (the pass goes on to the next QI).
+
+    Within a pass only that QI's level of a row changes, so every class a row can be in during
+    the pass is known when it starts: they are numbered once (:func:`_pass_classes`), and each
+    step counts rows per class number instead of hashing a million keys.
+    """
     levels = levels.copy()
+    n = len(levels)
+    rows = np.arange(n)
+    # A pass that moved nothing on the levels as they are now would move nothing again.
+    moves = 0
+    settled: dict[str, int] = {}
     changed = True
     while changed:
         changed = False
         for attribute in REFINE_ORDER:
             j = QUASI_IDENTIFIERS.index(attribute)
+            floor = hier.start[:, j].astype(np.intp)
+            level = levels[:, j].astype(np.intp)
+            if settled.get(attribute) == moves or not (level > floor).any():
+                continue
+            classes, count = _pass_classes(hier, levels, j=j)
+            depth = np.zeros(n, dtype=np.intp)  # levels gone down in this pass
             while True:
-                keys = hier.keys(levels)
-                safe = _class_sizes(keys) >= k
-                candidate = safe & (levels[:, j] > hier.start[:, j])
-                if not candidate.any():
+                now = classes[depth, rows]
+                size = np.bincount(now, minlength=count)
+                # A class moves only as a whole: one row at its starting level keeps it back.
+                moving = size >= k
+                moving[now[level <= floor]] = False
+                if not moving.any():
                     break
-                cls = pd.factorize(keys)[0]
-                # A class moves only as a whole; rows that cannot move keep the class back.
-                blocked = np.zeros(cls.max() + 1, dtype=bool)
-                blocked[cls[safe & ~candidate]] = True
-                moving = candidate & ~blocked[cls]
-                accepted = False
-                while moving.any():
-                    trial = levels.copy()
-                    trial[moving, j] -= 1
-                    ok = _class_sizes(hier.keys(trial)) >= k
-                    failed = np.zeros_like(blocked)
-                    failed[cls[moving & ~ok]] = True
-                    if not failed[cls[moving]].any():
-                        accepted = True
+                who = np.flatnonzero(moving[now])
+                mine = now[who]
+                trial = classes[depth[who] + 1, who]
+                while True:
+                    going = moving[mine]
+                    # Rows landing on a class that stays where it is join all of its rows.
+                    joined = np.where(moving[trial], 0, size[trial])
+                    arrived = np.bincount(trial[going], minlength=count)
+                    failed = mine[going & (arrived[trial] + joined < k)]
+                    if len(failed) == 0:
                         break
-                    moving &= ~failed[cls]
-                if not accepted:
+                    moving[failed] = False
+                    if not moving[mine].any():
+                        break
+                going = who[moving[mine]]
+                if len(going) == 0:
                     break
-                levels[moving, j] -= 1
+                level[going] -= 1
+                depth[going] += 1
                 changed = True
+                moves += 1
+            levels[:, j] = level
+            settled[attribute] = moves
     return levels
+
+
+def _pass_classes(hier: _Hierarchies, levels: np.ndarray, *, j: int) -> tuple[np.ndarray, int]:
+    """Return a number for every class a row can be in while only QI ``j`` goes down.
+
+    Returns ``classes`` (row ``d``: each row's class ``d`` levels below its level now, down to
+    its starting level; -1 past it) and how many classes there are.
+    """
+    n = len(levels)
+    rows = np.arange(n)
+    attribute = QUASI_IDENTIFIERS[j]
+    top = hier.radices[j + 1]
+    rest = hier.fixed.astype(np.int64)
+    bound = hier.radices[0]
+    for i, a in enumerate(QUASI_IDENTIFIERS):
+        if i == j:
+            continue
+        digits = hier.radices[i + 1]
+        if bound * digits >= _KEY_LIMIT:
+            rest, distinct = pd.factorize(rest)
+            rest, bound = rest.astype(np.int64), max(len(distinct), 1)
+        rest = rest * digits + hier.codes[a][levels[:, i], rows]
+        bound *= digits
+    if bound * top >= _KEY_LIMIT:
+        rest, _ = pd.factorize(rest)
+        rest = rest.astype(np.int64)
+    level = levels[:, j].astype(np.intp)
+    span = level - hier.start[:, j]
+    deepest = int(span.max(initial=0))
+    reach = [np.flatnonzero(span >= d) for d in range(deepest + 1)]
+    keys = np.concatenate(
+        [rest[r] * top + hier.codes[attribute][level[r] - d, r] for d, r in enumerate(reach)]
+    )
+    ids, distinct = pd.factorize(keys)
+    classes = np.full((deepest + 2, n), -1, dtype=np.intp)
+    at = 0
+    for d, r in enumerate(reach):
+        classes[d, r] = ids[at : at + len(r)]
+        at += len(r)
+    return classes, len(distinct)
 
 
 #: How much each QI's detail weighs in :func:`detail` (the place most, as for the schedule).
