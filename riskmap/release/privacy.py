@@ -96,11 +96,28 @@ def cell_centres(
     tuple
         Centre latitudes, centre longitudes, and cell ids (``None`` where there was no point).
     """
+    out_lat, out_lon, code, ids = cell_index(lat, lon, resolution)
+    cells = np.full(code.shape, None, dtype=object)
+    ok = code >= 0
+    if ok.any():
+        cells[ok] = np.asarray(ids, dtype=object)[code[ok]]
+    return out_lat, out_lon, cells.tolist()
+
+
+def cell_index(
+    lat: Sequence[float] | np.ndarray, lon: Sequence[float] | np.ndarray, resolution: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Return each point's cell centre and cell as a number into the list of distinct cells.
+
+    What :func:`cell_centres` gives, without a million cell id strings: the third item is each
+    point's position in the fourth (the distinct cell ids), -1 where there was no point.
+    """
     lat_a = np.asarray(lat, dtype=float)
     lon_a = np.asarray(lon, dtype=float)
     out_lat = np.full(lat_a.shape, np.nan)
     out_lon = np.full(lat_a.shape, np.nan)
-    cells = np.full(lat_a.shape, None, dtype=object)
+    code = np.full(lat_a.shape, -1, dtype=np.int64)
+    ids: list[str] = []
     ok = ~(np.isnan(lat_a) | np.isnan(lon_a))
     if ok.any():
         # Many incidents share a point (a site, a neighbourhood) and many points share a cell:
@@ -118,8 +135,8 @@ def cell_centres(
         row_cell = cell[point]
         out_lat[ok] = centres[row_cell, 0]
         out_lon[ok] = centres[row_cell, 1]
-        cells[ok] = np.asarray(ids, dtype=object)[row_cell]
-    return out_lat, out_lon, cells.tolist()
+        code[ok] = row_cell
+    return out_lat, out_lon, code, ids
 
 
 def pseudonyms(ids: pd.Series, key: bytes) -> list[str]:
