@@ -9,20 +9,20 @@ Never edit this file to make a test pass; the release's own documentation is in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import hmac
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import repeat
 from typing import Any
 
+import h3
 import numpy as np
 import pandas as pd
+from h3.api.basic_int import latlng_to_cell as _cell_int
 
 from riskmap.filters import Filters
-from riskmap.release.privacy import (
-    SENSITIVE_TYPES,
-    cell_centres,
-    pseudonyms,
-)
+from riskmap.release.privacy import SENSITIVE_TYPES
 from riskmap.schema import (
     COLUMNS,
     INCIDENT_TYPES,
@@ -35,6 +35,62 @@ from riskmap.schema import (
     type_flags,
 )
 from riskmap.settings import Settings
+
+# The privacy primitives as they were (commit 89342b5), frozen with the rest.
+
+
+def cell_centres(
+    lat: Sequence[float] | np.ndarray, lon: Sequence[float] | np.ndarray, resolution: int
+) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+    """Return the H3 cell and its centre for each point (NaN in, NaN out).
+
+    Parameters
+    ----------
+    lat, lon
+        WGS84 coordinates.
+    resolution
+        H3 resolution (0-15).
+
+    Returns
+    -------
+    tuple
+        Centre latitudes, centre longitudes, and cell ids (``None`` where there was no point).
+    """
+    lat_a = np.asarray(lat, dtype=float)
+    lon_a = np.asarray(lon, dtype=float)
+    out_lat = np.full(lat_a.shape, np.nan)
+    out_lon = np.full(lat_a.shape, np.nan)
+    cells = np.full(lat_a.shape, None, dtype=object)
+    ok = ~(np.isnan(lat_a) | np.isnan(lon_a))
+    if ok.any():
+        # Many incidents share a point (a site, a neighbourhood) and many points share a cell:
+        # index each distinct point once (hashed, not sorted) and find each cell's centre once.
+        # Integer cell ids are twice as fast to compute as strings; only distinct cells get one.
+        point, points = pd.factorize(lat_a[ok] + 1j * lon_a[ok])
+        point_cells = np.fromiter(
+            map(_cell_int, points.real.tolist(), points.imag.tolist(), repeat(resolution)),
+            dtype=np.int64,
+            count=len(points),
+        )
+        cell, distinct = pd.factorize(point_cells)
+        ids = [h3.int_to_str(int(c)) for c in distinct]
+        centres = np.array([h3.cell_to_latlng(c) for c in ids], dtype=float).reshape(-1, 2)
+        row_cell = cell[point]
+        out_lat[ok] = centres[row_cell, 0]
+        out_lon[ok] = centres[row_cell, 1]
+        cells[ok] = np.asarray(ids, dtype=object)[row_cell]
+    return out_lat, out_lon, cells.tolist()
+
+
+def pseudonyms(ids: pd.Series, key: bytes) -> list[str]:
+    """Return :func:`pseudonym` of each id (inlined: this runs once per incident)."""
+    # hmac.digest is the one-shot HMAC in C: the same bytes as hmac.new(...).digest(), faster.
+    mac = hmac.digest
+    return [
+        "inc-" + mac(key, str(i).encode("utf-8"), "sha256")[:6].hex()
+        for i in ids.to_numpy(dtype=object)
+    ]
+
 
 #: Quasi-identifiers, in the order their ties are broken when generalising.
 QUASI_IDENTIFIERS: tuple[str, ...] = ("date", "perpetrator", "children", "types", "location")
