@@ -141,14 +141,19 @@ def cell_index(
 
 def pseudonyms(ids: pd.Series, key: bytes) -> list[str]:
     """Return :func:`pseudonym` of each id (inlined: this runs once per incident)."""
+    return ["inc-" + digest.hex() for digest in pseudonym_digests(ids, key)]
+
+
+def pseudonym_digests(ids: pd.Series, key: bytes) -> list[bytes]:
+    """Return the part of each id's HMAC that its pseudonym spells: 6 bytes, 12 hex digits."""
     # The key is set up once and each id's HMAC continues from a copy of it: the same bytes
     # as hmac.digest(key, id), which sets the key up again for every id (twice as slow).
     keyed = hmac.new(key, digestmod="sha256")
 
-    def one(incident_id: object) -> str:
+    def one(incident_id: object) -> bytes:
         mac = keyed.copy()
         mac.update(str(incident_id).encode("utf-8"))
-        return "inc-" + mac.digest()[:6].hex()
+        return mac.digest()[:6]
 
     return [one(i) for i in ids.to_numpy(dtype=object)]
 

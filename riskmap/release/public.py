@@ -61,7 +61,7 @@ from riskmap.filters import Filters
 from riskmap.release.privacy import (
     SENSITIVE_TYPES,
     cell_index,
-    pseudonyms,
+    pseudonym_digests,
 )
 from riskmap.schema import (
     COLUMNS,
@@ -832,8 +832,9 @@ def _shown(
         withheld_date, np.datetime64("NaT"), period_end(start_day, np.minimum(date_level, 4))
     )
 
-    ids = np.asarray(pseudonyms(df["incident_id"].iloc[rows], key), dtype=str)
-    order = _release_order(start_day[rows], ids)
+    digests = pseudonym_digests(df["incident_id"].iloc[rows], key)
+    order = _release_order(start_day[rows], digests)
+    ids = np.asarray(["inc-" + digest.hex() for digest in digests], dtype=object)
     take = rows[order]
     type_code, type_names = _shown_types(np.asarray(hier.codes["types"]), lv["types"])
     perp_code, perp_names = _shown_perpetrators(df["perpetrator"], lv["perpetrator"])
@@ -868,16 +869,18 @@ def _shown(
     return out
 
 
-def _release_order(start: np.ndarray, ids: np.ndarray) -> np.ndarray:
+def _release_order(start: np.ndarray, digests: Sequence[bytes]) -> np.ndarray:
     """Return the release's row order: by shown date (undated last), then pseudonym.
 
-    What ``sort_values(["date", "incident_id"], kind="stable")`` gives, on numpy arrays: a
-    million Arrow strings sort several times faster as fixed-width ones.
+    What ``sort_values(["date", "incident_id"], kind="stable")`` gives, on numbers: a
+    pseudonym is ``inc-`` and the hex digits of a 6-byte digest, so it sorts as that number.
     """
     days = start.astype("datetime64[s]")
     when = days.astype(np.int64)
     when[np.isnat(days)] = np.iinfo(np.int64).max
-    return np.lexsort((ids, when))
+    parts = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(-1, 6).astype(np.uint64)
+    number = (parts << np.arange(40, -1, -8, dtype=np.uint64)).sum(axis=1, dtype=np.uint64)
+    return np.lexsort((number, when))
 
 
 def _strings(codes: np.ndarray, values: Sequence[object]) -> pd.api.extensions.ExtensionArray:
