@@ -634,8 +634,6 @@ def _refine(hier: _Hierarchies, levels: np.ndarray, *, k: int) -> np.ndarray:
     step counts rows per class number instead of hashing a million keys.
     """
     levels = levels.copy()
-    n = len(levels)
-    rows = np.arange(n)
     # A pass that moved nothing on the levels as they are now would move nothing again.
     moves = 0
     settled: dict[str, int] = {}
@@ -649,13 +647,22 @@ def _refine(hier: _Hierarchies, levels: np.ndarray, *, k: int) -> np.ndarray:
             if settled.get(attribute) == moves or not (level > floor).any():
                 continue
             classes, count = _pass_classes(hier, levels, j=j)
-            depth = np.zeros(n, dtype=np.intp)  # levels gone down in this pass
+            # Rows at their starting level stay in their class all pass long (and hold it
+            # back): they are counted once; each step looks at the others only.
+            free = np.flatnonzero(level > floor)
+            fixed = classes[0, level <= floor]
+            held = np.bincount(fixed, minlength=count)
+            blocked = held > 0
+            classes = classes[:, free]
+            low, level_free = floor[free], level[free]
+            depth = np.zeros(len(free), dtype=np.intp)  # levels gone down in this pass
+            place = np.arange(len(free))
             while True:
-                now = classes[depth, rows]
-                size = np.bincount(now, minlength=count)
+                now = classes[depth, place]
+                size = held + np.bincount(now, minlength=count)
                 # A class moves only as a whole: one row at its starting level keeps it back.
-                moving = size >= k
-                moving[now[level <= floor]] = False
+                moving = (size >= k) & ~blocked
+                moving[now[level_free <= low]] = False
                 if not moving.any():
                     break
                 who = np.flatnonzero(moving[now])
@@ -675,10 +682,11 @@ def _refine(hier: _Hierarchies, levels: np.ndarray, *, k: int) -> np.ndarray:
                 going = who[moving[mine]]
                 if len(going) == 0:
                     break
-                level[going] -= 1
+                level_free[going] -= 1
                 depth[going] += 1
                 changed = True
                 moves += 1
+            level[free] = level_free
             levels[:, j] = level
             settled[attribute] = moves
     return levels
