@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from riskmap.release import public
 from riskmap.release.public import build_release
 from riskmap.settings import Settings
 
@@ -65,3 +66,12 @@ def test_benchmark_stores_give_the_reference_release(places, bench_generate, ref
 
 def test_global_recoding_gives_the_reference_release(places, random_store, reference):
     _assert_same(random_store(places, n=1500, seed=21), places, reference, k=3, recoding="global")
+
+
+@pytest.mark.parametrize("limit", [1 << 12, 1 << 24])
+def test_keys_that_need_re_coding_give_the_reference_release(
+    places, random_store, reference, monkeypatch, limit
+):
+    # A store whose class keys do not fit the key limit takes the paths that re-code them.
+    monkeypatch.setattr(public, "_KEY_LIMIT", limit)
+    _assert_same(random_store(places, n=3000, seed=31), places, reference, k=3)

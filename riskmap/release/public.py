@@ -49,6 +49,7 @@ member (homogeneity); releases of different stores or store versions can be comp
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -567,15 +568,40 @@ def _local_recoding(hier: _Hierarchies, *, k: int) -> np.ndarray:
     needs: :func:`_refine` then takes whole classes back down a level wherever every row still
     lands in a class of at least k (top-down specialisation, Fung et al. 2005).
     """
+    return _refine(hier, _complete_top(hier, _generalise(hier, k=k), k=k), k=k)
+
+
+def _generalise(hier: _Hierarchies, *, k: int) -> np.ndarray:
+    """Raise the rows of classes smaller than k along :data:`SCHEDULE`, one step at a time.
+
+    A class of k or more never loses a row (only the rows of smaller classes move), so once
+    the classes are counted only the rows still in small classes are counted again, with the
+    classes they may join. That needs keys that mean the same from one call to the next:
+    mixed-radix keys that fit without re-coding, as every real store's do; otherwise every row
+    is counted again at every step.
+    """
     levels = hier.start.copy()
+    keys = hier.keys(levels)
+    sizes = _class_sizes(keys)
+    small = np.flatnonzero(sizes < k)
+    stable = math.prod(hier.radices) < _KEY_LIMIT  # what keys() needs to never re-code
+    big = np.unique(keys[sizes >= k])  # the keys of classes of k or more, sorted
     for attribute, level in SCHEDULE:
-        small = _class_sizes(hier.keys(levels)) < k
-        if not small.any():
+        if len(small) == 0:
             break
         j = QUASI_IDENTIFIERS.index(attribute)
         target = LEVELS[attribute].index(level)
         levels[small, j] = np.maximum(levels[small, j], target)
-    return _refine(hier, _complete_top(hier, levels, k=k), k=k)
+        if not stable:
+            small = np.flatnonzero(_class_sizes(hier.keys(levels)) < k)
+            continue
+        cls, moved = pd.factorize(hier.keys(levels[small], rows=small))
+        at = np.minimum(np.searchsorted(big, moved), max(len(big) - 1, 0))
+        joins = big[at] == moved if len(big) else np.zeros(len(moved), dtype=bool)
+        grown = joins | (np.bincount(cls, minlength=len(moved)) >= k)
+        big = np.union1d(big, moved[grown & ~joins])
+        small = small[~grown[cls]]
+    return levels
 
 
 def _complete_top(hier: _Hierarchies, levels: np.ndarray, *, k: int) -> np.ndarray:
