@@ -585,7 +585,7 @@ def _generalise(hier: _Hierarchies, *, k: int) -> np.ndarray:
     sizes = _class_sizes(keys)
     small = np.flatnonzero(sizes < k)
     stable = math.prod(hier.radices) < _KEY_LIMIT  # what keys() needs to never re-code
-    big = np.unique(keys[sizes >= k])  # the keys of classes of k or more, sorted
+    big = np.sort(pd.unique(keys[sizes >= k]))  # the keys of classes of k or more
     for attribute, level in SCHEDULE:
         if len(small) == 0:
             break
@@ -599,7 +599,8 @@ def _generalise(hier: _Hierarchies, *, k: int) -> np.ndarray:
         at = np.minimum(np.searchsorted(big, moved), max(len(big) - 1, 0))
         joins = big[at] == moved if len(big) else np.zeros(len(moved), dtype=bool)
         grown = joins | (np.bincount(cls, minlength=len(moved)) >= k)
-        big = np.union1d(big, moved[grown & ~joins])
+        new = np.sort(moved[grown & ~joins])  # none of them in ``big`` yet
+        big = np.insert(big, np.searchsorted(big, new), new)
         small = small[~grown[cls]]
     return levels
 
