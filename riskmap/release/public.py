@@ -661,6 +661,8 @@ def _refine(hier: _Hierarchies, levels: np.ndarray, *, k: int) -> np.ndarray:
     step counts rows per class number instead of hashing a million keys.
     """
     levels = levels.copy()
+    # Keys that never need re-coding are kept up to date from pass to pass (see keys()).
+    keys = hier.keys(levels) if math.prod(hier.radices) < _KEY_LIMIT else None
     # A pass that moved nothing on the levels as they are now would move nothing again.
     moves = 0
     settled: dict[str, int] = {}
@@ -673,7 +675,7 @@ def _refine(hier: _Hierarchies, levels: np.ndarray, *, k: int) -> np.ndarray:
             level = levels[:, j].astype(np.intp)
             if settled.get(attribute) == moves or not (level > floor).any():
                 continue
-            classes, count = _pass_classes(hier, levels, j=j)
+            classes, count = _pass_classes(hier, levels, j=j, keys=keys)
             # Rows at their starting level stay in their class all pass long (and hold it
             # back): they are counted once; each step looks at the others only.
             free = np.flatnonzero(level > floor)
@@ -713,22 +715,54 @@ def _refine(hier: _Hierarchies, levels: np.ndarray, *, k: int) -> np.ndarray:
                 depth[going] += 1
                 changed = True
                 moves += 1
+            if keys is not None:
+                went = depth > 0
+                rows, codes = free[went], hier.codes[attribute]
+                change = codes[level_free[went], rows] - codes[level[rows], rows]
+                keys[rows] += change * math.prod(hier.radices[j + 2 :])
             level[free] = level_free
             levels[:, j] = level
             settled[attribute] = moves
     return levels
 
 
-def _pass_classes(hier: _Hierarchies, levels: np.ndarray, *, j: int) -> tuple[np.ndarray, int]:
+def _pass_classes(
+    hier: _Hierarchies, levels: np.ndarray, *, j: int, keys: np.ndarray | None
+) -> tuple[np.ndarray, int]:
     """Return a number for every class a row can be in while only QI ``j`` goes down.
 
+    ``keys`` are the rows' keys now when they need no re-coding (``None``: found here).
     Returns ``classes`` (row ``d``: each row's class ``d`` levels below its level now, down to
     its starting level; -1 past it) and how many classes there are.
     """
     n = len(levels)
     rows = np.arange(n)
     attribute = QUASI_IDENTIFIERS[j]
-    top = hier.radices[j + 1]
+    codes = hier.codes[attribute]
+    if keys is not None:
+        # QI j's digit of a mixed-radix key weighs the product of the radices after it.
+        top = math.prod(hier.radices[j + 2 :])
+        rest = keys - codes[levels[:, j], rows] * top
+    else:
+        top, rest = 1, _rest_key(hier, levels, j=j)
+    level = levels[:, j].astype(np.intp)
+    span = level - hier.start[:, j]
+    deepest = int(span.max(initial=0))
+    reach = [np.flatnonzero(span >= d) for d in range(deepest + 1)]
+    ids, distinct = pd.factorize(
+        np.concatenate([rest[r] + codes[level[r] - d, r] * top for d, r in enumerate(reach)])
+    )
+    classes = np.full((deepest + 2, n), -1, dtype=np.intp)
+    at = 0
+    for d, r in enumerate(reach):
+        classes[d, r] = ids[at : at + len(r)]
+        at += len(r)
+    return classes, len(distinct)
+
+
+def _rest_key(hier: _Hierarchies, levels: np.ndarray, *, j: int) -> np.ndarray:
+    """Return keys of every shown value but QI ``j``'s, times its radix (re-coded if needed)."""
+    rows = np.arange(len(levels))
     rest = hier.fixed.astype(np.int64)
     bound = hier.radices[0]
     for i, a in enumerate(QUASI_IDENTIFIERS):
@@ -740,23 +774,11 @@ def _pass_classes(hier: _Hierarchies, levels: np.ndarray, *, j: int) -> tuple[np
             rest, bound = rest.astype(np.int64), max(len(distinct), 1)
         rest = rest * digits + hier.codes[a][levels[:, i], rows]
         bound *= digits
+    top = hier.radices[j + 1]
     if bound * top >= _KEY_LIMIT:
         rest, _ = pd.factorize(rest)
         rest = rest.astype(np.int64)
-    level = levels[:, j].astype(np.intp)
-    span = level - hier.start[:, j]
-    deepest = int(span.max(initial=0))
-    reach = [np.flatnonzero(span >= d) for d in range(deepest + 1)]
-    keys = np.concatenate(
-        [rest[r] * top + hier.codes[attribute][level[r] - d, r] for d, r in enumerate(reach)]
-    )
-    ids, distinct = pd.factorize(keys)
-    classes = np.full((deepest + 2, n), -1, dtype=np.intp)
-    at = 0
-    for d, r in enumerate(reach):
-        classes[d, r] = ids[at : at + len(r)]
-        at += len(r)
-    return classes, len(distinct)
+    return rest * top
 
 
 #: How much each QI's detail weighs in :func:`detail` (the place most, as for the schedule).
