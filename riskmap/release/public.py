@@ -142,8 +142,6 @@ QI_COLUMNS: tuple[str, ...] = tuple(c for c in ROW_COLUMNS if c != "incident_id"
 
 #: Keys of classes stay below this (int64 with room to spare).
 _KEY_LIMIT = 1 << 62
-#: A missing value, as numpy's ``where`` and ``select`` take it for object arrays.
-_NONE = np.array(None, dtype=object)
 _SHOWN_PRECISION = {
     "site": "site",
     "group": "site",
