@@ -11,7 +11,9 @@ import pytest
 
 from riskmap.release import public
 from riskmap.release.public import build_release
+from riskmap.schema import COLUMNS
 from riskmap.settings import Settings
+from riskmap.store import read_incidents
 
 KEY = b"reference-key"
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -75,3 +77,13 @@ def test_keys_that_need_re_coding_give_the_reference_release(
     # A store whose class keys do not fit the key limit takes the paths that re-code them.
     monkeypatch.setattr(public, "_KEY_LIMIT", limit)
     _assert_same(random_store(places, n=3000, seed=31), places, reference, k=3)
+
+
+def test_a_store_as_read_gives_the_reference_release(sample_store, places, reference):
+    # Canonical columns and dtypes with the review status and geometry beside them.
+    incidents = read_incidents(sample_store)
+    assert list(incidents.columns) != list(COLUMNS)
+    _assert_same(incidents, places, reference, k=3)
+    _assert_same(
+        incidents.assign(synthetic=incidents["synthetic"].astype(object)), places, reference, k=3
+    )

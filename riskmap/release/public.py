@@ -984,7 +984,16 @@ def _shown_perpetrators(column: pd.Series, level: np.ndarray) -> tuple[np.ndarra
 
 def _canonical(incidents: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame(incidents).drop(columns=["geometry"], errors="ignore")
-    if list(frame.columns) != list(COLUMNS):
+    if list(frame.columns) == list(COLUMNS):
+        pass
+    elif all(
+        c in frame.columns and frame[c].dtype == pd.api.types.pandas_dtype(t)
+        for c, t in COLUMNS.items()
+    ):
+        # A store as read (canonical columns and dtypes, the review status beside them):
+        # what conform() returns, without converting a million values again.
+        frame = frame[list(COLUMNS)]
+    else:
         frame = conform(frame)
     return frame.reset_index(drop=True)
 
