@@ -673,14 +673,11 @@ def _refine(hier: _Hierarchies, levels: np.ndarray, *, k: int) -> np.ndarray:
             level = levels[:, j].astype(np.intp)
             if settled.get(attribute) == moves or not (level > floor).any():
                 continue
-            classes, count = _pass_classes(hier, levels, j=j, keys=keys)
+            now, free, classes, count = _pass_classes(hier, levels, j=j, keys=keys)
             # Rows at their starting level stay in their class all pass long (and hold it
             # back): they are counted once; each step looks at the others only.
-            free = np.flatnonzero(level > floor)
-            fixed = classes[0, level <= floor]
-            held = np.bincount(fixed, minlength=count)
+            held = np.bincount(now[level <= floor], minlength=count)
             blocked = held > 0
-            classes = classes[:, free]
             low, level_free = floor[free], level[free]
             depth = np.zeros(len(free), dtype=np.intp)  # levels gone down in this pass
             place = np.arange(len(free))
@@ -726,12 +723,13 @@ def _refine(hier: _Hierarchies, levels: np.ndarray, *, k: int) -> np.ndarray:
 
 def _pass_classes(
     hier: _Hierarchies, levels: np.ndarray, *, j: int, keys: np.ndarray | None
-) -> tuple[np.ndarray, int]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Return a number for every class a row can be in while only QI ``j`` goes down.
 
     ``keys`` are the rows' keys now when they need no re-coding (``None``: found here).
-    Returns ``classes`` (row ``d``: each row's class ``d`` levels below its level now, down to
-    its starting level; -1 past it) and how many classes there are.
+    Returns each row's class now; the rows above their starting level (``free``); for those,
+    ``classes`` (row ``d``: each one's class ``d`` levels below its level now, down to its
+    starting level; -1 past it); and how many classes there are.
     """
     n = len(levels)
     rows = np.arange(n)
@@ -750,12 +748,16 @@ def _pass_classes(
     ids, distinct = pd.factorize(
         np.concatenate([rest[r] + codes[level[r] - d, r] * top for d, r in enumerate(reach)])
     )
-    classes = np.full((deepest + 2, n), -1, dtype=np.intp)
-    at = 0
-    for d, r in enumerate(reach):
-        classes[d, r] = ids[at : at + len(r)]
-        at += len(r)
-    return classes, len(distinct)
+    # Every row reaches depth 0 (levels never go below the start), in row order.
+    now = ids[:n]
+    free = reach[1] if deepest else np.zeros(0, dtype=np.intp)
+    classes = np.full((deepest + 2, len(free)), -1, dtype=np.intp)
+    classes[0] = now[free]
+    at = n
+    for d in range(1, deepest + 1):
+        classes[d, span[free] >= d] = ids[at : at + len(reach[d])]
+        at += len(reach[d])
+    return now, free, classes, len(distinct)
 
 
 def _rest_key(hier: _Hierarchies, levels: np.ndarray, *, j: int) -> np.ndarray:
