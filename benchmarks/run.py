@@ -22,8 +22,10 @@ and the machine go to stderr). Each N is measured in fresh subprocesses, so that
     and city).
 ``release``
     ``public.build_release`` alone on the store's incidents (read once, not timed), local
-    recoding as the app builds it: ``build_s`` (median of ``--load-runs``), ``peak_rss_mb``,
-    and what the release keeps: ``detail`` (the report's detail share, 1 = every attribute at
+    recoding as the app builds it: ``build_s`` (median of ``--load-runs``) and ``build_cpu_s``
+    (the process's CPU time, less sensitive to other work on the machine), ``peak_rss_read_mb``
+    (the store read, before a build), ``peak_rss_build_mb``, ``peak_rss_mb``, and what the
+    release keeps: ``detail`` (the report's detail share, 1 = every attribute at
     its most detailed level), ``suppressed_share`` (incidents of the store not in the release)
     and ``place`` (the share of incidents shown at each level of the place hierarchy).
     ``benchmarks/release_utility.py`` compares local with global recoding.
@@ -273,14 +275,18 @@ def measure_release(store: Path, *, load_runs: int) -> dict[str, object]:
     settings = Settings()
     places = load_places()
     incidents = read_incidents(store)
+    read_rss = _peak_rss_mb()  # the store as read, before any build
     times = []
+    cpu = []
     report: dict[str, Any] = {}
     kept: Any = None
     for _ in range(max(load_runs, 1)):
         kept = None
+        started = time.process_time()
         elapsed, kept = _timed(
             lambda: build_release(incidents, places=places, settings=settings, key=b"bench")
         )
+        cpu.append(time.process_time() - started)
         times.append(elapsed)
         report = kept.report
     incidents = None
@@ -309,11 +315,13 @@ def measure_release(store: Path, *, load_runs: int) -> dict[str, object]:
     n = max(int(report["incidents"]), 1)
     return {
         "build_s": round(statistics.median(times), 2),
+        "build_cpu_s": round(statistics.median(cpu), 2),
         "cache_write_s": round(write_s, 2),
         "cache_load_s": round(statistics.median(loads), 2),
         "cache_mb": cache_mb,
         "cache_equal": bool(equal),
         "peak_rss_build_mb": peak_build,
+        "peak_rss_read_mb": read_rss,
         "k": report["k"],
         "recoding": report["recoding"],
         "detail": report["detail"],

@@ -96,11 +96,28 @@ def cell_centres(
     tuple
         Centre latitudes, centre longitudes, and cell ids (``None`` where there was no point).
     """
+    out_lat, out_lon, code, ids = cell_index(lat, lon, resolution)
+    cells = np.full(code.shape, None, dtype=object)
+    ok = code >= 0
+    if ok.any():
+        cells[ok] = np.asarray(ids, dtype=object)[code[ok]]
+    return out_lat, out_lon, cells.tolist()
+
+
+def cell_index(
+    lat: Sequence[float] | np.ndarray, lon: Sequence[float] | np.ndarray, resolution: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Return each point's cell centre and cell as a number into the list of distinct cells.
+
+    What :func:`cell_centres` gives, without a million cell id strings: the third item is each
+    point's position in the fourth (the distinct cell ids), -1 where there was no point.
+    """
     lat_a = np.asarray(lat, dtype=float)
     lon_a = np.asarray(lon, dtype=float)
     out_lat = np.full(lat_a.shape, np.nan)
     out_lon = np.full(lat_a.shape, np.nan)
-    cells = np.full(lat_a.shape, None, dtype=object)
+    code = np.full(lat_a.shape, -1, dtype=np.int64)
+    ids: list[str] = []
     ok = ~(np.isnan(lat_a) | np.isnan(lon_a))
     if ok.any():
         # Many incidents share a point (a site, a neighbourhood) and many points share a cell:
@@ -118,18 +135,27 @@ def cell_centres(
         row_cell = cell[point]
         out_lat[ok] = centres[row_cell, 0]
         out_lon[ok] = centres[row_cell, 1]
-        cells[ok] = np.asarray(ids, dtype=object)[row_cell]
-    return out_lat, out_lon, cells.tolist()
+        code[ok] = row_cell
+    return out_lat, out_lon, code, ids
 
 
 def pseudonyms(ids: pd.Series, key: bytes) -> list[str]:
     """Return :func:`pseudonym` of each id (inlined: this runs once per incident)."""
-    # hmac.digest is the one-shot HMAC in C: the same bytes as hmac.new(...).digest(), faster.
-    mac = hmac.digest
-    return [
-        "inc-" + mac(key, str(i).encode("utf-8"), "sha256")[:6].hex()
-        for i in ids.to_numpy(dtype=object)
-    ]
+    return ["inc-" + digest.hex() for digest in pseudonym_digests(ids, key)]
+
+
+def pseudonym_digests(ids: pd.Series, key: bytes) -> list[bytes]:
+    """Return the part of each id's HMAC that its pseudonym spells: 6 bytes, 12 hex digits."""
+    # The key is set up once and each id's HMAC continues from a copy of it: the same bytes
+    # as hmac.digest(key, id), which sets the key up again for every id (twice as slow).
+    keyed = hmac.new(key, digestmod="sha256")
+
+    def one(incident_id: object) -> bytes:
+        mac = keyed.copy()
+        mac.update(str(incident_id).encode("utf-8"))
+        return mac.digest()[:6]
+
+    return [one(i) for i in ids.to_numpy(dtype=object)]
 
 
 def format_count(n: int, *, k: int) -> str:

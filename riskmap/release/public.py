@@ -49,7 +49,8 @@ member (homogeneity); releases of different stores or store versions can be comp
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -60,8 +61,8 @@ import pandas as pd
 from riskmap.filters import Filters
 from riskmap.release.privacy import (
     SENSITIVE_TYPES,
-    cell_centres,
-    pseudonyms,
+    cell_index,
+    pseudonym_digests,
 )
 from riskmap.schema import (
     COLUMNS,
@@ -142,8 +143,6 @@ QI_COLUMNS: tuple[str, ...] = tuple(c for c in ROW_COLUMNS if c != "incident_id"
 
 #: Keys of classes stay below this (int64 with room to spare).
 _KEY_LIMIT = 1 << 62
-#: A missing value, as numpy's ``where`` and ``select`` take it for object arrays.
-_NONE = np.array(None, dtype=object)
 _SHOWN_PRECISION = {
     "site": "site",
     "group": "site",
@@ -235,8 +234,7 @@ def build_release(
         raise ValueError(msg)
     sizes = _class_sizes(hier.keys(levels))
     kept = sizes >= k
-    table = _shown(df, hier, levels, places=places, key=key)[kept]
-    table = table.take(_release_order(table)).reset_index(drop=True)
+    table = _shown(df, hier, levels, places=places, key=key, rows=np.flatnonzero(kept))
     shown = levels.copy()
     shown[:, QUASI_IDENTIFIERS.index("location")] = shown_location(hier, levels)
     report = _report(shown[kept], n=len(df), k=k, recoding=recoding, dates=table)
@@ -252,19 +250,6 @@ def published_only(incidents: pd.DataFrame) -> pd.DataFrame:
         return incidents
     keep = (incidents[STATUS].astype("string") == PUBLISHED).fillna(False).to_numpy(dtype=bool)
     return incidents if keep.all() else incidents[keep]
-
-
-def _release_order(table: pd.DataFrame) -> np.ndarray:
-    """Return the release's row order: by shown date (undated last), then pseudonym.
-
-    What ``sort_values(["date", "incident_id"], kind="stable")`` gives, on numpy arrays: a
-    million Arrow strings sort several times faster as fixed-width ones.
-    """
-    days = table["date"].to_numpy(dtype="datetime64[s]")
-    when = days.astype(np.int64)
-    when[np.isnat(days)] = np.iinfo(np.int64).max
-    ids = np.asarray(table["incident_id"].to_numpy(dtype=object, na_value=""), dtype=str)
-    return np.lexsort((ids, when))
 
 
 # --- hierarchies --------------------------------------------------------------------------------
@@ -293,51 +278,60 @@ class _Hierarchies:
         by_id = places.drop_duplicates("place_id").set_index("place_id")
         cities = places[places["place_type"] == "city"].drop_duplicates("city").set_index("city")
         sensitive = _flags(df, SENSITIVE_TYPES)
-        place_id = df["place_id"].astype("string")
-        known = place_id.isin(by_id.index).to_numpy(dtype=bool, na_value=False)
-        ids = np.asarray(place_id.to_numpy(dtype=object, na_value=None), dtype=object)
+        # Each distinct value of a column is looked up once, not once per row: ``place`` is a
+        # row's position in the gazetteer (-1: none or not a gazetteer place), ``city`` its
+        # gazetteer city's position among the cities.
+        place = _positions(df["place_id"], by_id.index)
+        known = place >= 0
+        some = np.maximum(place, 0)
         # The gazetteer's kind of place and city win over what a row says (finding: a camp
         # incident recorded as a port of entry must not be pinned as one).
-        gaz_type = pd.Series(by_id["place_type"].reindex(ids).to_numpy(dtype=object))
-        row_type = df["place_type"].astype("string").to_numpy(dtype=object, na_value=None)
-        place_type = np.where(known, gaz_type.to_numpy(dtype=object), row_type)
-        gaz_city = by_id["city"].reindex(ids).to_numpy(dtype=object)
-        row_city = df["city"].astype("string").to_numpy(dtype=object, na_value=None)
-        city = np.where(known, gaz_city, row_city)
+        kinds = pd.Series(by_id["place_type"].to_numpy(dtype=object))
+        private_kinds = list(PRIVATE_PLACE_TYPES)
+        public_site = known & _pick(kinds.isin(PUBLIC_SITE_TYPES).to_numpy(dtype=bool), some)
+        row_private = df["place_type"].astype("string").isin(private_kinds)
+        private = np.where(
+            known,
+            _pick(kinds.isin(private_kinds).to_numpy(dtype=bool), some),
+            row_private.to_numpy(dtype=bool, na_value=False),
+        )
         # A city is shown only when it is a gazetteer city: free text never is.
-        valid_city = pd.Series(city).isin(cities.index).to_numpy(dtype=bool)
-        city = np.where(valid_city, city, None)
+        place_city = _positions(by_id["city"], cities.index)
+        city = np.where(known, _pick(place_city, some), _positions(df["city"], cities.index))
+        valid_city = city >= 0
 
-        precision = df["geo_precision"].astype("string").fillna("unresolved").to_numpy(dtype=object)
+        precision = df["geo_precision"].astype("string").fillna("unresolved")
+        site_precision = (precision == "site").to_numpy(dtype=bool)
+        city_precision = (precision == "city").to_numpy(dtype=bool)
+        unresolved = (precision == "unresolved").to_numpy(dtype=bool)
         lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy(dtype=float)
         lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype=float)
-        located = ~(np.isnan(lat) | np.isnan(lon)) & (precision != "unresolved")
-        public_site = known & pd.Series(place_type).isin(PUBLIC_SITE_TYPES).to_numpy(dtype=bool)
-        at_site = public_site & (precision == "site") & ~sensitive
+        located = ~(np.isnan(lat) | np.isnan(lon)) & ~unresolved
+        at_site = public_site & site_precision & ~sensitive
         # Shelters and the camp start at the city: the cell of a shelter points at its residents.
-        private = pd.Series(place_type).isin(list(PRIVATE_PLACE_TYPES)).to_numpy(dtype=bool)
-        in_cell = located & ~at_site & (precision != "city") & ~sensitive & ~private
+        in_cell = located & ~at_site & ~city_precision & ~sensitive & ~private
         # A site is generalised to the cell of its gazetteer point, never of the row's own.
-        site_lat, site_lon = _points(by_id, ids, at_site)
+        points = by_id[["lat", "lon"]].to_numpy(dtype=float).reshape(-1, 2)
+        site_lat = np.where(at_site, _pick(points[:, 0], some, np.nan), np.nan)
+        site_lon = np.where(at_site, _pick(points[:, 1], some, np.nan), np.nan)
         cell_lat = np.where(at_site, site_lat, np.where(in_cell, lat, np.nan))
         cell_lon = np.where(at_site, site_lon, np.where(in_cell, lon, np.nan))
-        centre_lat, centre_lon, cell_ids = cell_centres(cell_lat, cell_lon, settings.h3_resolution)
-
-        city_code, city_names = pd.factorize(pd.Series(city, dtype=object), use_na_sentinel=True)
-        n_city = len(city_names) + 1
-        city_code = np.where(city_code < 0, len(city_names), city_code)  # withheld
-        # A site's group (places that are one site: a bridge and the INM post at its foot) is
-        # shown as its leading place; a place alone in its group is its own lead.
-        lead = _group_leads(places)
-        lead_ids = np.asarray([lead.get(p, p) if p else None for p in ids], dtype=object)
-        shown_ids = pd.Series(
-            np.concatenate([np.where(at_site, ids, _NONE), np.where(at_site, lead_ids, _NONE)])
+        centre_lat, centre_lon, cell_code, cell_names = cell_index(
+            cell_lat, cell_lon, settings.h3_resolution
         )
-        site_codes, site_names = pd.factorize(shown_ids)
-        own_code, lead_code = site_codes[:n], site_codes[n:]
-        cell_code, cell_names = pd.factorize(pd.Series(cell_ids, dtype=object))
+
+        n_city = len(cities) + 1
+        city_code = np.where(valid_city, city, len(cities))  # withheld
+        # A site's group (places that are one site: a bridge and the INM post at its foot) is
+        # shown as its leading place; a place alone in its group is its own lead. Sites and
+        # leads are numbered by their place in the gazetteer, so a lead shown for its group
+        # and the same place shown as a site are one value.
+        lead = _group_leads(places)
+        place_lead = by_id.index.get_indexer([lead.get(p, p) for p in by_id.index])
+        own_code = np.where(at_site, place, -1)
+        lead_code = np.where(at_site, _pick(place_lead, some), -1)
         # Location codes: [site or its group's lead | cell | city] x city, then "withheld".
-        n_site, n_cell = len(site_names) + 1, len(cell_names) + 1
+        n_site, n_cell = len(by_id) + 1, len(cell_names) + 1
         loc = np.empty((5, n), dtype=np.int64)
         base_cell = n_site * n_city
         base_city = base_cell + n_cell * n_city
@@ -352,8 +346,8 @@ class _Hierarchies:
 
         dates = pd.to_datetime(df["date"]).to_numpy(dtype="datetime64[D]")
         month_only = sensitive | (
-            df["date_precision"].astype("string").fillna("day").to_numpy(dtype=object) == "month"
-        )
+            df["date_precision"].astype("string").fillna("day") == "month"
+        ).to_numpy(dtype=bool)
         date_raw = _date_codes(dates)
         # The key arithmetic wants non-negative codes.
         date = date_raw - (date_raw.min() if date_raw.size else 0)
@@ -362,8 +356,8 @@ class _Hierarchies:
         type_codes, type_start = _type_codes(df)
         perp = _perpetrator_codes(df["perpetrator"])
         child = _children_codes(df["children"])
-        synthetic = df["synthetic"].astype("boolean").to_numpy(dtype=object, na_value=None)
-        fixed = pd.factorize(pd.Series(synthetic, dtype=object))[0].astype(np.int64)
+        synthetic = df["synthetic"].astype("boolean")
+        fixed = pd.factorize(synthetic, use_na_sentinel=True)[0].astype(np.int64)
 
         codes = {
             "location": loc,
@@ -377,10 +371,9 @@ class _Hierarchies:
         start[:, QUASI_IDENTIFIERS.index("date")] = date_start
         start[:, QUASI_IDENTIFIERS.index("types")] = type_start
         extras = {
-            "city": city,
-            "place_type": place_type,
-            "site_ids": np.where(at_site, ids, _NONE),
-            "lead_ids": np.where(at_site, lead_ids, _NONE),
+            "city": np.where(valid_city, city, -1),
+            "site_place": own_code,
+            "lead_place": lead_code,
             "site_point": (site_lat, site_lon),
             "has_cell": cell_code >= 0,
             "cell_centre": (centre_lat, centre_lon),
@@ -425,7 +418,7 @@ def shown_location(hier: _Hierarchies, levels: np.ndarray) -> np.ndarray:
     names = LEVELS["location"]
     cell, city, withheld = (names.index(x) for x in ("cell", "city", "withheld"))
     level[(level == cell) & ~hier.extras["has_cell"]] = city
-    no_city = pd.isna(np.asarray(hier.extras["city"], dtype=object))
+    no_city = hier.extras["city"] < 0
     level[(level == city) & no_city] = withheld
     return level
 
@@ -447,15 +440,18 @@ def _flags(df: pd.DataFrame, types: tuple[str, ...]) -> np.ndarray:
     return flags.to_numpy(dtype=bool).any(axis=1) if len(flags.columns) else np.zeros(len(df), bool)
 
 
-def _points(
-    by_id: pd.DataFrame, ids: np.ndarray, mask: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    lat = np.full(len(ids), np.nan)
-    lon = np.full(len(ids), np.nan)
-    if mask.any():
-        found = by_id.reindex(ids[mask])[["lat", "lon"]].to_numpy(dtype=float)
-        lat[mask], lon[mask] = found[:, 0], found[:, 1]
-    return lat, lon
+def _positions(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Return each value's position in ``index`` (-1: missing or not there), one look-up a value."""
+    codes, distinct = pd.factorize(values)
+    found = index.get_indexer(np.asarray(distinct, dtype=object)) if len(distinct) else []
+    return np.append(np.asarray(found, dtype=np.int64), -1)[codes]
+
+
+def _pick(values: np.ndarray, positions: np.ndarray, empty: object = False) -> np.ndarray:
+    """Return ``values[positions]``; ``empty`` everywhere when there are no values."""
+    if len(values) == 0:
+        return np.full(len(positions), empty)
+    return values[positions]
 
 
 def _date_codes(dates: np.ndarray) -> np.ndarray:
@@ -508,10 +504,11 @@ def _type_codes(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _perpetrator_codes(column: pd.Series) -> np.ndarray:
-    values = column.astype("string").to_numpy(dtype=object, na_value=None)
+    values, distinct = pd.factorize(column.astype("string"))
     exact = np.array(
-        [PERPETRATORS.index(v) if v in PERPETRATORS else -1 for v in values], dtype=np.int64
-    )
+        [PERPETRATORS.index(v) if v in PERPETRATORS else -1 for v in distinct] + [-1],
+        dtype=np.int64,
+    )[values]
     n = len(PERPETRATORS)
     lookup = np.array([PERPETRATOR_GROUP_NAMES.index(PERPETRATOR_GROUPS[p]) for p in PERPETRATORS])
     group = np.where(exact >= 0, lookup[np.maximum(exact, 0)], -1)
@@ -570,15 +567,41 @@ def _local_recoding(hier: _Hierarchies, *, k: int) -> np.ndarray:
     needs: :func:`_refine` then takes whole classes back down a level wherever every row still
     lands in a class of at least k (top-down specialisation, Fung et al. 2005).
     """
+    return _refine(hier, _complete_top(hier, _generalise(hier, k=k), k=k), k=k)
+
+
+def _generalise(hier: _Hierarchies, *, k: int) -> np.ndarray:
+    """Raise the rows of classes smaller than k along :data:`SCHEDULE`, one step at a time.
+
+    A class of k or more never loses a row (only the rows of smaller classes move), so once
+    the classes are counted only the rows still in small classes are counted again, with the
+    classes they may join. That needs keys that mean the same from one call to the next:
+    mixed-radix keys that fit without re-coding, as every real store's do; otherwise every row
+    is counted again at every step.
+    """
     levels = hier.start.copy()
+    keys = hier.keys(levels)
+    sizes = _class_sizes(keys)
+    small = np.flatnonzero(sizes < k)
+    stable = math.prod(hier.radices) < _KEY_LIMIT  # what keys() needs to never re-code
+    big = np.sort(pd.unique(keys[sizes >= k]))  # the keys of classes of k or more
     for attribute, level in SCHEDULE:
-        small = _class_sizes(hier.keys(levels)) < k
-        if not small.any():
+        if len(small) == 0:
             break
         j = QUASI_IDENTIFIERS.index(attribute)
         target = LEVELS[attribute].index(level)
         levels[small, j] = np.maximum(levels[small, j], target)
-    return _refine(hier, _complete_top(hier, levels, k=k), k=k)
+        if not stable:
+            small = np.flatnonzero(_class_sizes(hier.keys(levels)) < k)
+            continue
+        cls, moved = pd.factorize(hier.keys(levels[small], rows=small))
+        at = np.minimum(np.searchsorted(big, moved), max(len(big) - 1, 0))
+        joins = big[at] == moved if len(big) else np.zeros(len(moved), dtype=bool)
+        grown = joins | (np.bincount(cls, minlength=len(moved)) >= k)
+        new = np.sort(moved[grown & ~joins])  # none of them in ``big`` yet
+        big = np.insert(big, np.searchsorted(big, new), new)
+        small = small[~grown[cls]]
+    return levels
 
 
 def _complete_top(hier: _Hierarchies, levels: np.ndarray, *, k: int) -> np.ndarray:
@@ -624,40 +647,139 @@ REFINE_ORDER: tuple[str, ...] = ("location", "date", "types", "perpetrator", "ch
 
 
 def _refine(hier: _Hierarchies, levels: np.ndarray, *, k: int) -> np.ndarray:
-    """Lower whole classes one level of one QI at a time while every row stays in a class ≥ k."""
+    """Lower whole classes one level of one QI at a time while every row stays in a class ≥ k.
+
+    Passes over :data:`REFINE_ORDER` until nothing moves. In a pass over one QI, a step takes
+    every class of at least k whose rows can all go down a level (a class moves only as a
+    whole) and tries them together; classes whose move would leave one of their rows in a class
+    smaller than k drop out and the rest are tried again, until all of them fit (the step is
+    made) or none is left (the pass goes on to the next QI).
+
+    Within a pass only that QI's level of a row changes, so every class a row can be in during
+    the pass is known when it starts: they are numbered once (:func:`_pass_classes`), and each
+    step counts rows per class number instead of hashing a million keys.
+    """
     levels = levels.copy()
+    # Keys that never need re-coding are kept up to date from pass to pass (see keys()).
+    keys = hier.keys(levels) if math.prod(hier.radices) < _KEY_LIMIT else None
+    # A pass that moved nothing on the levels as they are now would move nothing again.
+    moves = 0
+    settled: dict[str, int] = {}
     changed = True
     while changed:
         changed = False
         for attribute in REFINE_ORDER:
             j = QUASI_IDENTIFIERS.index(attribute)
+            floor = hier.start[:, j].astype(np.intp)
+            level = levels[:, j].astype(np.intp)
+            if settled.get(attribute) == moves or not (level > floor).any():
+                continue
+            now, free, classes, count = _pass_classes(hier, levels, j=j, keys=keys)
+            # Rows at their starting level stay in their class all pass long (and hold it
+            # back): they are counted once; each step looks at the others only.
+            held = np.bincount(now[level <= floor], minlength=count)
+            blocked = held > 0
+            low, level_free = floor[free], level[free]
+            depth = np.zeros(len(free), dtype=np.intp)  # levels gone down in this pass
+            place = np.arange(len(free))
             while True:
-                keys = hier.keys(levels)
-                safe = _class_sizes(keys) >= k
-                candidate = safe & (levels[:, j] > hier.start[:, j])
-                if not candidate.any():
+                now = classes[depth, place]
+                size = held + np.bincount(now, minlength=count)
+                # A class moves only as a whole: one row at its starting level keeps it back.
+                moving = (size >= k) & ~blocked
+                moving[now[level_free <= low]] = False
+                if not moving.any():
                     break
-                cls = pd.factorize(keys)[0]
-                # A class moves only as a whole; rows that cannot move keep the class back.
-                blocked = np.zeros(cls.max() + 1, dtype=bool)
-                blocked[cls[safe & ~candidate]] = True
-                moving = candidate & ~blocked[cls]
-                accepted = False
-                while moving.any():
-                    trial = levels.copy()
-                    trial[moving, j] -= 1
-                    ok = _class_sizes(hier.keys(trial)) >= k
-                    failed = np.zeros_like(blocked)
-                    failed[cls[moving & ~ok]] = True
-                    if not failed[cls[moving]].any():
-                        accepted = True
+                who = np.flatnonzero(moving[now])
+                mine = now[who]
+                trial = classes[depth[who] + 1, who]
+                while True:
+                    going = moving[mine]
+                    # Rows landing on a class that stays where it is join all of its rows.
+                    joined = np.where(moving[trial], 0, size[trial])
+                    arrived = np.bincount(trial[going], minlength=count)
+                    failed = mine[going & (arrived[trial] + joined < k)]
+                    if len(failed) == 0:
                         break
-                    moving &= ~failed[cls]
-                if not accepted:
+                    moving[failed] = False
+                    if not moving[mine].any():
+                        break
+                going = who[moving[mine]]
+                if len(going) == 0:
                     break
-                levels[moving, j] -= 1
+                level_free[going] -= 1
+                depth[going] += 1
                 changed = True
+                moves += 1
+            if keys is not None:
+                went = depth > 0
+                rows, codes = free[went], hier.codes[attribute]
+                change = codes[level_free[went], rows] - codes[level[rows], rows]
+                keys[rows] += change * math.prod(hier.radices[j + 2 :])
+            level[free] = level_free
+            levels[:, j] = level
+            settled[attribute] = moves
     return levels
+
+
+def _pass_classes(
+    hier: _Hierarchies, levels: np.ndarray, *, j: int, keys: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Return a number for every class a row can be in while only QI ``j`` goes down.
+
+    ``keys`` are the rows' keys now when they need no re-coding (``None``: found here).
+    Returns each row's class now; the rows above their starting level (``free``); for those,
+    ``classes`` (row ``d``: each one's class ``d`` levels below its level now, down to its
+    starting level; -1 past it); and how many classes there are.
+    """
+    n = len(levels)
+    rows = np.arange(n)
+    attribute = QUASI_IDENTIFIERS[j]
+    codes = hier.codes[attribute]
+    if keys is not None:
+        # QI j's digit of a mixed-radix key weighs the product of the radices after it.
+        top = math.prod(hier.radices[j + 2 :])
+        rest = keys - codes[levels[:, j], rows] * top
+    else:
+        top, rest = 1, _rest_key(hier, levels, j=j)
+    level = levels[:, j].astype(np.intp)
+    span = level - hier.start[:, j]
+    deepest = int(span.max(initial=0))
+    reach = [np.flatnonzero(span >= d) for d in range(deepest + 1)]
+    ids, distinct = pd.factorize(
+        np.concatenate([rest[r] + codes[level[r] - d, r] * top for d, r in enumerate(reach)])
+    )
+    # Every row reaches depth 0 (levels never go below the start), in row order.
+    now = ids[:n]
+    free = reach[1] if deepest else np.zeros(0, dtype=np.intp)
+    classes = np.full((deepest + 2, len(free)), -1, dtype=np.intp)
+    classes[0] = now[free]
+    at = n
+    for d in range(1, deepest + 1):
+        classes[d, span[free] >= d] = ids[at : at + len(reach[d])]
+        at += len(reach[d])
+    return now, free, classes, len(distinct)
+
+
+def _rest_key(hier: _Hierarchies, levels: np.ndarray, *, j: int) -> np.ndarray:
+    """Return keys of every shown value but QI ``j``'s, times its radix (re-coded if needed)."""
+    rows = np.arange(len(levels))
+    rest = hier.fixed.astype(np.int64)
+    bound = hier.radices[0]
+    for i, a in enumerate(QUASI_IDENTIFIERS):
+        if i == j:
+            continue
+        digits = hier.radices[i + 1]
+        if bound * digits >= _KEY_LIMIT:
+            rest, distinct = pd.factorize(rest)
+            rest, bound = rest.astype(np.int64), max(len(distinct), 1)
+        rest = rest * digits + hier.codes[a][levels[:, i], rows]
+        bound *= digits
+    top = hier.radices[j + 1]
+    if bound * top >= _KEY_LIMIT:
+        rest, _ = pd.factorize(rest)
+        rest = rest.astype(np.int64)
+    return rest * top
 
 
 #: How much each QI's detail weighs in :func:`detail` (the place most, as for the schedule).
@@ -710,40 +832,55 @@ def global_levels(hier: _Hierarchies, *, k: int, max_suppressed: float = 0.05) -
 
 
 def _shown(
-    df: pd.DataFrame, hier: _Hierarchies, levels: np.ndarray, *, places: pd.DataFrame, key: bytes
+    df: pd.DataFrame,
+    hier: _Hierarchies,
+    levels: np.ndarray,
+    *,
+    places: pd.DataFrame,
+    key: bytes,
+    rows: np.ndarray,
 ) -> pd.DataFrame:
+    """Return the shown table of the released ``rows``, in release order (:func:`_release_order`).
+
+    Text columns are built from each row's number into a short list of shown values, and every
+    column is taken in release order before it is made, so no million-row table is copied.
+    """
     n = len(df)
     lv = {a: levels[:, j] for j, a in enumerate(QUASI_IDENTIFIERS)}
     ex = hier.extras
     by_id = places.drop_duplicates("place_id").set_index("place_id")
     cities = places[places["place_type"] == "city"].drop_duplicates("city").set_index("city")
 
-    loc_level = np.asarray(LEVELS["location"], dtype=object)[shown_location(hier, levels)]
-    city = np.asarray(ex["city"], dtype=object)
-    at_city = (loc_level == "city") & pd.notna(city)
-    shown_city = np.where(loc_level == "withheld", _NONE, city)
+    site_level, group_level, cell_level, city_level, withheld_level = range(5)
+    loc_level = shown_location(hier, levels)
+    city = np.asarray(ex["city"])
+    at_city = (loc_level == city_level) & (city >= 0)
+    shown_city = np.where(loc_level == withheld_level, -1, city)
     lat = np.full(n, np.nan)
     lon = np.full(n, np.nan)
-    site = (loc_level == "site") | (loc_level == "group")
-    cell = loc_level == "cell"
+    site = (loc_level == site_level) | (loc_level == group_level)
+    cell = loc_level == cell_level
     site_lat, site_lon = ex["site_point"]
     centre_lat, centre_lon = ex["cell_centre"]
     # One site's places share one point, so the lead's point is the site's own.
     lat[site], lon[site] = site_lat[site], site_lon[site]
     lat[cell], lon[cell] = centre_lat[cell], centre_lon[cell]
     if at_city.any():
-        found = cities.reindex(city[at_city])[["lat", "lon"]].to_numpy(dtype=float)
+        found = cities[["lat", "lon"]].to_numpy(dtype=float)[city[at_city]]
         lat[at_city], lon[at_city] = found[:, 0], found[:, 1]
-    site_ids = np.where(
-        loc_level == "site", ex["site_ids"], np.where(loc_level == "group", ex["lead_ids"], _NONE)
+    site_place = np.where(
+        loc_level == site_level,
+        ex["site_place"],
+        np.where(loc_level == group_level, ex["lead_place"], -1),
     )
-    names = by_id["name"].reindex(site_ids).to_numpy(dtype=object)
-    lead_kind = by_id["place_type"].reindex(site_ids).to_numpy(dtype=object)
-    kind = np.select(
-        [loc_level == "site", loc_level == "group", cell, loc_level == "city"],
-        [np.asarray(ex["place_type"], dtype=object), lead_kind, "neighborhood", "city"],
-        _NONE,
+    # Kinds of place: a site's (or its group lead's) from the gazetteer, then the two others.
+    n_places = len(by_id)
+    kind = np.where(
+        site,
+        site_place,
+        np.where(cell, n_places, np.where(loc_level == city_level, n_places + 1, -1)),
     )
+    kinds = [*by_id["place_type"].to_numpy(dtype=object), "neighborhood", "city"]
 
     date_level = lv["date"]
     raw = np.asarray(ex["date_raw"])[date_level, np.arange(n)]
@@ -753,49 +890,69 @@ def _shown(
         withheld_date, np.datetime64("NaT"), period_end(start_day, np.minimum(date_level, 4))
     )
 
-    types = _shown_types(np.asarray(hier.codes["types"]), lv["types"])
-    perp = _shown_perpetrators(df["perpetrator"], lv["perpetrator"])
-    children = pd.to_numeric(df["children"]).astype("Float64")
-    flag = (children.fillna(0) > 0).astype("boolean").where(children.notna())
-    flag = flag.where(lv["children"] == 0)
+    digests = pseudonym_digests(df["incident_id"].iloc[rows], key)
+    order = _release_order(start_day[rows], digests)
+    ids = np.asarray(["inc-" + digest.hex() for digest in digests], dtype=object)
+    take = rows[order]
+    type_code, type_names = _shown_types(np.asarray(hier.codes["types"]), lv["types"])
+    perp_code, perp_names = _shown_perpetrators(df["perpetrator"], lv["perpetrator"])
+    children = (
+        pd.to_numeric(df["children"]).astype("Float64").to_numpy(float, na_value=np.nan)[take]
+    )
+    flag_known = ~np.isnan(children) & (lv["children"][take] == 0)
+    affected = pd.arrays.BooleanArray(np.nan_to_num(children) > 0, ~flag_known)
+    location = LEVELS["location"]
     out = pd.DataFrame(
         {
-            "incident_id": pd.array(pseudonyms(df["incident_id"], key), dtype="string"),
-            "date": pd.to_datetime(start_day),
-            "date_end": pd.to_datetime(end_day),
-            "date_precision": pd.array(
-                np.asarray(LEVELS["date"], dtype=object)[date_level], dtype="string"
-            ),
-            "incident_types": pd.array(types, dtype="string"),
-            "type_precision": pd.array(
-                np.asarray(LEVELS["types"], dtype=object)[lv["types"]], dtype="string"
-            ),
-            "city": pd.array(shown_city, dtype="string"),
-            "place_id": pd.array(site_ids, dtype="string"),
-            "place_name": pd.array(names, dtype="string"),
-            "place_type": pd.array(kind, dtype="string"),
-            "lat": lat.round(6),
-            "lon": lon.round(6),
-            "geo_precision": pd.array(
-                [_SHOWN_PRECISION[x] for x in loc_level] if n else [], dtype="string"
-            ),
-            "public_location": pd.array(
-                [_PUBLIC_LOCATION[x] for x in loc_level] if n else [], dtype="string"
-            ),
-            "perpetrator": pd.array(perp, dtype="string"),
-            "perpetrator_precision": pd.array(
-                np.asarray(LEVELS["perpetrator"], dtype=object)[lv["perpetrator"]], dtype="string"
-            ),
-            "children_affected": flag.to_numpy(dtype=object, na_value=None),
-            "synthetic": df["synthetic"].astype("boolean").to_numpy(),
+            "incident_id": pd.array(ids[order], dtype="string"),
+            "date": pd.to_datetime(start_day[take]),
+            "date_end": pd.to_datetime(end_day[take]),
+            "date_precision": _strings(date_level[take], LEVELS["date"]),
+            "incident_types": _strings(type_code[take], type_names),
+            "type_precision": _strings(lv["types"][take], LEVELS["types"]),
+            "city": _strings(shown_city[take], cities.index.to_numpy(dtype=object)),
+            "place_id": _strings(site_place[take], by_id.index.to_numpy(dtype=object)),
+            "place_name": _strings(site_place[take], by_id["name"].to_numpy(dtype=object)),
+            "place_type": _strings(kind[take], kinds),
+            "lat": lat.round(6)[take],
+            "lon": lon.round(6)[take],
+            "geo_precision": _strings(loc_level[take], [_SHOWN_PRECISION[x] for x in location]),
+            "public_location": _strings(loc_level[take], [_PUBLIC_LOCATION[x] for x in location]),
+            "perpetrator": _strings(perp_code[take], perp_names),
+            "perpetrator_precision": _strings(lv["perpetrator"][take], LEVELS["perpetrator"]),
+            "children_affected": affected,
+            "synthetic": df["synthetic"].astype("boolean").to_numpy()[take],
         }
     )
-    out["children_affected"] = out["children_affected"].astype("boolean")
     return out
 
 
-def _shown_types(codes: np.ndarray, level: np.ndarray) -> np.ndarray:
-    """Return the shown ``incident_types`` from the type codes (bit masks; one string each)."""
+def _release_order(start: np.ndarray, digests: Sequence[bytes]) -> np.ndarray:
+    """Return the release's row order: by shown date (undated last), then pseudonym.
+
+    What ``sort_values(["date", "incident_id"], kind="stable")`` gives, on numbers: a
+    pseudonym is ``inc-`` and the hex digits of a 6-byte digest, so it sorts as that number.
+    """
+    days = start.astype("datetime64[s]")
+    when = days.astype(np.int64)
+    when[np.isnat(days)] = np.iinfo(np.int64).max
+    parts = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(-1, 6).astype(np.uint64)
+    number = (parts << np.arange(40, -1, -8, dtype=np.uint64)).sum(axis=1, dtype=np.uint64)
+    return np.lexsort((number, when))
+
+
+def _strings(codes: np.ndarray, values: Sequence[object]) -> pd.api.extensions.ExtensionArray:
+    """Return ``values[codes]`` as a string array (-1 or a missing value: missing)."""
+    shown = pd.array(np.asarray(list(values), dtype=object), dtype="string")
+    return shown.take(np.asarray(codes, dtype=np.intp), allow_fill=True)
+
+
+def _shown_types(codes: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
+    """Return each row's shown ``incident_types`` as a number into the distinct shown values.
+
+    The type codes are bit masks of the types (or of their groups); each distinct one is
+    spelled once.
+    """
     span = 1 << len(INCIDENT_TYPES)
 
     def names(mask: int, vocabulary: tuple[str, ...]) -> str | None:
@@ -811,19 +968,35 @@ def _shown_types(codes: np.ndarray, level: np.ndarray) -> np.ndarray:
         else None
         for c in distinct
     ]
-    return np.asarray(text, dtype=object)[inverse.ravel()] if len(level) else np.array([], object)
+    return inverse.ravel(), text
 
 
-def _shown_perpetrators(column: pd.Series, level: np.ndarray) -> np.ndarray:
-    values = column.astype("string").to_numpy(dtype=object, na_value=None)
-    group = np.array([PERPETRATOR_GROUPS.get(v) if v else None for v in values], dtype=object)
-    out = np.where(level == 0, values, group)
-    return np.where(level >= 2, _NONE, out)
+def _shown_perpetrators(column: pd.Series, level: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Return each row's shown perpetrator as a number into the distinct shown values."""
+    values, distinct = pd.factorize(column.astype("string"))
+    exact = [str(v) for v in distinct]
+    groups = list(dict.fromkeys(PERPETRATOR_GROUPS[v] for v in exact if v in PERPETRATOR_GROUPS))
+    group = np.array(
+        [groups.index(PERPETRATOR_GROUPS[v]) if v in PERPETRATOR_GROUPS else -1 for v in exact]
+        + [-1],
+        dtype=np.int64,
+    )[values]
+    out = np.where(level == 0, values, np.where(group >= 0, len(exact) + group, -1))
+    return np.where(level >= 2, -1, out), exact + groups
 
 
 def _canonical(incidents: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame(incidents).drop(columns=["geometry"], errors="ignore")
-    if list(frame.columns) != list(COLUMNS):
+    if list(frame.columns) == list(COLUMNS):
+        pass
+    elif all(
+        c in frame.columns and frame[c].dtype == pd.api.types.pandas_dtype(t)
+        for c, t in COLUMNS.items()
+    ):
+        # A store as read (canonical columns and dtypes, the review status beside them):
+        # what conform() returns, without converting a million values again.
+        frame = frame[list(COLUMNS)]
+    else:
         frame = conform(frame)
     return frame.reset_index(drop=True)
 
