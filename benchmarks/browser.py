@@ -92,9 +92,9 @@ def _one_run(browser, url: str, *, timeout_s: float) -> dict[str, float]:
         start = time.perf_counter()
         checkbox.click(timeout=wait_ms)
         # A page that redraws its map whole (naive, floor) holds the old frame for a moment.
-        page.frame_locator(MAP).last.locator(
-            ".rm-title", has_text="Involving children"
-        ).wait_for(timeout=wait_ms)
+        page.frame_locator(MAP).last.locator(".rm-title", has_text="Involving children").wait_for(
+            timeout=wait_ms
+        )
         filtered = time.perf_counter() - start
     finally:
         context.close()
