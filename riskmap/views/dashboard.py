@@ -240,13 +240,14 @@ def with_shown_dates(rows: pd.DataFrame) -> pd.DataFrame:
         return rows
     # Written once per distinct (date, end or precision) pair: a table of thousands of rows
     # holds a few hundred.
-    if "date_end" in rows.columns:
-        second, write = rows["date_end"], span_text
+    spans = "date_end" in rows.columns
+    if spans:
+        second = rows["date_end"]
     else:
         second = rows.get("date_precision", pd.Series(None, index=rows.index, dtype=object))
 
-        def write(value: object, kind: object) -> str:
-            return date_text(value, kind, "en")
+    def write(value: object, other: object) -> str:
+        return span_text(value, other) if spans else date_text(value, other, "en")
 
     a_code, a_seen = pd.factorize(rows["date"])
     b_code, b_seen = pd.factorize(second)
