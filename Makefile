@@ -55,9 +55,10 @@ bench-app: setup
 bench-browser: setup
 	$(BIN)/python benchmarks/browser.py --store $(STORE)
 
-# The same at 1k / 100k / 1M synthetic incidents, the naive folium page beside riskmap.
+# The same at 1k / 100k / 1M synthetic incidents, the naive folium page and the machine's floor
+# (the least page with a map) beside riskmap.
 bench-browser-sizes: setup
-	$(BIN)/python benchmarks/browser.py --sizes 1000 100000 1000000 --naive --runs 5
+	$(BIN)/python benchmarks/browser.py --sizes 1000 100000 1000000 --naive --floor --runs 5
 
 # Import of 1 and 10k rows into stores of 10k / 100k / 1M and of 100k rows into 100k, GeoPackage
 # and a throwaway PostGIS (CPU time per run beside the wall clock; --stages for a breakdown).
