@@ -63,6 +63,29 @@ def _widget(main, testid: str, label: str):
     return main.locator(f"[data-testid='{testid}']").filter(has_text=label).first
 
 
+def _pick(page, widget, option: str, *, typed: str | None = None) -> None:
+    """Open a select widget and choose ``option`` (once more if a rerun closed the list).
+
+    On a loaded machine the click can land while a rerun replaces the widget: the list never
+    opens, or closes again before the option is clicked.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    choice = page.get_by_role("option", name=option, exact=True)
+    for attempt in range(3):
+        _settled(page)
+        widget.click()
+        if typed:
+            page.keyboard.type(typed)
+        try:
+            choice.click(timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+
+
 def test_record_approve_and_the_public_page_counts_it(workspace_server, chromium):
     server = workspace_server
     public = chromium.new_context(viewport={"width": 1400, "height": 1000})
@@ -76,14 +99,9 @@ def test_record_approve_and_the_public_page_counts_it(workspace_server, chromium
     page.keyboard.type("20191203", delay=40)
     page.keyboard.press("Enter")
     _settled(page)
-    types = _widget(main, "stMultiSelect", "Incident types")
-    types.click()
-    page.keyboard.type("Kidnapping")
-    page.get_by_role("option", name="Kidnapping", exact=True).click()
+    _pick(page, _widget(main, "stMultiSelect", "Incident types"), "Kidnapping", typed="Kidnapping")
     page.keyboard.press("Escape")
-    _settled(page)
-    _widget(main, "stSelectbox", "City").click()
-    page.get_by_role("option", name="Nuevo Laredo", exact=True).click()
+    _pick(page, _widget(main, "stSelectbox", "City"), "Nuevo Laredo")
     _settled(page)
     where = main.get_by_label(re.compile("Place description"))
     where.fill("afuera de la centrl camionera")
