@@ -654,14 +654,15 @@ if state.embed:
             lang=lang,
         ),
     )
-    st_folium(
-        embedded.base,
-        key=f"map_{lang}",
-        feature_group_to_add=embedded.layers,
-        returned_objects=[],
-        use_container_width=True,
-        height=embed.EMBED_MAP_HEIGHT,
-    )
+    with _folium_lock():  # never while a map's call is being captured (see _map_call)
+        st_folium(
+            embedded.base,
+            key=f"map_{lang}",
+            feature_group_to_add=embedded.layers,
+            returned_objects=[],
+            use_container_width=True,
+            height=embed.EMBED_MAP_HEIGHT,
+        )
     st.markdown(embed.link_markdown(st.context.url, view, lang=lang))
     st.stop()
 
@@ -1145,6 +1146,33 @@ def _ws_record() -> None:
         key="ws_place",
         format_func=lambda p: shown.get(p, t("ws_place_auto", lang)),
     )
+    # Or a point on the map: the component's last click, kept in its state between runs.
+    with st.expander(t("ws_map", lang), expanded=True):
+        st.caption(t("ws_map_help", lang))
+        clicked = viewstate.clicked_point(state.get("ws_map"))
+        if clicked is not None and clicked == state.get("ws_point_cleared"):
+            clicked = None
+        picker = maps.point_map(
+            places,
+            point=clicked,
+            city=city or None,
+            lang=lang,
+            asset_base=settings.asset_base,
+            basemap=basemap,
+        )
+        with _folium_lock():  # never while a map's call is being captured (see _map_call)
+            st_folium(
+                picker,
+                key="ws_map",
+                returned_objects=["last_clicked"],
+                height=360,
+                use_container_width=True,
+            )
+        if clicked is not None:
+            st.caption(t("ws_point", lang, lat=clicked[0], lon=clicked[1]))
+            if st.button(t("ws_point_clear", lang), key="ws_point_clear"):
+                state["ws_point_cleared"] = clicked
+                st.rerun()
     source = st.text_input(t("ws_source", lang), key="ws_source")
     notes = st.text_area(t("ws_notes", lang), key="ws_notes")
     send = st.checkbox(t("ws_send", lang), value=True, key="ws_send")
@@ -1160,6 +1188,8 @@ def _ws_record() -> None:
                 "city": city or None,
                 "location_text": text,
                 "place_id": chosen or None,
+                "lat": clicked[0] if clicked else None,
+                "lon": clicked[1] if clicked else None,
                 "source": source,
                 "notes": notes,
             },

@@ -42,7 +42,12 @@ def workspace_server(
     with serve_app(
         env, log_path=folder / "streamlit.log", port=port, host="localhost", secrets=secrets
     ) as served:
+        _STORES[served] = store
         yield served
+
+
+#: The store each workspace server writes to, by its URL.
+_STORES: dict[str, Path] = {}
 
 
 def _incidents(page) -> str:
@@ -138,3 +143,47 @@ def test_record_approve_and_the_public_page_counts_it(workspace_server, chromium
     page = _open(public, server, "/?lang=en")
     assert _incidents(page) == "47"
     public.close()
+
+
+def test_a_point_clicked_on_the_forms_map_places_the_record(workspace_server, chromium):
+    from riskmap.store import open_store
+
+    context, page = _staff_page(chromium, workspace_server, "staff")
+    main = page.locator("[data-testid='stMain']")
+    main.get_by_role("spinbutton", name="year, Date", exact=True).click()
+    page.keyboard.type("20191205", delay=40)
+    page.keyboard.press("Enter")
+    _pick(page, _widget(main, "stMultiSelect", "Incident types"), "Extortion", typed="Extortion")
+    page.keyboard.press("Escape")
+    _pick(page, _widget(main, "stSelectbox", "City"), "Nuevo Laredo")
+    _settled(page)
+    # The form's map (360 px high; the dashboard's is 540) starts at the city: click in it.
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    picker = page.frame_locator("iframe[title*='st_folium'][height='360']")
+    shown = main.get_by_text(re.compile(r"Point on the map: 2[67]\.\d{6}, -99\.\d{6}"))
+    for attempt in range(3):
+        # Below the middle, away from the controls and the city's reference places; once more
+        # if the map was not ready for the click (a loaded machine).
+        container = picker.locator(".leaflet-container")
+        container.wait_for(timeout=60_000)
+        box = container.bounding_box()
+        container.click(position={"x": box["width"] * 0.4, "y": box["height"] * 0.7})
+        try:
+            shown.wait_for(timeout=20_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+    lat, lon = (float(v) for v in shown.inner_text().split(": ", 1)[1].split(", "))
+    _settled(page)
+    main.get_by_role("button", name="Save the record").click()
+    saved = page.get_by_text(re.compile(r"Saved (rec-[0-9a-f]+) \(in review\)"))
+    saved.wait_for(timeout=60_000)
+    incident = re.search(r"rec-[0-9a-f]+", saved.inner_text()).group(0)
+    context.close()
+    rows = open_store(_STORES[workspace_server]).read(versions=True).set_index("incident_id")
+    row = rows.loc[incident]
+    assert (round(row["lat"], 6), round(row["lon"], 6)) == (lat, lon)
+    assert row["geo_precision"] == "neighborhood"
+    assert row["status"] == "in_review"

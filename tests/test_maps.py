@@ -267,3 +267,16 @@ def test_quick_render_gives_the_same_page_character_for_character(
         quick = pages()
     assert quick == usual
     assert "49" in usual[-1]  # branca rendered the popup's template syntax, as before
+
+
+def test_the_record_forms_map_shows_the_chosen_point_and_the_reference_places(places):
+    from riskmap.views.maps import point_map
+
+    html = point_map(places, point=(27.49911, -99.50731), lang="es").get_root().render()
+    assert "[27.49911, -99.50731]" in html
+    assert "El punto del incidente" in html
+    # The reference places with a point are there to click beside (the bridges, among them).
+    assert html.count("rm-ref") >= 5
+    assert "Puente" in html
+    empty = point_map(places, point=None, city="Nuevo Laredo", lang="en").get_root().render()
+    assert "The incident's point" not in empty

@@ -210,3 +210,17 @@ def test_every_new_text_exists_in_both_languages(lang):
 
     assert set(STRINGS["es"]) == set(STRINGS["en"])
     assert viewstate.period_label("custom", lang)
+
+
+def test_a_click_on_the_map_is_read_from_what_the_component_returned():
+    returned = {"last_clicked": {"lat": 27.4991123456, "lng": -99.5073198765}, "zoom": 13}
+    assert viewstate.clicked_point(returned) == (27.499112, -99.50732)
+    for bad in (
+        None,
+        {},
+        {"last_clicked": None},
+        {"last_clicked": {"lat": "x", "lng": 1}},
+        {"last_clicked": {"lat": float("nan"), "lng": -99.5}},
+        {"last_clicked": [1, 2]},
+    ):
+        assert viewstate.clicked_point(bad) is None

@@ -94,6 +94,30 @@ def test_the_form_places_the_description_and_refuses_bad_fields(places):
     assert "date" in text
 
 
+def test_a_point_clicked_on_the_map_places_the_record_at_neighbourhood_precision(places):
+    prepared = form.prepare(_form(lat=27.49911, lon=-99.50731), places=places)
+    assert prepared.ok, prepared.problems
+    row = prepared.row.iloc[0]
+    # The point wins over the geocoder's answer for the description, as staff saw it...
+    assert (row["lat"], row["lon"]) == (27.49911, -99.50731)
+    # ...but it is nobody's site: never shown at a point in public.
+    assert row["geo_precision"] == "neighborhood"
+    assert row["place_type"] == "neighborhood"
+    assert pd.isna(row["place_id"])
+    assert row["city"] == "Nuevo Laredo"
+    # A place chosen among the suggestions wins over the point.
+    chosen = form.prepare(
+        _form(lat=27.49911, lon=-99.50731, place_id="nld_bus_terminal"), places=places
+    )
+    assert chosen.row.iloc[0]["place_id"] == "nld_bus_terminal"
+    assert chosen.row.iloc[0]["geo_precision"] == "site"
+    # A point outside the study area is refused as an imported one is; nothing is saved.
+    far = form.prepare(_form(lat=40.0, lon=-99.5), places=places)
+    assert not far.ok
+    assert far.row is None
+    assert "outside the study area" in "; ".join(far.problems)
+
+
 def test_suggestions_offer_did_you_mean(places):
     found = form.suggest("centrl camionra", city="Nuevo Laredo", places=places)
     assert found

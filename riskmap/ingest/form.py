@@ -40,6 +40,8 @@ FORM_FIELDS: tuple[str, ...] = (
     "city",
     "location_text",
     "place_id",
+    "lat",
+    "lon",
     "source",
     "notes",
 )
@@ -154,7 +156,9 @@ def prepare(
     ----------
     form
         Field -> value (:data:`FORM_FIELDS`); ``incident_types`` may be a list; ``place_id``
-        a chosen suggestion (it wins over the geocoder).
+        a chosen suggestion (it wins over everything else); ``lat`` and ``lon`` a point chosen
+        on the map (it wins over the geocoder; checked to lie in the study area like an
+        imported point, and kept at neighbourhood precision: never shown as a site).
     places
         The gazetteer.
     today
@@ -179,11 +183,20 @@ def prepare(
         iso = day.isoformat()
         cells["date"] = iso[:7] if cells.get("date_precision") == "month" else iso
     chosen = cells.pop("place_id")
+    lat, lon = cells.pop("lat"), cells.pop("lon")
+    clicked = lat is not None and lon is not None and not chosen
+    if clicked:
+        # A point on the map is checked as an imported point is; its precision is a
+        # neighbourhood: staff chose it, it is not a gazetteer site.
+        cells.update(lat=str(lat), lon=str(lon), geo_precision="neighborhood")
     values, problems = clean_row(cells, RowRules(dayfirst=True, today=today or dt.date.today()))
     if problems:
         return Prepared(None, problems)
     values["incident_id"] = incident_id or ID_PREFIX + uuid.uuid4().hex[:12]
-    _place(values, chosen=str(chosen) if chosen else None, places=places)
+    if clicked:
+        values.update(place_id=None, place_type="neighborhood", geo_precision="neighborhood")
+    else:
+        _place(values, chosen=str(chosen) if chosen else None, places=places)
     row = {c: values.get(c) for c in COLUMNS}
     row["synthetic"] = False
     try:

@@ -711,6 +711,14 @@ _WORKSPACE: dict[str, dict[str, str]] = {
         "ws_did_you_mean": "Did you mean {name}?",
         "ws_place": "Place",
         "ws_place_auto": "As the geocoder places the description",
+        "ws_map": "Or click on the map where it happened",
+        "ws_map_help": (
+            "A point chosen on the map is kept at neighbourhood precision (staff see it; the "
+            "public sees its area only). A place chosen above wins over it."
+        ),
+        "ws_point": "Point on the map: {lat:.6f}, {lon:.6f}",
+        "ws_point_clear": "Clear the point",
+        "ws_point_marker": "The incident's point",
         "ws_source": "Source",
         "ws_notes": "Notes (staff only)",
         "ws_send": "Send for review now (otherwise keep it as a draft)",
@@ -783,6 +791,14 @@ _WORKSPACE: dict[str, dict[str, str]] = {
         "ws_did_you_mean": "¿Quiso decir {name}?",
         "ws_place": "Lugar",
         "ws_place_auto": "Como el geocodificador ubica la descripción",
+        "ws_map": "O haga clic en el mapa donde ocurrió",
+        "ws_map_help": (
+            "Un punto elegido en el mapa se guarda con precisión de colonia (el personal lo ve; "
+            "el público solo ve su zona). Un lugar elegido arriba tiene prioridad."
+        ),
+        "ws_point": "Punto en el mapa: {lat:.6f}, {lon:.6f}",
+        "ws_point_clear": "Quitar el punto",
+        "ws_point_marker": "El punto del incidente",
         "ws_source": "Fuente",
         "ws_notes": "Notas (solo personal)",
         "ws_send": "Enviar a revisión ahora (si no, se guarda como borrador)",

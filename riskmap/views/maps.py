@@ -593,6 +593,42 @@ def base_map(
     return m
 
 
+def point_map(
+    places: pd.DataFrame,
+    *,
+    point: tuple[float, float] | None,
+    city: str | None = None,
+    lang: str = "en",
+    asset_base: str | None = None,
+    basemap: Basemap | None = None,
+) -> folium.Map:
+    """Build the record form's map: the reference places, and the point chosen on it.
+
+    Staff click where an incident happened; the map starts at that point (zoom 15), else at the
+    chosen city's point (zoom 13), else over every reference place. Nothing recorded is drawn.
+    """
+    m = base_map(places, lang=lang, asset_base=asset_base, height=360, basemap=basemap, fit=False)
+    # The legend explains incident symbols, which this map does not draw: room to click instead.
+    for name, child in list(m._children.items()):
+        if isinstance(child, _Legend):
+            del m._children[name]
+    at_city = places[(places["place_type"] == "city") & (places["city"] == city)]
+    if point is not None:
+        m.location, m.options["zoom"] = list(point), 15
+        folium.Marker(point, tooltip=t("ws_point_marker", lang)).add_to(m)
+        if asset_base is not None:
+            for element in _walk(m):
+                _use_local_assets(element, asset_base)
+    elif city and len(at_city) and pd.notna(at_city["lat"].iloc[0]):
+        m.location = [float(at_city["lat"].iloc[0]), float(at_city["lon"].iloc[0])]
+        m.options["zoom"] = 13
+    else:
+        bounds = _bounds(places)
+        if bounds:
+            m.fit_bounds(bounds, padding=(20, 20))
+    return m
+
+
 def incident_layers(
     view: pd.DataFrame,
     *,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -419,6 +420,25 @@ def map_view(returned: Mapping[str, object] | None) -> tuple[float, float, int] 
     except (KeyError, TypeError, ValueError):
         return None
     return round(lat, 5), round(lon, 5), int(zoom)
+
+
+def clicked_point(returned: Mapping[str, object] | None) -> tuple[float, float] | None:
+    """Return ``(lat, lon)`` of the last click on a map (what the component returned), or None.
+
+    Rounded to 6 decimals (about 0.1 m): more digits than that describe no place.
+    """
+    if not returned:
+        return None
+    click = returned.get("last_clicked")
+    if not isinstance(click, Mapping):
+        return None
+    try:
+        lat, lon = float(click["lat"]), float(click["lng"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        return None
+    return round(lat, 6), round(lon, 6)
 
 
 def span_text(first: object, last: object) -> str:
