@@ -488,47 +488,63 @@ if state.preset not in periods:
     state.preset = state[_keyed("preset")] = "custom" if state.dates else "all"
 
 # --- filters ----------------------------------------------------------------------------------
-with st.sidebar:
-    st.header(t("filters", lang))
-    if state[_keyed("preset")] not in periods:
-        state[_keyed("preset")] = state.preset
-    preset = st.selectbox(
-        t("period", lang),
-        periods,
-        key=_keyed("preset"),
-        format_func=lambda v: viewstate.period_label(v, lang),
-    )
-    if preset == "custom" and bounds:
-        if not state.get("dates"):
-            # Switching to a custom range starts from what was shown.
-            was = viewstate.resolve_period(state.period, bounds=bounds, lang=lang)
-            state.dates = (was.start or bounds[0], was.end or bounds[1])
-        # Any date may be typed: dates beyond the data are trimmed with a message below, never
-        # refused by the field (a refused date left the previous numbers on screen).
-        st.date_input(
-            t("date_range", lang),
-            key="dates",
-            min_value=viewstate.DATE_FLOOR,
-            max_value=viewstate.DATE_CEILING,
-            format="YYYY-MM-DD",
+# The filters' values are in the session state already (from the link on a first visit, from the
+# widget before every rerun): the page is computed from them here, and the sidebar's widgets are
+# drawn into this place after the main area (see _draw_filters), so the browser starts loading
+# the map before it draws a dozen widgets.
+_filters_box = st.sidebar.container()
+if state[_keyed("preset")] not in periods:
+    state[_keyed("preset")] = state.preset
+preset = state[_keyed("preset")]
+if preset == "custom" and bounds and not state.get("dates"):
+    # Switching to a custom range starts from what was shown.
+    was = viewstate.resolve_period(state.period, bounds=bounds, lang=lang)
+    state.dates = (was.start or bounds[0], was.end or bounds[1])
+_FILTER_WIDGETS = (
+    ("types", "incident_types", INCIDENT_TYPES),
+    ("cities", "city", cities),
+    ("perpetrators", "perpetrator", PERPETRATORS),
+    ("place_types", "place_type", place_types),
+)
+picks: dict[str, list[str]] = {
+    name: list(state.get(_keyed(name) if name in _TRANSLATED else name) or [])
+    for name, _, _ in _FILTER_WIDGETS
+}
+state.setdefault("children_only", False)
+
+
+def _draw_filters() -> None:
+    """Draw the filter widgets (their values were read above, from the same keys)."""
+    with _filters_box:
+        st.header(t("filters", lang))
+        st.selectbox(
+            t("period", lang),
+            periods,
+            key=_keyed("preset"),
+            format_func=lambda v: viewstate.period_label(v, lang),
         )
-    picks: dict[str, list[str]] = {}
-    for name, label_key, options in (
-        ("types", "incident_types", INCIDENT_TYPES),
-        ("cities", "city", cities),
-        ("perpetrators", "perpetrator", PERPETRATORS),
-        ("place_types", "place_type", place_types),
-    ):
-        translated = name in _TRANSLATED  # city names are not translated
-        picks[name] = st.multiselect(
-            t(label_key, lang),
-            options,
-            key=_keyed(name) if translated else name,
-            format_func=(lambda v: label(v, lang)) if translated else str,
-            placeholder=t("choose", lang),
-        )
-    st.checkbox(t("children_only", lang), key="children_only")
-    st.button(t("reset", lang), key="reset", on_click=_reset)
+        if preset == "custom" and bounds:
+            # Any date may be typed: dates beyond the data are trimmed with a message below,
+            # never refused by the field (a refused date left the previous numbers on screen).
+            st.date_input(
+                t("date_range", lang),
+                key="dates",
+                min_value=viewstate.DATE_FLOOR,
+                max_value=viewstate.DATE_CEILING,
+                format="YYYY-MM-DD",
+            )
+        for name, label_key, options in _FILTER_WIDGETS:
+            translated = name in _TRANSLATED  # city names are not translated
+            st.multiselect(
+                t(label_key, lang),
+                options,
+                key=_keyed(name) if translated else name,
+                format_func=(lambda v: label(v, lang)) if translated else str,
+                placeholder=t("choose", lang),
+            )
+        st.checkbox(t("children_only", lang), key="children_only")
+        st.button(t("reset", lang), key="reset", on_click=_reset)
+
 
 state.preset = state.period = preset
 for _name in ("types", "perpetrators", "place_types"):
@@ -588,11 +604,29 @@ def _play_or_pause() -> None:
     state.play_at = time.monotonic()
 
 
-if not state.embed and play_frames:
+_play_box = st.sidebar.container() if not state.embed and play_frames else None
+if _play_box is not None:
     if state.get("play") and state.get("play_running"):
         # Before the frame slider is drawn: the timer may move it.
         st.fragment(run_every=float(state.play_speed))(_advance)()
-    with st.sidebar:
+    if state.get("play"):
+        view, dates = playback.frame_view(
+            view,
+            play_frames,
+            state.play_frame,
+            mode=state.play_mode,
+            window=int(state.play_window),
+        )
+        filters = view.filters.with_(start=dates.start, end=dates.end)
+    else:
+        state.play_running = False
+
+
+def _draw_playback() -> None:
+    """Draw the playback widgets (their values were read above, from the same keys)."""
+    if _play_box is None:
+        return
+    with _play_box:
         st.subheader(t("play", lang))
         if st.toggle(t("play_on", lang), key="play", help=t("play_help", lang)):
             st.radio(
@@ -623,16 +657,7 @@ if not state.embed and play_frames:
                 icon=":material/pause:" if state.get("play_running") else ":material/play_arrow:",
             )
             st.caption(t("play_note", lang))
-            view, dates = playback.frame_view(
-                view,
-                play_frames,
-                state.play_frame,
-                mode=state.play_mode,
-                window=int(state.play_window),
-            )
-            filters = view.filters.with_(start=dates.start, end=dates.end)
-        else:
-            state.play_running = False
+
 
 filters_key = repr(filters)
 selection = _select(version, filters_key, audience, filters)
@@ -664,6 +689,7 @@ if state.embed:
             height=embed.EMBED_MAP_HEIGHT,
         )
     st.markdown(embed.link_markdown(st.context.url, view, lang=lang))
+    _draw_filters()  # hidden in an embed; drawn so that the view's widget values are kept
     st.stop()
 
 # What is shown, in one line (with the data's last day), and what the dates did.
@@ -1493,6 +1519,11 @@ def _workspace() -> None:
     except RiskmapError as e:
         st.error(str(e))
 
+
+# The sidebar's widgets, into the places kept for them: after the main area, so that the map
+# starts loading first.
+_draw_filters()
+_draw_playback()
 
 if restricted:
     _workspace()
