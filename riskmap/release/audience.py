@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -24,6 +26,7 @@ from riskmap.schema import PUBLIC_SITE_TYPES, SITE_TYPES
 from riskmap.settings import Settings
 
 KINDS: tuple[str, ...] = ("public", "restricted")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -128,20 +131,42 @@ class Audience:
         return format_count(int(n), k=self.k)
 
 
+def per_table(table: pd.DataFrame, what: str, make: Callable[[pd.DataFrame], T]) -> T:
+    """Return ``make(table)``, made once per table object and kept while that table lives.
+
+    For results derived from a table that is shared and never modified (the app's release and
+    staff view): the coded copy, the date bounds. ``what`` names the result.
+    """
+    key = (id(table), what)
+    with _PER_TABLE_LOCK:
+        kept = _PER_TABLE.get(key)
+        if kept is not None and kept[0]() is table:
+            return kept[1]  # type: ignore[return-value]
+    out = make(table)
+    with _PER_TABLE_LOCK:
+        for stale in [k for k, (ref, _) in _PER_TABLE.items() if ref() is None]:
+            del _PER_TABLE[stale]
+        _PER_TABLE[key] = (weakref.ref(table), out)
+    return out
+
+
+#: (id of a table, what) -> (a weak reference to the table, the result).
+_PER_TABLE: dict[tuple[int, str], tuple[weakref.ref, object]] = {}
+_PER_TABLE_LOCK = threading.Lock()
+
+
 def coded(table: pd.DataFrame) -> pd.DataFrame:
     """Return ``table`` with its text columns as categoricals (the same rows, index and values).
 
     A selection of a million release rows copies a few integer codes per row instead of every
     string; the map, the headline counts and the listed places read the same values from it.
-    It is made once per table object and kept while that table lives (the app's release is
-    shared and never modified), like the map's reference rows.
+    It is made once per table object (:func:`per_table`).
     """
-    key = id(table)
-    with _CODED_LOCK:
-        kept = _CODED.get(key)
-        if kept is not None and kept[0]() is table:
-            return kept[1]
-    out = pd.DataFrame(
+    return per_table(table, "coded", _coded)
+
+
+def _coded(table: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
         {
             name: column.astype("category")
             if pd.api.types.is_string_dtype(column.dtype) or column.dtype == object
@@ -152,16 +177,6 @@ def coded(table: pd.DataFrame) -> pd.DataFrame:
         },
         index=table.index,
     )
-    with _CODED_LOCK:
-        for stale in [k for k, (ref, _) in _CODED.items() if ref() is None]:
-            del _CODED[stale]
-        _CODED[key] = (weakref.ref(table), out)
-    return out
-
-
-#: id of a table -> (a weak reference to it, its coded copy).
-_CODED: dict[int, tuple[weakref.ref, pd.DataFrame]] = {}
-_CODED_LOCK = threading.Lock()
 
 
 def public_audience(

@@ -12,7 +12,6 @@ and the difference between any two filter states — is 0 or at least k.
 from __future__ import annotations
 
 import datetime as dt
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,7 +21,7 @@ import pandas as pd
 
 from riskmap import filters as _filters
 from riskmap.analysis.metrics import HEADLINES, headline_counts, published_for
-from riskmap.release.audience import Audience, coded
+from riskmap.release.audience import Audience, coded, per_table
 
 PRESETS: tuple[str, ...] = ("all", "last30", "last90", "custom")
 
@@ -70,19 +69,7 @@ def date_bounds(incidents: pd.DataFrame) -> tuple[dt.date, dt.date] | None:
 
 def audience_bounds(audience: Audience) -> tuple[dt.date, dt.date] | None:
     """Return :func:`date_bounds` of an audience's table (computed once per table object)."""
-    key = id(audience.table)
-    kept = _BOUNDS.get(key)
-    if kept is not None and kept[0]() is audience.table:
-        return kept[1]
-    bounds = date_bounds(audience.table)
-    for stale in [k for k, (ref, _) in _BOUNDS.items() if ref() is None]:
-        _BOUNDS.pop(stale, None)
-    _BOUNDS[key] = (weakref.ref(audience.table), bounds)
-    return bounds
-
-
-#: id of a table -> (a weak reference to it, its date bounds).
-_BOUNDS: dict[int, tuple[weakref.ref, tuple[dt.date, dt.date] | None]] = {}
+    return per_table(audience.table, "date_bounds", date_bounds)
 
 
 def preset_range(
