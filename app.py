@@ -766,7 +766,9 @@ def _map_panel(map_args: dict[str, Any], view: viewstate.ViewState) -> None:
     moved = viewstate.map_view(returned)
     if moved and moved != state.map_view and moved != maps.INITIAL_VIEW:
         state.map_view = moved
-        st.query_params["map"] = view.with_(view=moved).to_query_params()["map"]
+        # The whole view this map was drawn for, not the map key alone: a map report that
+        # crosses a filter change must not write back an address from before that change.
+        st.query_params.from_dict(view.with_(view=moved).to_query_params())
 
 
 # The open tab travels in links; its label is translated, its id is not.
