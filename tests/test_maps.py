@@ -10,6 +10,7 @@ from riskmap.filters import Filters
 from riskmap.release.audience import public_audience, restricted_audience
 from riskmap.release.privacy import pseudonym_key, pseudonyms, restricted_view
 from riskmap.settings import Settings
+from riskmap.views import maps
 from riskmap.views.maps import (
     aggregate_locations,
     build_map,
@@ -159,6 +160,34 @@ def test_local_assets_replace_cdn_links(release, places):
     assert scripts
     assert all(s.startswith("/app/static/vendor/") for s in scripts)
     assert "cdn" not in " ".join(re.findall(r'href="([^"]+\.css)"', html))
+
+
+def test_the_vendored_files_load_as_one_script_and_one_stylesheet(release, places, tmp_path):
+    # The map component loads its scripts one after another: one bundle, not five round trips.
+    html = _html(release, places, asset_base="app/static/vendor")
+    scripts = re.findall(r'<script src="([^"]+)"', html)
+    styles = re.findall(r'href="([^"]+\.css)"', html)
+    assert scripts == ["/app/static/vendor/riskmap-leaflet.js"]
+    assert styles == ["/app/static/vendor/riskmap-leaflet.css"]
+    # The bundles are the vendored files, joined in load order (Leaflet before its plugins).
+    for bundle, parts in maps.BUNDLES.items():
+        joined = (maps.VENDOR / bundle).read_bytes()
+        offsets = [joined.index((maps.VENDOR / part).read_bytes()) for part in parts]
+        assert offsets == sorted(offsets)
+        sizes = sum(len((maps.VENDOR / part).read_bytes()) for part in parts)
+        assert len(joined) - sizes < 4 * len(parts)
+    # A folder the bundle cannot be written into leaves the files one by one.
+    assert maps.vendor_bundle(tmp_path / "missing") == {}
+    copy = tmp_path / "vendor"
+    copy.mkdir()
+    for part in maps.BUNDLES["riskmap-leaflet.js"]:
+        (copy / part).write_bytes((maps.VENDOR / part).read_bytes())
+    (copy / "leaflet.js").write_bytes(b"// changed")
+    assert maps.vendor_bundle(copy) == {}  # the stylesheets are missing: no bundle at all
+    for part in maps.BUNDLES["riskmap-leaflet.css"]:
+        (copy / part).write_bytes((maps.VENDOR / part).read_bytes())
+    assert set(maps.vendor_bundle(copy).values()) == set(maps.BUNDLES)
+    assert (copy / "riskmap-leaflet.js").read_bytes().startswith(b"// changed\n;\n")
 
 
 def test_many_incidents_make_a_page_of_constant_size(release, places):

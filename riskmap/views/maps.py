@@ -14,12 +14,15 @@ data is HTML-escaped before it is placed in a popup or tooltip.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import math
+import os
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import folium
 import folium.plugins
@@ -76,6 +79,27 @@ VENDOR_FILES = {
     "control.fullscreen.css": "Control.FullScreen.css",
     "pmtiles.js": "pmtiles.js",
 }
+#: The vendored files every dashboard map loads, joined into one script and one stylesheet in
+#: load order (``static/vendor/riskmap-leaflet.js``/``.css``, written by :func:`vendor_bundle`):
+#: the map component loads its scripts one after another, so five files cost five round trips
+#: before the map can start. The files themselves stay as they are (the static site uses them).
+BUNDLES = {
+    "riskmap-leaflet.js": (
+        "leaflet.js",
+        "jquery-3.7.1.min.js",
+        "leaflet_heat.min.js",
+        "leaflet.markercluster.js",
+        "Control.FullScreen.js",
+    ),
+    "riskmap-leaflet.css": (
+        "leaflet.css",
+        "MarkerCluster.css",
+        "MarkerCluster.Default.css",
+        "Control.FullScreen.css",
+    ),
+}
+#: The app's vendored files (served as ``static/vendor``, see .streamlit/config.toml).
+VENDOR = Path(__file__).resolve().parents[2] / "static" / "vendor"
 _DEFAULT_CENTRE = (26.69, -98.5)
 #: Where a dashboard map starts, before its layers place it: the view the map component reports
 #: first, which is nobody's choice (``(lat, lon, zoom)``).
@@ -307,19 +331,62 @@ def _esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+def vendor_bundle(folder: Path = VENDOR) -> dict[str, str]:
+    """Write the joined files of :data:`BUNDLES` into ``folder`` where they are missing or stale.
+
+    Parameters
+    ----------
+    folder
+        Folder of the vendored files (default: the app's ``static/vendor``).
+
+    Returns
+    -------
+    dict
+        Each vendored file name in a bundle → the bundle's name; empty when the bundle cannot be
+        written (a read-only install), and the maps then load the files one by one.
+    """
+    joined: dict[str, str] = {}
+    try:
+        for bundle, parts in BUNDLES.items():
+            separator = b"\n;\n" if bundle.endswith(".js") else b"\n"
+            content = separator.join((folder / part).read_bytes() for part in parts)
+            target = folder / bundle
+            if not target.is_file() or target.read_bytes() != content:
+                temporary = target.with_name(f".{bundle}.{os.getpid()}.tmp")
+                temporary.write_bytes(content)
+                os.replace(temporary, target)
+            joined.update(dict.fromkeys(parts, bundle))
+    except OSError:
+        return {}
+    return joined
+
+
+@functools.cache
+def _bundled() -> dict[str, str]:
+    return vendor_bundle()
+
+
 def _use_local_assets(element: folium.MacroElement, asset_base: str) -> None:
-    """Point an element's JS/CSS at the app's vendored copies instead of a CDN."""
+    """Point an element's JS/CSS at the app's vendored copies instead of a CDN.
+
+    Files in a bundle (:data:`BUNDLES`) are loaded as their bundle, once: the links keep their
+    first position and take the bundle's name, so a page's header holds each bundle once too.
+    """
     base = "/" + asset_base.strip("/")
+    bundled = _bundled()
     for attr in ("default_js", "default_css"):
         links = getattr(element, attr, None)
         if links is None:
             continue
-        local = []
+        local: dict[str, tuple[str, str]] = {}
         for name, url in links:
             vendored = VENDOR_FILES.get(url.rsplit("/", 1)[-1].lower())
-            if vendored:
-                local.append((name, f"{base}/{vendored}"))
-        setattr(element, attr, local)
+            if vendored in bundled:
+                bundle = bundled[vendored]
+                local.setdefault(bundle, (bundle, f"{base}/{bundle}"))
+            elif vendored:
+                local.setdefault(vendored, (name, f"{base}/{vendored}"))
+        setattr(element, attr, list(local.values()))
 
 
 def aggregate_locations(view: pd.DataFrame) -> pd.DataFrame:
