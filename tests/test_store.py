@@ -316,6 +316,12 @@ def _whole_state(path: Path) -> dict[str, list]:
     try:
         return {
             "rows": con.execute("SELECT * FROM incidents ORDER BY fid").fetchall(),
+            # 1 == 1.0 == True in Python: the storage classes tell the values apart.
+            "types": con.execute(
+                "SELECT "
+                + ", ".join(f'typeof("{c}")' for c in _layer_columns(con))
+                + " FROM incidents ORDER BY fid"
+            ).fetchall(),
             "rtree": con.execute("SELECT * FROM rtree_incidents_geom ORDER BY id").fetchall(),
             "count": con.execute("SELECT feature_count FROM gpkg_ogr_contents").fetchall(),
             "extent": con.execute(
@@ -332,6 +338,36 @@ def _whole_state(path: Path) -> dict[str, list]:
         }
     finally:
         con.close()
+
+
+def _layer_columns(con) -> list[str]:
+    return [r[1] for r in con.execute('PRAGMA table_info("incidents")')]
+
+
+@pytest.mark.parametrize("n", [3, 1500])
+def test_an_append_that_fails_inside_a_writer_that_goes_on_adds_nothing(tmp_path, n):
+    # The rows go in one INSERT each: the clash of the last one undoes the ones before it and
+    # puts back the triggers a large append sets aside, even if the writer then commits.
+    from riskmap.store import open_store
+
+    path = tmp_path / "s.gpkg"
+    write_incidents(_rows(10), path)
+    with open_store(path).writer():
+        pass
+    before = _whole_state(path)
+    rows = pd.concat([_rows(n, start=100), _rows(1, start=5)], ignore_index=True)
+    with (
+        open_store(path).writer() as writer,
+        pytest.raises(StoreError, match="already in the store: T-5"),
+    ):
+        writer.append(rows)
+    assert _whole_state(path) == before
+    with open_store(path).writer() as writer:
+        writer.append(_rows(n, start=100))
+    after = _whole_state(path)
+    assert after["count"] == [(10 + n,)]
+    assert len(after["rtree"]) == 10 + n
+    assert len(after["audit"]) == n
 
 
 def test_a_large_append_through_the_writer_stores_what_the_per_row_path_stores(
