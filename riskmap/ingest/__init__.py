@@ -353,7 +353,13 @@ def _dayfirst(
     spanish = sum(key(h) in SPANISH_HEADERS for h in assigned)
     english = len(assigned) - spanish
     dayfirst = spanish >= english
-    ambiguous = [v for v in table.frame[date_header] if is_ambiguous(v)]
+    dates = table.frame[date_header].tolist()
+    try:
+        # A column repeats its dates: each distinct one is tested once.
+        flags = {v: is_ambiguous(v) for v in dict.fromkeys(dates)}
+        ambiguous = [v for v in dates if flags[v]]
+    except TypeError:  # an unhashable cell
+        ambiguous = [v for v in dates if is_ambiguous(v)]
     if ambiguous:
         order, other = ("day/month", "--monthfirst") if dayfirst else ("month/day", "--dayfirst")
         language = "Spanish" if dayfirst else "English"

@@ -10,6 +10,7 @@ lacks, so they are registered here for points.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -29,6 +30,8 @@ BULK_ROWS = 1000
 #: indexes and the R-tree all over the file (SQLite's default of 2 MiB re-reads them).
 CACHE_KIB = 64 * 1024
 _SAVEPOINT = "riskmap_insert"
+#: Rows in one ``INSERT`` statement of a large append (fewer if SQLite binds fewer values).
+_ROWS_PER_INSERT = 100
 #: Most ``?`` parameters in one SQLite statement that every SQLite build accepts.
 _MAX_PARAMS = 900
 _HEADER = struct.pack("<2sBBi", b"GP", 0, 0x01, 4326)  # little-endian, no envelope, EPSG:4326
@@ -200,7 +203,7 @@ def _insert_bulk(
     # AUTOINCREMENT numbers new rows above every rowid the table ever had: the appended rows
     # are exactly those above the largest rowid before the append, in their order.
     before = int(con.execute(f'SELECT coalesce(max(rowid), 0) FROM "{layer}"').fetchone()[0])
-    con.executemany(statement, params)
+    _insert_many(con, statement, params)
     # A point's box is the point; a row without one has no geometry and no index entry.
     con.execute(
         f'INSERT INTO "rtree_{layer}_{geometry}" (id, minx, maxx, miny, maxy) '
@@ -218,6 +221,24 @@ def _insert_bulk(
         con.execute(text)
     if appended is not None:
         appended(f'"{layer}"', before)
+
+
+def _insert_many(
+    con: sqlite3.Connection, statement: str, params: Iterable[tuple[object, ...]]
+) -> None:
+    """Run ``INSERT … VALUES (?, …)`` for each row, with many rows in each statement.
+
+    The rows go in in their order, with the values ``executemany`` binds: a statement per row
+    costs about twice as much, most of it in running the statement once per row.
+    """
+    head, marks = statement.rsplit(" VALUES ", 1)
+    width = marks.count("?")
+    per = max(1, min(_ROWS_PER_INSERT, con.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width))
+    rows = iter(params)
+    full = f"{head} VALUES {', '.join([marks] * per)}"
+    while chunk := list(itertools.islice(rows, per)):
+        sql = full if len(chunk) == per else f"{head} VALUES {', '.join([marks] * len(chunk))}"
+        con.execute(sql, list(itertools.chain.from_iterable(chunk)))
 
 
 def update(
