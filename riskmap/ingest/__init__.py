@@ -508,7 +508,9 @@ def _geocode(
     """
     if not rows["incident_id"]:
         return empty_frame()
-    frame = pd.DataFrame(rows)
+    # Cells as the checks made them (conform gives each column its type at the end): no
+    # inference of a dtype per column.
+    frame = pd.DataFrame(rows, dtype=object)
     from riskmap.geo.geocoder import geocode_frame
 
     if places is None:
