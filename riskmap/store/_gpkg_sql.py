@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 
 from riskmap.schema import COLUMNS, conform
+from riskmap.store import _rtree
 
 #: Seconds a writer waits for another one's transaction before giving up.
 BUSY_TIMEOUT_S = 60.0
@@ -205,12 +206,18 @@ def _insert_bulk(
     before = int(con.execute(f'SELECT coalesce(max(rowid), 0) FROM "{layer}"').fetchone()[0])
     _insert_many(con, statement, params)
     # A point's box is the point; a row without one has no geometry and no index entry.
-    con.execute(
-        f'INSERT INTO "rtree_{layer}_{geometry}" (id, minx, maxx, miny, maxy) '
-        f'SELECT rowid, "lon", "lon", "lat", "lat" FROM "{layer}" '
-        f'WHERE rowid > ? AND "{geometry}" IS NOT NULL ORDER BY rowid',
-        (before,),
-    )
+    rtree = f"rtree_{layer}_{geometry}"
+    new = f'FROM "{layer}" WHERE rowid > ? AND "{geometry}" IS NOT NULL ORDER BY rowid'
+    points = con.execute(f'SELECT rowid, "lon", "lat" {new}', (before,)).fetchall()
+    ids, x, y = (np.array(c) for c in zip(*points, strict=True)) if points else ((), (), ())
+    if not _rtree.add_points(
+        con, rtree, np.asarray(ids, dtype=np.int64), np.asarray(x, float), np.asarray(y, float)
+    ):
+        con.execute(
+            f'INSERT INTO "{rtree}" (id, minx, maxx, miny, maxy) '
+            f'SELECT rowid, "lon", "lon", "lat", "lat" {new}',
+            (before,),
+        )
     if any(name.startswith("trigger_insert_feature_count_") for name, _ in triggers):
         con.execute(
             "UPDATE gpkg_ogr_contents SET feature_count = feature_count + ? "
