@@ -373,8 +373,9 @@ def test_an_append_that_fails_inside_a_writer_that_goes_on_adds_nothing(tmp_path
 def test_a_large_append_through_the_writer_stores_what_the_per_row_path_stores(
     tmp_path, monkeypatch
 ):
-    # The staged bulk path (one INSERT … SELECT, the index filled in one statement, the audit
-    # lines in one statement) against GDAL's per-row triggers and one INSERT per row.
+    # The bulk path (100 rows per INSERT, the spatial index rebuilt packed or filled in one
+    # statement, the audit lines in one statement) against GDAL's per-row triggers and one
+    # INSERT per row.
     from riskmap.store import _gpkg_sql, open_store
 
     rows = _rows(1500, start=10)
@@ -533,3 +534,23 @@ def test_points_are_rounded_outwards_as_sqlite_rounds_them():
     con.close()
     assert stored[:, 0].tolist() == _rtree.round_down(values).astype(float).tolist()
     assert stored[:, 1].tolist() == _rtree.round_up(values).astype(float).tolist()
+
+
+def test_only_a_float_rtree_of_two_dimensions_is_rebuilt():
+    import sqlite3
+
+    import numpy as np
+
+    from riskmap.store import _rtree
+
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE VIRTUAL TABLE i USING rtree_i32(id, minx, maxx, miny, maxy)")
+    con.execute("CREATE VIRTUAL TABLE c USING rtree(id, minx, maxx, miny, maxy, minz, maxz)")
+    con.execute("CREATE VIRTUAL TABLE f USING rtree(id, minx, maxx, miny, maxy)")
+    points = (np.arange(1, 101), np.linspace(-99, -98, 100), np.linspace(25, 26, 100))
+    assert not _rtree.add_points(con, "i", *points)
+    assert not _rtree.add_points(con, "c", *points)
+    assert _rtree.add_points(con, "f", *points)
+    assert con.execute("SELECT rtreecheck('f')").fetchone()[0] == "ok"
+    assert con.execute("SELECT count(*) FROM f WHERE minx > -98.5").fetchone()[0] == 50
+    con.close()

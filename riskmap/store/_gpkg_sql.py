@@ -6,6 +6,11 @@ mid-transaction leaves a journal that the next connection rolls back. GeoPackage
 a small header (``GP``, version, flags, SRS id) followed by WKB (GeoPackage 1.2, §2.1.3); the
 spatial index triggers GDAL installs call ``ST_IsEmpty`` and ``ST_MinX``…, which plain SQLite
 lacks, so they are registered here for points.
+
+A large append (:data:`BULK_ROWS` rows or more) sets those per-row triggers aside: its rows go
+in 100 to a statement, the spatial index is filled from them in one statement (or rebuilt
+packed by :mod:`riskmap.store._rtree` when they are at least half as many points as it holds)
+and the feature count is raised once; all of it under a savepoint, so a failed row undoes it.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ A box is stored as 32-bit floats rounded outwards exactly as ``rtreeValueDown`` 
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 import struct
 
@@ -60,9 +61,12 @@ def add_points(
     is in it yet, and the points are at least half as many as the entries it holds (a
     rebuild handles every entry once; an insert costs several times that per entry).
     """
+    (schema,) = con.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()
     root = con.execute(f'SELECT length(data) FROM "{name}_node" WHERE nodeno = 1').fetchone()
     columns = [r[1] for r in con.execute(f'PRAGMA table_info("{name}")')]
-    if root is None or len(columns) != 5 or not len(ids):
+    # 32-bit float boxes in two dimensions, no auxiliary columns: the format written here.
+    floats = re.search(r"\busing\s+rtree\s*\(", str(schema), re.IGNORECASE) is not None
+    if not floats or root is None or len(columns) != 5 or not len(ids):
         return False
     size = int(root[0])
     (held,) = con.execute(f'SELECT count(*) FROM "{name}_rowid"').fetchone()
