@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 
 from riskmap.errors import InputFileError
@@ -556,8 +557,10 @@ def _reconcile(
     kind_differs = gazetteer_kind.notna() & (
         frame["place_type"].astype(object) != gazetteer_kind
     ).fillna(True).astype(bool)
-    city_text = frame["city"].map(lambda c: c if isinstance(c, str) and c else None)
-    city_unknown = city_text.notna() & ~city_text.isin(cities)
+    # A file names a few cities: each distinct cell is told once (missing cells code -1).
+    codes, distinct = pd.factorize(frame["city"].to_numpy(dtype=object))
+    unknown = [isinstance(c, str) and bool(c) and c not in cities for c in distinct]
+    city_unknown = pd.Series(np.array([*unknown, False], dtype=bool)[codes], index=frame.index)
     for i in frame.index[(kind_differs | city_unknown).to_numpy()]:
         pid, kind, city = frame.at[i, "place_id"], frame.at[i, "place_type"], frame.at[i, "city"]
         line = f"{report.unit} {lines[int(frame.at[i, '_pos'])]}"

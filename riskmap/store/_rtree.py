@@ -72,20 +72,34 @@ def add_points(
     (held,) = con.execute(f'SELECT count(*) FROM "{name}_rowid"').fetchone()
     if 2 * len(ids) < held:
         return False
-    old = np.array(
-        con.execute(f'SELECT * FROM "{name}"').fetchall() or np.empty((0, 5)), dtype=np.float64
-    )
-    if len(old) != held or (held and np.isin(ids, old[:, 0].astype(np.int64)).any()):
+    old = _entries(con, name)
+    if len(old) != held or np.isin(ids, old["id"]).any():
         return False
-    cells = np.empty(held + len(ids), dtype=_CELL)
-    cells["id"] = np.concatenate([old[:, 0].astype(np.int64), ids])
+    new = np.empty(len(ids), dtype=_CELL)
+    new["id"] = ids
     # Stored entries are 32-bit floats already; new points are rounded outwards as SQLite does.
-    cells["x0"] = np.concatenate([old[:, 1], round_down(x)])
-    cells["x1"] = np.concatenate([old[:, 2], round_up(x)])
-    cells["y0"] = np.concatenate([old[:, 3], round_down(y)])
-    cells["y1"] = np.concatenate([old[:, 4], round_up(y)])
+    new["x0"], new["x1"] = round_down(x), round_up(x)
+    new["y0"], new["y1"] = round_down(y), round_up(y)
+    cells = np.empty(held + len(ids), dtype=_CELL)
+    cells[:held], cells[held:] = old, new
     _write(con, name, cells, size=size)
     return True
+
+
+def _entries(con: sqlite3.Connection, name: str) -> np.ndarray:
+    """Return the cells of the tree's leaves, read from its nodes (root first, level by level)."""
+    blobs = dict(con.execute(f'SELECT nodeno, data FROM "{name}_node"'))
+    depth = struct.unpack_from(">H", blobs[1])[0]
+    level = [1]
+    for _ in range(depth):
+        level = [int(c) for n in level for c in _cells(blobs[n])["id"]]
+    leaves = [_cells(blobs[n]) for n in level]
+    return np.concatenate(leaves) if leaves else np.empty(0, dtype=_CELL)
+
+
+def _cells(blob: bytes) -> np.ndarray:
+    count = struct.unpack_from(">H", blob, 2)[0]
+    return np.frombuffer(blob, dtype=_CELL, count=count, offset=4)
 
 
 def _write(con: sqlite3.Connection, name: str, cells: np.ndarray, *, size: int) -> None:
@@ -121,7 +135,7 @@ def _write(con: sqlite3.Connection, name: str, cells: np.ndarray, *, size: int) 
                 node = node.copy()
                 node["id"] = children
             head = struct.pack(">HH", depth if number == 1 else 0, len(node))
-            body = head + node.tobytes()
+            body = head + node.astype(_CELL, copy=False).tobytes()  # big-endian, as SQLite
             blobs.append((number, body + bytes(size - len(body))))
     leaves = np.repeat(numbers[0], [len(n) for n in levels[0]])
     entries = np.concatenate(levels[0])["id"].astype(np.int64)
