@@ -227,7 +227,7 @@ def _read_csv_columns(
     try:
         import pyarrow as pa
         import pyarrow.csv as pacsv
-    except ImportError:  # pragma: no cover - pyarrow comes with the bench and app extras
+    except ImportError:  # pragma: no cover - streamlit depends on pyarrow
         return None
     if (
         "\x00" in text

@@ -353,7 +353,7 @@ def _exact_degrees(cells: Sequence[object]) -> np.ndarray | None:
     try:
         import pyarrow as pa
         import pyarrow.compute as pc
-    except ImportError:  # pragma: no cover - pyarrow comes with the bench and app extras
+    except ImportError:  # pragma: no cover - streamlit depends on pyarrow
         return None
     if not all(type(c) is str for c in cells):
         return None
