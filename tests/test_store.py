@@ -554,3 +554,33 @@ def test_only_a_float_rtree_of_two_dimensions_is_rebuilt():
     assert con.execute("SELECT rtreecheck('f')").fetchone()[0] == "ok"
     assert con.execute("SELECT count(*) FROM f WHERE minx > -98.5").fetchone()[0] == 50
     con.close()
+
+
+def test_a_tree_that_cannot_be_rewritten_is_filled_point_by_point(tmp_path, monkeypatch):
+    # As under SQLite's defensive mode, where the R-tree's own tables refuse writes from SQL.
+    import sqlite3
+
+    from riskmap.store import _gpkg_sql, open_store
+
+    rows = _spread_rows(1500, start=10, seed=4)
+    bulk, single = tmp_path / "bulk.gpkg", tmp_path / "single.gpkg"
+    for path in (bulk, single):
+        write_incidents(_spread_rows(10, start=0, seed=1), path)
+    con = sqlite3.connect(bulk)
+    with con:
+        con.execute(
+            "CREATE TRIGGER no_rebuild BEFORE DELETE ON rtree_incidents_geom_rowid "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    con.close()
+    for path in (bulk, single):
+        if path == single:
+            monkeypatch.setattr(_gpkg_sql, "BULK_ROWS", 10**9)
+        with open_store(path).writer(by="ana@example.org") as writer:
+            writer.append(rows)
+    state, expected = _whole_state(bulk), _whole_state(single)
+    assert state["rtree"] == expected["rtree"]
+    assert state["rows"] == expected["rows"]
+    assert _rtree_check(bulk) == "ok"
+    # Grown by SQLite's inserts in the triggers' order (the same tree), not rewritten packed.
+    assert _node_count(bulk) == _node_count(single) > 1

@@ -30,6 +30,7 @@ import numpy as np
 #: SQLite's most cells per node (``RTREE_MAXCELLS``).
 MAX_CELLS = 51
 _CELL = np.dtype([("id", ">i8"), ("x0", ">f4"), ("x1", ">f4"), ("y0", ">f4"), ("y1", ">f4")])
+_SAVEPOINT = "riskmap_rtree"
 _TOWARDS = 1.0 - 1.0 / 8388608.0  # rtree.c's RNDTOWARDS
 _AWAY = 1.0 + 1.0 / 8388608.0  # rtree.c's RNDAWAY
 
@@ -59,7 +60,8 @@ def add_points(
 
     Nothing is written (``False``) unless rebuilding pays: the tree is 2-D, none of ``ids``
     is in it yet, and the points are at least half as many as the entries it holds (a
-    rebuild handles every entry once; an insert costs several times that per entry).
+    rebuild handles every entry once; an insert costs several times that per entry); nor
+    when the connection may not write the tree's tables.
     """
     (schema,) = con.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()
     root = con.execute(f'SELECT length(data) FROM "{name}_node" WHERE nodeno = 1').fetchone()
@@ -82,7 +84,16 @@ def add_points(
     new["y0"], new["y1"] = round_down(y), round_up(y)
     cells = np.empty(held + len(ids), dtype=_CELL)
     cells[:held], cells[held:] = old, new
-    _write(con, name, cells, size=size)
+    # A connection that may not write the tree's tables (SQLite's defensive mode) inserts the
+    # points one by one instead: nothing of the rebuild is kept.
+    con.execute(f'SAVEPOINT "{_SAVEPOINT}"')
+    try:
+        _write(con, name, cells, size=size)
+    except sqlite3.DatabaseError:
+        con.execute(f'ROLLBACK TO "{_SAVEPOINT}"')
+        con.execute(f'RELEASE "{_SAVEPOINT}"')
+        return False
+    con.execute(f'RELEASE "{_SAVEPOINT}"')
     return True
 
 
