@@ -836,3 +836,28 @@ def test_checking_columns_of_the_messy_rows_gives_the_row_checks_messages():
     rows += [{"date": "20/11/2019", "incident_types": "robo", "coordinates": "25.88, -97.5"}]
     rows += [{"date": "20/11/2019", "incident_types": "robo", "notes": "x" * 5001}]
     _columns_agree_with_rows(rows)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cells=st.lists(
+        st.one_of(
+            st.from_regex(r"-?[0-9]{1,20}(\.[0-9]{1,20})?", fullmatch=True),
+            st.from_regex(r"\s*-?[0-9]{1,4}[.,]?[0-9]{0,6}\s*", fullmatch=True),
+            st.sampled_from(["", " ", "-0", "+1", ".5", "1.", "1e5", "٣", "\u00a025.1", "x"]),
+            st.text(max_size=8),
+        ),
+        max_size=30,
+    )
+)
+def test_plain_degrees_are_read_as_float_reads_them(cells):
+    import math
+
+    import numpy as np
+
+    from riskmap.ingest.rows import _PLAIN_NUMBER, _plain_degrees
+
+    expected = [float(t) if _PLAIN_NUMBER.fullmatch(t := c.strip()) else math.nan for c in cells]
+    got = _plain_degrees(cells)
+    # Bit for bit: the same floats, -0.0 apart from 0.0, NaN where a cell is not plain.
+    assert got.tobytes() == np.array(expected, dtype=float).tobytes()

@@ -316,6 +316,12 @@ def _whole_state(path: Path) -> dict[str, list]:
     try:
         return {
             "rows": con.execute("SELECT * FROM incidents ORDER BY fid").fetchall(),
+            # 1 == 1.0 == True in Python: the storage classes tell the values apart.
+            "types": con.execute(
+                "SELECT "
+                + ", ".join(f'typeof("{c}")' for c in _layer_columns(con))
+                + " FROM incidents ORDER BY fid"
+            ).fetchall(),
             "rtree": con.execute("SELECT * FROM rtree_incidents_geom ORDER BY id").fetchall(),
             "count": con.execute("SELECT feature_count FROM gpkg_ogr_contents").fetchall(),
             "extent": con.execute(
@@ -334,11 +340,42 @@ def _whole_state(path: Path) -> dict[str, list]:
         con.close()
 
 
+def _layer_columns(con) -> list[str]:
+    return [r[1] for r in con.execute('PRAGMA table_info("incidents")')]
+
+
+@pytest.mark.parametrize("n", [3, 1500])
+def test_an_append_that_fails_inside_a_writer_that_goes_on_adds_nothing(tmp_path, n):
+    # The rows go in one INSERT each: the clash of the last one undoes the ones before it and
+    # puts back the triggers a large append sets aside, even if the writer then commits.
+    from riskmap.store import open_store
+
+    path = tmp_path / "s.gpkg"
+    write_incidents(_rows(10), path)
+    with open_store(path).writer():
+        pass
+    before = _whole_state(path)
+    rows = pd.concat([_rows(n, start=100), _rows(1, start=5)], ignore_index=True)
+    with (
+        open_store(path).writer() as writer,
+        pytest.raises(StoreError, match="already in the store: T-5"),
+    ):
+        writer.append(rows)
+    assert _whole_state(path) == before
+    with open_store(path).writer() as writer:
+        writer.append(_rows(n, start=100))
+    after = _whole_state(path)
+    assert after["count"] == [(10 + n,)]
+    assert len(after["rtree"]) == 10 + n
+    assert len(after["audit"]) == n
+
+
 def test_a_large_append_through_the_writer_stores_what_the_per_row_path_stores(
     tmp_path, monkeypatch
 ):
-    # The staged bulk path (one INSERT … SELECT, the index filled in one statement, the audit
-    # lines in one statement) against GDAL's per-row triggers and one INSERT per row.
+    # The bulk path (100 rows per INSERT, the spatial index rebuilt packed or filled in one
+    # statement, the audit lines in one statement) against GDAL's per-row triggers and one
+    # INSERT per row.
     from riskmap.store import _gpkg_sql, open_store
 
     rows = _rows(1500, start=10)
@@ -382,3 +419,168 @@ def test_a_large_append_through_the_writer_that_fails_adds_nothing(tmp_path):
     ):
         writer.append(_rows(1500, start=5))
     assert _whole_state(path) == before
+
+
+def _rtree_check(path: Path) -> str:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        return con.execute("SELECT rtreecheck('rtree_incidents_geom')").fetchone()[0]
+    finally:
+        con.close()
+
+
+def _node_count(path: Path) -> int:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        return con.execute("SELECT count(*) FROM rtree_incidents_geom_node").fetchone()[0]
+    finally:
+        con.close()
+
+
+def _spread_rows(n: int, *, start: int, seed: int) -> pd.DataFrame:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows = _rows(n, start=start)
+    rows["lat"] = rng.uniform(22.1, 28.9, n)
+    rows["lon"] = rng.uniform(-101.4, -96.6, n)
+    rows.loc[rows.index[::9], ["lat", "lon"]] = None
+    return rows
+
+
+@pytest.mark.parametrize(("held", "added"), [(10, 1500), (3000, 1600), (3000, 1200)])
+def test_a_large_append_indexes_what_sqlite_indexes_one_point_at_a_time(
+    tmp_path, monkeypatch, held, added
+):
+    # Appends of at least half as many points as the index holds rebuild the R-tree packed
+    # (sort-tile-recursive) in SQLite's own format; smaller ones insert into it. Either way the
+    # index holds the entries (ids, boxes rounded as SQLite rounds them) that GDAL's per-row
+    # triggers give, passes SQLite's own check, answers box queries alike, and takes edits,
+    # deletions and more appends afterwards.
+    import sqlite3
+
+    import pyogrio
+
+    from riskmap.store import _gpkg_sql, open_store
+
+    rows = _spread_rows(added, start=held, seed=held + added)
+    bulk, single = tmp_path / "bulk.gpkg", tmp_path / "single.gpkg"
+    for path in (bulk, single):
+        write_incidents(_spread_rows(held, start=0, seed=1), path)
+    for path in (bulk, single):
+        if path == single:
+            monkeypatch.setattr(_gpkg_sql, "BULK_ROWS", 10**9)
+        with open_store(path).writer(by="ana@example.org") as writer:
+            writer.append(rows)
+    monkeypatch.undo()
+    assert _whole_state(bulk) == _whole_state(single)
+    assert _rtree_check(bulk) == "ok"
+    entries = len(_whole_state(bulk)["rtree"])
+    packed, level = 0, entries
+    while level > 1:  # nodes of a packed tree: 51 cells a node at every level
+        level = -(-level // 51)
+        packed += level
+    before = held - len(range(0, held, 9))
+    assert (_node_count(bulk) == max(packed, 1)) == (2 * (entries - before) >= before)
+    for box in (
+        (-97.6, 25.8, -97.4, 26.0),
+        (-101.5, 22.0, -99.0, 25.0),
+        (-98.0, 24.0, -97.0, 29.0),
+    ):
+        assert sorted(
+            pyogrio.read_dataframe(bulk, layer="incidents", bbox=box)["incident_id"]
+        ) == sorted(pyogrio.read_dataframe(single, layer="incidents", bbox=box)["incident_id"])
+    for path in (bulk, single):
+        store = open_store(path)
+        store.update("T-3", {"lat": 26.5, "lon": -98.25}, expected_version=1)
+        with store.writer() as writer:
+            writer.append(_spread_rows(40, start=10**6, seed=3))
+        con = sqlite3.connect(path)
+        con.create_function("ST_IsEmpty", 1, lambda g: int(g is None))
+        with con:
+            con.execute("DELETE FROM incidents WHERE fid % 5 = 0")
+        con.close()
+    assert _index_state(bulk)[0] == _index_state(single)[0]
+    assert _rtree_check(bulk) == "ok"
+
+
+def test_points_are_rounded_outwards_as_sqlite_rounds_them():
+    import sqlite3
+
+    import numpy as np
+
+    from riskmap.store import _rtree
+
+    rng = np.random.default_rng(5)
+    values = np.concatenate(
+        [
+            rng.uniform(-180, 180, 2000),
+            np.round(rng.uniform(-101.5, -96.5, 2000), 5),
+            np.round(rng.uniform(22, 29, 2000), 6),
+            [0.0, -0.0, 1.0, -1.0, 1e-40, -1e-40, 3.4e38, 25.0, -97.5],
+        ]
+    )
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE VIRTUAL TABLE t USING rtree(id, minx, maxx, miny, maxy)")
+    con.executemany(
+        "INSERT INTO t VALUES (?, ?, ?, 0, 0)",
+        ((i, float(v), float(v)) for i, v in enumerate(values)),
+    )
+    stored = np.array(con.execute("SELECT minx, maxx FROM t ORDER BY id").fetchall())
+    con.close()
+    assert stored[:, 0].tolist() == _rtree.round_down(values).astype(float).tolist()
+    assert stored[:, 1].tolist() == _rtree.round_up(values).astype(float).tolist()
+
+
+def test_only_a_float_rtree_of_two_dimensions_is_rebuilt():
+    import sqlite3
+
+    import numpy as np
+
+    from riskmap.store import _rtree
+
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE VIRTUAL TABLE i USING rtree_i32(id, minx, maxx, miny, maxy)")
+    con.execute("CREATE VIRTUAL TABLE c USING rtree(id, minx, maxx, miny, maxy, minz, maxz)")
+    con.execute("CREATE VIRTUAL TABLE f USING rtree(id, minx, maxx, miny, maxy)")
+    points = (np.arange(1, 101), np.linspace(-99, -98, 100), np.linspace(25, 26, 100))
+    assert not _rtree.add_points(con, "i", *points)
+    assert not _rtree.add_points(con, "c", *points)
+    assert _rtree.add_points(con, "f", *points)
+    assert con.execute("SELECT rtreecheck('f')").fetchone()[0] == "ok"
+    assert con.execute("SELECT count(*) FROM f WHERE minx > -98.5").fetchone()[0] == 50
+    con.close()
+
+
+def test_a_tree_that_cannot_be_rewritten_is_filled_point_by_point(tmp_path, monkeypatch):
+    # As under SQLite's defensive mode, where the R-tree's own tables refuse writes from SQL.
+    import sqlite3
+
+    from riskmap.store import _gpkg_sql, open_store
+
+    rows = _spread_rows(1500, start=10, seed=4)
+    bulk, single = tmp_path / "bulk.gpkg", tmp_path / "single.gpkg"
+    for path in (bulk, single):
+        write_incidents(_spread_rows(10, start=0, seed=1), path)
+    con = sqlite3.connect(bulk)
+    with con:
+        con.execute(
+            "CREATE TRIGGER no_rebuild BEFORE DELETE ON rtree_incidents_geom_rowid "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    con.close()
+    for path in (bulk, single):
+        if path == single:
+            monkeypatch.setattr(_gpkg_sql, "BULK_ROWS", 10**9)
+        with open_store(path).writer(by="ana@example.org") as writer:
+            writer.append(rows)
+    state, expected = _whole_state(bulk), _whole_state(single)
+    assert state["rtree"] == expected["rtree"]
+    assert state["rows"] == expected["rows"]
+    assert _rtree_check(bulk) == "ok"
+    # Grown by SQLite's inserts in the triggers' order (the same tree), not rewritten packed.
+    assert _node_count(bulk) == _node_count(single) > 1

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 
 from riskmap.errors import InputFileError
@@ -353,7 +354,13 @@ def _dayfirst(
     spanish = sum(key(h) in SPANISH_HEADERS for h in assigned)
     english = len(assigned) - spanish
     dayfirst = spanish >= english
-    ambiguous = [v for v in table.frame[date_header] if is_ambiguous(v)]
+    dates = table.frame[date_header].tolist()
+    try:
+        # A column repeats its dates: each distinct one is tested once.
+        flags = {v: is_ambiguous(v) for v in dict.fromkeys(dates)}
+        ambiguous = [v for v in dates if flags[v]]
+    except TypeError:  # an unhashable cell
+        ambiguous = [v for v in dates if is_ambiguous(v)]
     if ambiguous:
         order, other = ("day/month", "--monthfirst") if dayfirst else ("month/day", "--dayfirst")
         language = "Spanish" if dayfirst else "English"
@@ -502,7 +509,9 @@ def _geocode(
     """
     if not rows["incident_id"]:
         return empty_frame()
-    frame = pd.DataFrame(rows)
+    # Cells as the checks made them (conform gives each column its type at the end): no
+    # inference of a dtype per column.
+    frame = pd.DataFrame(rows, dtype=object)
     from riskmap.geo.geocoder import geocode_frame
 
     if places is None:
@@ -548,8 +557,10 @@ def _reconcile(
     kind_differs = gazetteer_kind.notna() & (
         frame["place_type"].astype(object) != gazetteer_kind
     ).fillna(True).astype(bool)
-    city_text = frame["city"].map(lambda c: c if isinstance(c, str) and c else None)
-    city_unknown = city_text.notna() & ~city_text.isin(cities)
+    # A file names a few cities: each distinct cell is told once (missing cells code -1).
+    codes, distinct = pd.factorize(frame["city"].to_numpy(dtype=object))
+    unknown = [isinstance(c, str) and bool(c) and c not in cities for c in distinct]
+    city_unknown = pd.Series(np.array([*unknown, False], dtype=bool)[codes], index=frame.index)
     for i in frame.index[(kind_differs | city_unknown).to_numpy()]:
         pid, kind, city = frame.at[i, "place_id"], frame.at[i, "place_type"], frame.at[i, "city"]
         line = f"{report.unit} {lines[int(frame.at[i, '_pos'])]}"

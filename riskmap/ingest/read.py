@@ -18,12 +18,14 @@ import datetime as dt
 import gc
 import io
 import json
+import re
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from riskmap.errors import InputFileError
@@ -168,24 +170,37 @@ def _sniff(text: str) -> str:
 
 def _read_csv(path: Path, text: str, *, encoding: str, recognise: Recognise) -> RawTable:
     delimiter = _sniff(text)
+    table = _read_csv_columns(path, text, delimiter=delimiter, recognise=recognise)
+    if table is None:
+        table = _read_csv_rows(path, text, delimiter=delimiter, recognise=recognise)
+    table.encoding, table.delimiter = encoding, delimiter
+    return table
+
+
+def _read_csv_rows(path: Path, text: str, *, delimiter: str, recognise: Recognise) -> RawTable:
+    """Read a CSV record by record with :mod:`csv`, keeping the line each record starts on."""
     csv.field_size_limit(max(csv.field_size_limit(), 64 * 2**20))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[tuple[int, Sequence[object]]] = []
+    try:
+        records = list(reader)
+    except csv.Error as e:
+        msg = f"{path}, line {reader.line_num}: not readable as CSV ({one_line(e)})"
+        raise InputFileError(msg) from e
     # First line -> (last line, cells) of each record that spans several lines.
     spans: dict[int, tuple[int, int]] = {}
-    start = 1
-    try:
+    if reader.line_num == len(records):
+        # As many records as lines: each record is its line.
+        rows: list[tuple[int, Sequence[object]]] = list(enumerate(records, start=1))
+    else:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        rows, start = [], 1
         for row in reader:
             end = reader.line_num
             rows.append((start, row))
             if end > start:
                 spans[start] = (end, len(row))
             start = end + 1
-    except csv.Error as e:
-        msg = f"{path}, line {reader.line_num}: not readable as CSV ({one_line(e)})"
-        raise InputFileError(msg) from e
     table, _ = _tabulate(path, rows, recognise=recognise, unit="line", fmt="csv")
-    table.encoding, table.delimiter = encoding, delimiter
     width = len(table.frame.columns)
     for i, line in enumerate(table.lines):
         if line not in spans or i in table.problems:
@@ -197,6 +212,84 @@ def _read_csv(path: Path, text: str, *, encoding: str, recognise: Recognise) -> 
                 "fix the quotes and import the file again"
             )
     return table
+
+
+def _read_csv_columns(
+    path: Path, text: str, *, delimiter: str, recognise: Recognise
+) -> RawTable | None:
+    """Read a plain CSV column by column with pyarrow; ``None`` when the file is not plain.
+
+    Plain: one record per line, every line as wide as the first, no blank line, and every
+    quotation mark in a field quoted the standard way (``"a, ""b"" c"``). On such a file
+    pyarrow's parser gives the cells :mod:`csv` gives, at a fraction of the cost; any other
+    file is read by :func:`_read_csv_rows`, so that line numbers and messages stay its own.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+    except ImportError:  # pragma: no cover - streamlit depends on pyarrow
+        return None
+    if (
+        "\x00" in text
+        or text.startswith(("\ufeff", "\n", "\r"))
+        or text.count("\r") != text.count("\r\n")
+        or "\n\n" in text
+        or "\n\r\n" in text
+    ):
+        return None
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    field = _PLAIN_FIELDS[delimiter]
+    if not all(field.fullmatch(line) for line in lines if '"' in line):
+        return None
+    width = len(next(csv.reader([lines[0].removesuffix("\r")], delimiter=delimiter)))
+    names = [f"c{i}" for i in range(width)]
+    try:
+        data = pacsv.read_csv(
+            pa.py_buffer(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowException, UnicodeError):
+        return None
+    if data.num_rows != len(lines):
+        return None
+    columns: list[np.ndarray] = []
+    blank = np.ones(len(lines), dtype=bool)
+    for column in data.columns:
+        # Each distinct cell once: one text object per value, and its blankness (a row is
+        # blank when each of its cells is, as _filled tells of the joined cells).
+        coded = column.dictionary_encode().combine_chunks()
+        values = coded.dictionary.to_pylist()
+        codes = coded.indices.to_numpy()
+        distinct = np.empty(len(values), dtype=object)
+        distinct[:] = values
+        columns.append(distinct[codes])
+        blank &= np.array([not v.strip() for v in values], dtype=bool)[codes]
+    return _tabulate_columns(path, columns, blank, recognise=recognise)
+
+
+def _plain_fields(delimiter: str) -> re.Pattern[str]:
+    d = re.escape(delimiter)
+    one = f'(?:"[^"\\r\\n]*(?:""[^"\\r\\n]*)*"|[^"{d}\\r\\n]*)'
+    return re.compile(f"{one}(?:{d}{one})*\\r?")
+
+
+#: A line of fields each either unquoted without quotation marks or quoted the standard way.
+_PLAIN_FIELDS = {d: _plain_fields(d) for d in DELIMITERS}
 
 
 def _read_xlsx(path: Path, *, recognise: Recognise) -> RawTable:
@@ -366,20 +459,9 @@ def _tabulate(
     if not filled:
         msg = f"{path}: the file has no rows; export the spreadsheet again with its rows"
         raise InputFileError(msg)
-    header_at, recognised = 0, False
-    for i, (_, row) in enumerate(filled[:HEADER_SEARCH_ROWS]):
-        known = {recognise(_text(c)) for c in row} - {None}
-        if len(known) >= 2 and known & {"date", "incident_types"}:
-            header_at, recognised = i, True
-            break
+    header_at, recognised = _find_header([r for _, r in filled[:HEADER_SEARCH_ROWS]], recognise)
     header_line, header = filled[header_at]
     body = filled[header_at + 1 :]
-    warn = []
-    if header_at:
-        warn.append(
-            f"skipped {header_at} {unit}(s) above the header on {unit} {header_line} "
-            "(titles or notes, not incidents)"
-        )
     names = _unique_headers([_text(c) for c in header])
     width = len(names)
     lines: list[int] = []
@@ -399,19 +481,75 @@ def _tabulate(
             )
         cells.append(values[:width] + [""] * (width - len(values)))
     frame = pd.DataFrame(cells, columns=names, dtype=object)
+    table = _raw_table(path, frame, lines, unit=unit, fmt=fmt, header=(header_at, header_line))
+    table.problems = problems
+    return table, recognised
+
+
+def _tabulate_columns(
+    path: Path, columns: Sequence[np.ndarray], blank: np.ndarray, *, recognise: Recognise
+) -> RawTable:
+    """Do what :func:`_tabulate` does with the lines of a plain CSV, given column by column.
+
+    Line ``k + 1`` holds cell ``k`` of each column (every line as wide as the header) and is
+    blank where ``blank`` is true.
+    """
+    filled = np.flatnonzero(~blank)
+    if not len(filled):
+        msg = f"{path}: the file has no rows; export the spreadsheet again with its rows"
+        raise InputFileError(msg)
+    head = [[c[i] for c in columns] for i in filled[:HEADER_SEARCH_ROWS].tolist()]
+    header_at, _ = _find_header(head, recognise)
+    names = _unique_headers([_text(c) for c in head[header_at]])
+    body = filled[header_at + 1 :]
+    whole = len(body) == len(columns[0])
+    frame = pd.DataFrame(
+        {name: c if whole else c[body] for name, c in zip(names, columns, strict=True)},
+        index=pd.RangeIndex(len(body)),
+        dtype=object,
+    )
+    lines = (body + 1).tolist()
+    return _raw_table(
+        path, frame, lines, unit="line", fmt="csv", header=(header_at, int(filled[header_at]) + 1)
+    )
+
+
+def _find_header(rows: Sequence[Sequence[object]], recognise: Recognise) -> tuple[int, bool]:
+    """Return the position of the header among the first filled rows, and whether it is one."""
+    for i, row in enumerate(rows):
+        known = {recognise(_text(c)) for c in row} - {None}
+        if len(known) >= 2 and known & {"date", "incident_types"}:
+            return i, True
+    return 0, False
+
+
+def _raw_table(
+    path: Path,
+    frame: pd.DataFrame,
+    lines: list[int],
+    *,
+    unit: str,
+    fmt: str,
+    header: tuple[int, int],
+) -> RawTable:
+    """Return the table of ``frame`` without Excel's trailing empty columns."""
+    header_at, header_line = header
+    warn = []
+    if header_at:
+        warn.append(
+            f"skipped {header_at} {unit}(s) above the header on {unit} {header_line} "
+            "(titles or notes, not incidents)"
+        )
     # Columns with neither a header nor a value are Excel's trailing empties.
-    empty = [c for c in names if c.startswith("column_") and not frame[c].map(_text).any()]
-    frame = frame.drop(columns=empty)
-    table = RawTable(
+    empty = [c for c in frame.columns if c.startswith("column_") and not frame[c].map(_text).any()]
+    return RawTable(
         path=path,
-        frame=frame,
+        frame=frame.drop(columns=empty),
         lines=lines,
         unit=unit,
         format=fmt,
-        problems=problems,
         warnings=warn,
     )
-    return table, recognised
 
 
 def _unique_headers(raw: list[str]) -> list[str]:

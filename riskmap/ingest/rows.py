@@ -329,10 +329,40 @@ def _cells_at(columns: Sequence[Sequence[object] | None], i: int) -> tuple[objec
 def _plain_degrees(cells: Sequence[object]) -> np.ndarray:
     """Return each text cell written as plain decimal degrees as a float; NaN for the others."""
     plain, nan = _PLAIN_NUMBER.fullmatch, math.nan
-    return np.array(
-        [float(t) if type(c) is str and plain(t := c.strip()) else nan for c in cells],
-        dtype=float,
-    )
+    out = _exact_degrees(cells)
+    if out is None:
+        return np.array(
+            [float(t) if type(c) is str and plain(t := c.strip()) else nan for c in cells],
+            dtype=float,
+        )
+    # The cells that are not plain as they stand (blank, padded, other text) as the loop reads
+    # them.
+    for i in np.flatnonzero(np.isnan(out)).tolist():
+        c = cells[i]
+        out[i] = float(t) if type(c) is str and plain(t := c.strip()) else nan
+    return out
+
+
+def _exact_degrees(cells: Sequence[object]) -> np.ndarray | None:
+    """Read the text cells that are plain decimal degrees as they stand, with pyarrow.
+
+    Return floats there and NaN elsewhere, or ``None`` when a cell is not text or pyarrow is
+    missing. Such a cell has nothing to strip, and pyarrow's conversion, like ``float``, rounds
+    correctly: the values are ``float``'s, bit for bit.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover - streamlit depends on pyarrow
+        return None
+    if not all(type(c) is str for c in cells):
+        return None
+    text = pa.array(cells, type=pa.string())
+    exact = pc.match_substring_regex(text, f"^{_PLAIN_NUMBER.pattern}$")
+    values = pc.cast(pc.if_else(exact, text, "0"), pa.float64())
+    out = values.to_numpy(zero_copy_only=False).astype(float, copy=True)
+    out[~exact.to_numpy(zero_copy_only=False)] = math.nan
+    return out
 
 
 def _spread(

@@ -6,10 +6,16 @@ mid-transaction leaves a journal that the next connection rolls back. GeoPackage
 a small header (``GP``, version, flags, SRS id) followed by WKB (GeoPackage 1.2, §2.1.3); the
 spatial index triggers GDAL installs call ``ST_IsEmpty`` and ``ST_MinX``…, which plain SQLite
 lacks, so they are registered here for points.
+
+A large append (:data:`BULK_ROWS` rows or more) sets those per-row triggers aside: its rows go
+in 100 to a statement, the spatial index is filled from them in one statement (or rebuilt
+packed by :mod:`riskmap.store._rtree` when they are at least half as many points as it holds)
+and the feature count is raised once; all of it under a savepoint, so a failed row undoes it.
 """
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -20,11 +26,18 @@ import pandas as pd
 import shapely
 
 from riskmap.schema import COLUMNS, conform
+from riskmap.store import _rtree
 
 #: Seconds a writer waits for another one's transaction before giving up.
 BUSY_TIMEOUT_S = 60.0
 #: Appends of at least this many rows fill the spatial index in bulk (see :func:`insert`).
 BULK_ROWS = 1000
+#: Page cache of a connection, in KiB: a large append touches the pages of the table, its two
+#: indexes and the R-tree all over the file (SQLite's default of 2 MiB re-reads them).
+CACHE_KIB = 64 * 1024
+_SAVEPOINT = "riskmap_insert"
+#: Rows in one ``INSERT`` statement of a large append (fewer if SQLite binds fewer values).
+_ROWS_PER_INSERT = 100
 #: Most ``?`` parameters in one SQLite statement that every SQLite build accepts.
 _MAX_PARAMS = 900
 _HEADER = struct.pack("<2sBBi", b"GP", 0, 0x01, 4326)  # little-endian, no envelope, EPSG:4326
@@ -33,13 +46,12 @@ _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 _POINT_BLOB = np.dtype(
     [("header", "S8"), ("order", "u1"), ("kind", "<u4"), ("x", "<f8"), ("y", "<f8")]
 )
-#: The temporary table a large append is staged in (one per connection).
-_STAGING = "riskmap_append"
 
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open the store for a transaction the caller begins (``BEGIN IMMEDIATE``)."""
     con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    con.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     for name, fn in (
         ("ST_IsEmpty", _is_empty),
         ("ST_MinX", _x),
@@ -138,13 +150,14 @@ def insert(
     version: str,
     versions: Sequence[int] | None = None,
     extra: Mapping[str, Sequence[object]] | None = None,
-    staged: Callable[[str], None] | None = None,
+    appended: Callable[[str, int], None] | None = None,
 ) -> bool:
     """Insert canonical rows (as :func:`riskmap.store.base.records` makes them).
 
-    ``extra`` maps more columns (the review status) to one value per row. A large append is
-    staged in a temporary table first; ``staged`` is then called with that table's name, after
-    the rows are in (to copy the audit lines from it). Return whether it was called.
+    ``extra`` maps more columns (the review status) to one value per row. After a large append
+    ``appended`` is called with the layer's quoted name and the largest rowid it had before:
+    the new rows are those above it, in their order (to copy the audit lines from them in one
+    statement). Return whether it was called.
     """
     cols = list(COLUMNS)
     lat, lon = cols.index("lat"), cols.index("lon")
@@ -156,50 +169,88 @@ def insert(
     values = list(zip(*more.values(), strict=True)) if more else [()] * len(rows)
     statement = f'INSERT INTO "{layer}" ({names}) VALUES ({marks})'
     params = ((b, *r, v, *m) for b, r, v, m in zip(blobs, rows, vers, values, strict=True))
-    if len(rows) < BULK_ROWS or not has_rtree(con, layer, geometry=geometry):
-        con.executemany(statement, params)
-        return False
+    # One row per INSERT: a savepoint makes the append all or nothing within the caller's
+    # transaction (a failed row undoes the rows before it and the triggers set aside).
+    con.execute(f'SAVEPOINT "{_SAVEPOINT}"')
+    try:
+        if len(rows) < BULK_ROWS or not has_rtree(con, layer, geometry=geometry):
+            con.executemany(statement, params)
+            called = False
+        else:
+            _insert_bulk(con, layer, statement, params, len(rows), geometry, appended)
+            called = appended is not None
+    except BaseException:
+        con.execute(f'ROLLBACK TO "{_SAVEPOINT}"')
+        con.execute(f'RELEASE "{_SAVEPOINT}"')
+        raise
+    con.execute(f'RELEASE "{_SAVEPOINT}"')
+    return called
+
+
+def _insert_bulk(
+    con: sqlite3.Connection,
+    layer: str,
+    statement: str,
+    params: Iterable[tuple[object, ...]],
+    count: int,
+    geometry: str,
+    appended: Callable[[str, int], None] | None,
+) -> None:
     # GDAL's per-row triggers (spatial index, feature count) call back into Python for every
     # row: for a large append they are set aside, the index and the count are brought up to
-    # date in one statement each, and the triggers are put back, in the caller's transaction
-    # (SQLite's schema changes are transactional: a failed append leaves them as they were).
-    # The rows are staged in a temporary table and copied in by one statement: executed once
-    # per row, the INSERT also updates AUTOINCREMENT's sqlite_sequence row once per row.
-    staging = f'temp."{_STAGING}"'
-    con.execute(f"DROP TABLE IF EXISTS {staging}")
-    con.execute(f'CREATE TEMP TABLE "{_STAGING}" ({names})')  # untyped: values kept as bound
-    try:
-        con.executemany(f"INSERT INTO {staging} ({names}) VALUES ({marks})", params)
-        triggers = con.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
-            "AND (name = ? OR name = ?)",
-            (layer, f"rtree_{layer}_{geometry}_insert", f"trigger_insert_feature_count_{layer}"),
-        ).fetchall()
-        for name, _ in triggers:
-            con.execute(f'DROP TRIGGER "{name}"')
-        added = con.execute(
-            f'INSERT INTO "{layer}" ({names}) SELECT {names} FROM {staging} ORDER BY rowid'
-        ).rowcount
-        # A point's box is the point; a row without one has no geometry and no index entry.
+    # date in one statement each, and the triggers are put back.
+    triggers = con.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
+        "AND (name = ? OR name = ?)",
+        (layer, f"rtree_{layer}_{geometry}_insert", f"trigger_insert_feature_count_{layer}"),
+    ).fetchall()
+    for name, _ in triggers:
+        con.execute(f'DROP TRIGGER "{name}"')
+    # AUTOINCREMENT numbers new rows above every rowid the table ever had: the appended rows
+    # are exactly those above the largest rowid before the append, in their order.
+    before = int(con.execute(f'SELECT coalesce(max(rowid), 0) FROM "{layer}"').fetchone()[0])
+    _insert_many(con, statement, params)
+    # A point's box is the point; a row without one has no geometry and no index entry.
+    rtree = f"rtree_{layer}_{geometry}"
+    new = f'FROM "{layer}" WHERE rowid > ? AND "{geometry}" IS NOT NULL ORDER BY rowid'
+    points = con.execute(f'SELECT rowid, "lon", "lat" {new}', (before,)).fetchall()
+    ids, x, y = (np.array(c) for c in zip(*points, strict=True)) if points else ((), (), ())
+    if not _rtree.add_points(
+        con, rtree, np.asarray(ids, dtype=np.int64), np.asarray(x, float), np.asarray(y, float)
+    ):
         con.execute(
-            f'INSERT INTO "rtree_{layer}_{geometry}" (id, minx, maxx, miny, maxy) '
-            f'SELECT i.rowid, s."lon", s."lon", s."lat", s."lat" FROM {staging} AS s '
-            f'JOIN "{layer}" AS i ON i."incident_id" = s."incident_id" '
-            f'WHERE s."{geometry}" IS NOT NULL ORDER BY s.rowid'
+            f'INSERT INTO "{rtree}" (id, minx, maxx, miny, maxy) '
+            f'SELECT rowid, "lon", "lon", "lat", "lat" {new}',
+            (before,),
         )
-        if any(name.startswith("trigger_insert_feature_count_") for name, _ in triggers):
-            con.execute(
-                "UPDATE gpkg_ogr_contents SET feature_count = feature_count + ? "
-                "WHERE lower(table_name) = lower(?)",
-                (added, layer),
-            )
-        for _, text in triggers:
-            con.execute(text)
-        if staged is not None:
-            staged(staging)
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {staging}")
-    return staged is not None
+    if any(name.startswith("trigger_insert_feature_count_") for name, _ in triggers):
+        con.execute(
+            "UPDATE gpkg_ogr_contents SET feature_count = feature_count + ? "
+            "WHERE lower(table_name) = lower(?)",
+            (count, layer),
+        )
+    for _, text in triggers:
+        con.execute(text)
+    if appended is not None:
+        appended(f'"{layer}"', before)
+
+
+def _insert_many(
+    con: sqlite3.Connection, statement: str, params: Iterable[tuple[object, ...]]
+) -> None:
+    """Run ``INSERT … VALUES (?, …)`` for each row, with many rows in each statement.
+
+    The rows go in in their order, with the values ``executemany`` binds: a statement per row
+    costs about twice as much, most of it in running the statement once per row.
+    """
+    head, marks = statement.rsplit(" VALUES ", 1)
+    width = marks.count("?")
+    per = max(1, min(_ROWS_PER_INSERT, con.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width))
+    rows = iter(params)
+    full = f"{head} VALUES {', '.join([marks] * per)}"
+    while chunk := list(itertools.islice(rows, per)):
+        sql = full if len(chunk) == per else f"{head} VALUES {', '.join([marks] * len(chunk))}"
+        con.execute(sql, list(itertools.chain.from_iterable(chunk)))
 
 
 def update(

@@ -261,25 +261,27 @@ def record_appends(
     )
 
 
-def record_staged(
+def record_from_table(
     con: Connection,
     table: str,
     *,
     by: str,
     action: str = "import",
     columns: tuple[str, str, str] = ("incident_id", STATUS, "version"),
+    after_rowid: int = 0,
     now: dt.datetime | None = None,
 ) -> None:
-    """Append one line per row of a staged append, read from its table in one statement.
+    """Append one line per row of a table's rows above ``after_rowid``, in one statement.
 
-    The lines are those of :func:`record_appends` for the table's rows in their order;
-    ``columns`` names the table's id, status and version columns.
+    The lines are those of :func:`record_appends` for those rows in their order (a large
+    append's new rows); ``columns`` names the table's id, status and version columns.
     """
     ident, status, version = (f'"{c}"' for c in columns)
     con.execute(
         f"INSERT INTO {AUDIT_TABLE} (changed_at, changed_by, incident_id, action, status_after, "
-        f"version) SELECT ?, ?, {ident}, ?, {status}, {version} FROM {table} ORDER BY rowid",
-        (now_text(now), by or "unknown", action),
+        f"version) SELECT ?, ?, {ident}, ?, {status}, {version} FROM {table} WHERE rowid > ? "
+        "ORDER BY rowid",
+        (now_text(now), by or "unknown", action, after_rowid),
     )
 
 
@@ -402,7 +404,7 @@ __all__ = [
     "read_revisions",
     "record",
     "record_appends",
-    "record_staged",
+    "record_from_table",
     "schema_sql",
     "set_status",
     "to_json",

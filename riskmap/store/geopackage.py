@@ -655,13 +655,18 @@ class _GeoPackageWriter:
         statuses = statuses_of(frame, default=self.status).tolist()
         rows = records(pd.DataFrame(frame).drop(columns="geometry", errors="ignore"))
 
-        def audit_staged(table: str) -> None:
-            audit.record_staged(
-                self.con, table, by=self.by, action=action, columns=("incident_id", STATUS, VERSION)
+        def audit_appended(table: str, after_rowid: int) -> None:
+            audit.record_from_table(
+                self.con,
+                table,
+                by=self.by,
+                action=action,
+                columns=("incident_id", STATUS, VERSION),
+                after_rowid=after_rowid,
             )
 
         try:
-            staged = sql.insert(
+            copied = sql.insert(
                 self._con,
                 LAYER,
                 rows,
@@ -669,7 +674,7 @@ class _GeoPackageWriter:
                 version=VERSION,
                 versions=versions,
                 extra={STATUS: statuses},
-                staged=audit_staged if audited and action != "create" else None,
+                appended=audit_appended if audited and action != "create" else None,
             )
         except sqlite3.IntegrityError as e:
             ids = pd.Series([r[0] for r in rows])
@@ -685,7 +690,7 @@ class _GeoPackageWriter:
             audit.record(
                 self.con, import_entries(rows, statuses, versions, by=self.by, action=action)
             )
-        elif audited and not staged:
+        elif audited and not copied:
             audit.record_appends(
                 self.con, [r[0] for r in rows], statuses, versions, by=self.by, action=action
             )
