@@ -724,22 +724,27 @@ with st.container(horizontal=True, gap="small"):
 
 
 def _below_map(selection: dashboard.Selection, *, protected: str | None) -> None:
-    """Say what the map does not draw and where the figures come from."""
+    """Say what the map does not draw and where the figures come from.
+
+    The notes are paragraphs of one caption: each element costs the browser's first paint of
+    the page more than its text does.
+    """
+    notes = []
     if selection.published:
         source = _published()["source"].iloc[0]
         pairs = ", ".join(
             f"{t(f'm_{key}', lang)}: {value}" for key, value in selection.published.items()
         )
-        st.caption(t("published_note", lang, source=source) + " — " + pairs)
+        notes.append(t("published_note", lang, source=source) + " — " + pairs)
     if selection.empty and not protected:
         st.info(t("no_incidents", lang))
     if selection.unresolved:
         n = audience.format_count(selection.unresolved)
-        st.caption(t("unresolved_note", lang, n=n))
+        notes.append(t("unresolved_note", lang, n=n))
     listed = _listed(version, filters_key, lang, selection, places)
     if len(listed):
         # Approximate places are not pinned where they are not: listed by name instead.
-        st.caption(
+        notes.append(
             t("listed_places", lang)
             + " "
             + "; ".join(
@@ -748,7 +753,7 @@ def _below_map(selection: dashboard.Selection, *, protected: str | None) -> None
             )
         )
     if audience.public:
-        st.caption(
+        notes.append(
             t("release_note", lang, k=release.k)
             + (
                 " " + t("release_suppressed", lang, n=release.suppressed)
@@ -756,6 +761,8 @@ def _below_map(selection: dashboard.Selection, *, protected: str | None) -> None
                 else ""
             )
         )
+    if notes:
+        st.caption("\n\n".join(notes))
 
 
 @st.fragment
