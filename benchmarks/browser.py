@@ -113,11 +113,11 @@ def _browser_idle(*, timeout_s: float = 15.0, window_s: float = 0.25) -> float:
     return time.perf_counter() - start
 
 
-def _one_run(browser, url: str, *, timeout_s: float) -> dict[str, float]:
+def _one_run(browser, url: str, *, timeout_s: float, idle: bool = True) -> dict[str, float]:
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), _serve_cdn_locally)
     page = context.new_page()
-    idle_s = _browser_idle()
+    idle_s = _browser_idle() if idle else 0.0
     wait_ms = timeout_s * 1000
     try:
         start = time.perf_counter()
@@ -149,7 +149,9 @@ def _peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def measure(store: Path, *, page: str, runs: int, timeout_s: float) -> dict[str, object]:
+def measure(
+    store: Path, *, page: str, runs: int, timeout_s: float, idle: bool = True
+) -> dict[str, object]:
     """Serve ``page`` (``"riskmap"``, ``"naive"`` or ``"floor"``) on ``store``; time visits."""
     port = _port()
     streamlit = Path(sys.executable).parent / "streamlit"
@@ -163,7 +165,12 @@ def measure(store: Path, *, page: str, runs: int, timeout_s: float) -> dict[str,
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/?lang=en"
-    result: dict[str, object] = {"benchmark": "browser", "page": page, "store": store.name}
+    result: dict[str, object] = {
+        "benchmark": "browser",
+        "page": page,
+        "store": store.name,
+        "window": "idle" if idle else "cold",
+    }
     each: list[dict[str, float]] = []
     try:
         for _ in range(240):
@@ -178,11 +185,11 @@ def measure(store: Path, *, page: str, runs: int, timeout_s: float) -> dict[str,
                 print(f"{page} {store.name}: warm-up visit (fills the cache)", file=sys.stderr)
                 start = time.perf_counter()
                 # The first visit of a fresh server: reads (or builds) the release.
-                first = _one_run(browser, url, timeout_s=max(timeout_s, 600))
+                first = _one_run(browser, url, timeout_s=max(timeout_s, 600), idle=idle)
                 result["first_visit_s"] = round(time.perf_counter() - start, 1)
                 result["first_open_s"] = first["open_s"]
                 for i in range(runs):
-                    each.append(_one_run(browser, url, timeout_s=timeout_s))
+                    each.append(_one_run(browser, url, timeout_s=timeout_s, idle=idle))
                     print(f"run {i + 1}: {each[-1]}", file=sys.stderr)
             except PlaywrightTimeout:
                 first_limit = max(timeout_s, 600)
@@ -227,6 +234,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--runs", type=int, default=5, help="timed visits (default 5)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds a visit may take")
+    parser.add_argument(
+        "--cold-window",
+        action="store_true",
+        help="start each visit at once, while the new window is still drawn (the old method)",
+    )
     args = parser.parse_args(argv)
     if args.sizes:
         sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -238,7 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     for store in stores:
         pages = ["riskmap", *(["naive"] if args.naive else []), *(["floor"] if args.floor else [])]
         for page in pages:
-            line = measure(store, page=page, runs=args.runs, timeout_s=args.timeout)
+            line = measure(
+                store, page=page, runs=args.runs, timeout_s=args.timeout, idle=not args.cold_window
+            )
             print(json.dumps(line), flush=True)
     return 0
 
