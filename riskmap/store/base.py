@@ -156,6 +156,15 @@ def records(frame: pd.DataFrame) -> list[tuple[object, ...]]:
 
     Dates become ISO text; missing values become ``None``: what SQLite and PostgreSQL bind.
     """
+    columns = record_columns(frame)
+    return list(zip(*columns, strict=True)) if columns else []
+
+
+def record_columns(frame: pd.DataFrame) -> list[list[object]]:
+    """Return the values of :func:`records`, one list per column of :data:`COLUMNS`.
+
+    A large append binds them column by column, without building a tuple per row.
+    """
     table = conform(frame)
     columns: list[list[object]] = []
     for col, dtype in COLUMNS.items():
@@ -174,7 +183,7 @@ def records(frame: pd.DataFrame) -> list[tuple[object, ...]]:
         for i in np.flatnonzero(missing).tolist():
             values[i] = None
         columns.append(values)
-    return list(zip(*columns, strict=True)) if columns else []
+    return columns
 
 
 def edited_row(
@@ -294,6 +303,7 @@ __all__ = [
     "is_url",
     "local_path",
     "not_found",
+    "record_columns",
     "records",
     "statuses_of",
 ]
