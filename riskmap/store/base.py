@@ -165,7 +165,12 @@ def record_columns(frame: pd.DataFrame) -> list[list[object]]:
 
     A large append binds them column by column, without building a tuple per row.
     """
-    table = conform(frame)
+    # A conformed table (what an import appends) is taken as it is: conform would copy it
+    # unchanged.
+    typed = frame.columns.is_unique and all(
+        c in frame.columns and str(frame[c].dtype) == t for c, t in COLUMNS.items()
+    )
+    table = frame if typed else conform(frame)
     columns: list[list[object]] = []
     for col, dtype in COLUMNS.items():
         series = table[col]
