@@ -15,7 +15,6 @@ and the feature count is raised once; all of it under a savepoint, so a failed r
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
 import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -144,7 +143,7 @@ def select(
 def insert(
     con: sqlite3.Connection,
     layer: str,
-    rows: Sequence[tuple[object, ...]],
+    columns: Sequence[Sequence[object]],
     *,
     geometry: str,
     version: str,
@@ -152,7 +151,7 @@ def insert(
     extra: Mapping[str, Sequence[object]] | None = None,
     appended: Callable[[str, int], None] | None = None,
 ) -> bool:
-    """Insert canonical rows (as :func:`riskmap.store.base.records` makes them).
+    """Insert canonical rows given column by column (:func:`riskmap.store.base.record_columns`).
 
     ``extra`` maps more columns (the review status) to one value per row. After a large append
     ``appended`` is called with the layer's quoted name and the largest rowid it had before:
@@ -160,24 +159,32 @@ def insert(
     statement). Return whether it was called.
     """
     cols = list(COLUMNS)
-    lat, lon = cols.index("lat"), cols.index("lon")
-    blobs = encode_points([r[lat] for r in rows], [r[lon] for r in rows])
-    vers = versions if versions is not None else [1] * len(rows)
+    count = len(columns[0]) if columns else 0
+    lat, lon = columns[cols.index("lat")], columns[cols.index("lon")]
     more = dict(extra or {})
     names = ", ".join(f'"{c}"' for c in (geometry, *cols, version, *more))
     marks = ", ".join("?" * (len(cols) + 2 + len(more)))
-    values = list(zip(*more.values(), strict=True)) if more else [()] * len(rows)
     statement = f'INSERT INTO "{layer}" ({names}) VALUES ({marks})'
-    params = ((b, *r, v, *m) for b, r, v, m in zip(blobs, rows, vers, values, strict=True))
-    # One row per INSERT: a savepoint makes the append all or nothing within the caller's
-    # transaction (a failed row undoes the rows before it and the triggers set aside).
+    # Parameters row by row, as one table of objects: a large append slices its statements'
+    # values from it without building a tuple per row.
+    params = np.empty((count, len(cols) + 2 + len(more)), dtype=object)
+    params[:, 0] = encode_points(lat, lon)
+    for k, values in enumerate(
+        [*columns, versions if versions is not None else [1] * count, *more.values()], start=1
+    ):
+        if len(values) != count:
+            msg = f"{len(values)} values for {count} rows"
+            raise ValueError(msg)
+        params[:, k] = values
+    # A savepoint makes the append all or nothing within the caller's transaction (a failed
+    # row undoes the rows before it and the triggers set aside).
     con.execute(f'SAVEPOINT "{_SAVEPOINT}"')
     try:
-        if len(rows) < BULK_ROWS or not has_rtree(con, layer, geometry=geometry):
-            con.executemany(statement, params)
+        if count < BULK_ROWS or not has_rtree(con, layer, geometry=geometry):
+            con.executemany(statement, params.tolist())
             called = False
         else:
-            _insert_bulk(con, layer, statement, params, len(rows), geometry, appended)
+            _insert_bulk(con, layer, statement, params, count, geometry, appended)
             called = appended is not None
     except BaseException:
         con.execute(f'ROLLBACK TO "{_SAVEPOINT}"')
@@ -191,7 +198,7 @@ def _insert_bulk(
     con: sqlite3.Connection,
     layer: str,
     statement: str,
-    params: Iterable[tuple[object, ...]],
+    params: np.ndarray,
     count: int,
     geometry: str,
     appended: Callable[[str, int], None] | None,
@@ -235,10 +242,8 @@ def _insert_bulk(
         appended(f'"{layer}"', before)
 
 
-def _insert_many(
-    con: sqlite3.Connection, statement: str, params: Iterable[tuple[object, ...]]
-) -> None:
-    """Run ``INSERT … VALUES (?, …)`` for each row, with many rows in each statement.
+def _insert_many(con: sqlite3.Connection, statement: str, params: np.ndarray) -> None:
+    """Run ``INSERT … VALUES (?, …)`` for each row of ``params``, many rows to a statement.
 
     The rows go in in their order, with the values ``executemany`` binds: a statement per row
     costs about twice as much, most of it in running the statement once per row.
@@ -246,11 +251,11 @@ def _insert_many(
     head, marks = statement.rsplit(" VALUES ", 1)
     width = marks.count("?")
     per = max(1, min(_ROWS_PER_INSERT, con.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width))
-    rows = iter(params)
     full = f"{head} VALUES {', '.join([marks] * per)}"
-    while chunk := list(itertools.islice(rows, per)):
+    for start in range(0, len(params), per):
+        chunk = params[start : start + per]
         sql = full if len(chunk) == per else f"{head} VALUES {', '.join([marks] * len(chunk))}"
-        con.execute(sql, list(itertools.chain.from_iterable(chunk)))
+        con.execute(sql, chunk.ravel().tolist())
 
 
 def update(
@@ -272,16 +277,17 @@ def update(
     )
 
 
-def widen_extent(con: sqlite3.Connection, layer: str, rows: Sequence[tuple[object, ...]]) -> None:
-    """Widen the extent in ``gpkg_contents`` to the appended ``rows`` and record the change time.
+def widen_extent(
+    con: sqlite3.Connection, layer: str, lat: Sequence[object], lon: Sequence[object]
+) -> None:
+    """Widen the extent in ``gpkg_contents`` to appended points and record the change time.
 
-    An append only adds points, so the stored extent grows by their bounds: the cost follows
-    the new rows, not the store (:func:`refresh_extent` scans the whole index).
+    An append only adds points (``lat`` and ``lon`` of each new row, ``None`` where missing),
+    so the stored extent grows by their bounds: the cost follows the new rows, not the store
+    (:func:`refresh_extent` scans the whole index).
     """
-    cols = list(COLUMNS)
-    lat, lon = cols.index("lat"), cols.index("lon")
-    xs = [float(r[lon]) for r in rows if r[lon] is not None and r[lat] is not None]  # type: ignore[arg-type]
-    ys = [float(r[lat]) for r in rows if r[lon] is not None and r[lat] is not None]  # type: ignore[arg-type]
+    given = [(x, y) for x, y in zip(lon, lat, strict=True) if x is not None and y is not None]
+    xs, ys = [float(x) for x, _ in given], [float(y) for _, y in given]  # type: ignore[arg-type]
     if not xs:
         con.execute(
             "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "

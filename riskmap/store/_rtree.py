@@ -123,9 +123,14 @@ def _write(con: sqlite3.Connection, name: str, cells: np.ndarray, *, size: int) 
         levels.append(nodes)
         if len(nodes) == 1:
             break
+        # A node's box bounds its cells' boxes: one reduction per column over all the nodes.
+        packed, starts = _concatenate(nodes)
         level = np.empty(len(nodes), dtype=_CELL)
-        for k, node in enumerate(nodes):
-            level[k] = (k, node["x0"].min(), node["x1"].max(), node["y0"].min(), node["y1"].max())
+        level["id"] = np.arange(len(nodes))
+        level["x0"] = np.minimum.reduceat(packed["x0"], starts)
+        level["x1"] = np.maximum.reduceat(packed["x1"], starts)
+        level["y0"] = np.minimum.reduceat(packed["y0"], starts)
+        level["y1"] = np.maximum.reduceat(packed["y1"], starts)
     # Number the nodes from the root down (the root is node 1); a cell above the leaves holds
     # the position of its child in the level below until the numbers are known.
     numbers: list[np.ndarray] = []
@@ -138,23 +143,32 @@ def _write(con: sqlite3.Connection, name: str, cells: np.ndarray, *, size: int) 
     parents: list[tuple[int, int]] = []
     depth = len(levels) - 1
     for height, nodes in enumerate(levels):
-        for k, node in enumerate(nodes):
-            number = int(numbers[height][k])
-            if height:
-                children = numbers[height - 1][node["id"]]
-                parents += [(int(c), number) for c in children]
-                node = node.copy()
-                node["id"] = children
-            head = struct.pack(">HH", depth if number == 1 else 0, len(node))
-            body = head + node.astype(_CELL, copy=False).tobytes()  # big-endian, as SQLite
-            blobs.append((number, body + bytes(size - len(body))))
+        packed, starts = _concatenate(nodes)
+        owner = np.repeat(np.arange(len(nodes)), [len(n) for n in nodes])
+        if height:
+            children = numbers[height - 1][packed["id"]]
+            parents += zip(children.tolist(), numbers[height][owner].tolist(), strict=True)
+            packed["id"] = children
+        # Each node as SQLite lays it out: depth (the root only) and cell count, the cells
+        # (big-endian), zeros up to the node size; all of a level's nodes built as one array.
+        head = np.zeros(len(nodes), dtype=[("depth", ">u2"), ("count", ">u2")])
+        head["depth"][numbers[height] == 1] = depth
+        head["count"] = [len(n) for n in nodes]
+        out = np.zeros((len(nodes), size), dtype=np.uint8)
+        out[:, :4] = head.view(np.uint8).reshape(-1, 4)
+        offset = 4 + (np.arange(len(packed)) - starts[owner]) * _CELL.itemsize
+        cell_bytes = packed.view(np.uint8).reshape(-1, _CELL.itemsize)
+        out[owner[:, None], offset[:, None] + np.arange(_CELL.itemsize)] = cell_bytes
+        blobs += zip(numbers[height].tolist(), map(bytes, out), strict=True)
     leaves = np.repeat(numbers[0], [len(n) for n in levels[0]])
     entries = np.concatenate(levels[0])["id"].astype(np.int64)
     for table in ("node", "rowid", "parent"):
         con.execute(f'DELETE FROM "{name}_{table}"')
     con.executemany(f'INSERT INTO "{name}_node" (nodeno, data) VALUES (?, ?)', blobs)
-    # Many entries per statement: one statement per entry would cost most of the rebuild.
-    pairs = np.column_stack([entries, leaves]).astype(np.int64)
+    # Many entries per statement: one statement per entry would cost most of the rebuild;
+    # in rowid order, each one extends the table's B-tree at its end.
+    order = np.argsort(entries, kind="stable")
+    pairs = np.column_stack([entries[order], leaves[order]]).astype(np.int64)
     per_insert = max(1, min(500, con.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 2))
 
     def insert(k: int) -> str:
@@ -165,6 +179,13 @@ def _write(con: sqlite3.Connection, name: str, cells: np.ndarray, *, size: int) 
         part = pairs[start : start + per_insert]
         con.execute(full if len(part) == per_insert else insert(len(part)), part.ravel().tolist())
     con.executemany(f'INSERT INTO "{name}_parent" (nodeno, parentnode) VALUES (?, ?)', parents)
+
+
+def _concatenate(nodes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Return the cells of ``nodes`` as one array and where each node's cells start in it."""
+    sizes = np.array([len(n) for n in nodes], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    return np.concatenate(nodes).astype(_CELL, copy=False), starts
 
 
 def _tiles(cells: np.ndarray, per: int) -> list[np.ndarray]:

@@ -156,7 +156,21 @@ def records(frame: pd.DataFrame) -> list[tuple[object, ...]]:
 
     Dates become ISO text; missing values become ``None``: what SQLite and PostgreSQL bind.
     """
-    table = conform(frame)
+    columns = record_columns(frame)
+    return list(zip(*columns, strict=True)) if columns else []
+
+
+def record_columns(frame: pd.DataFrame) -> list[list[object]]:
+    """Return the values of :func:`records`, one list per column of :data:`COLUMNS`.
+
+    A large append binds them column by column, without building a tuple per row.
+    """
+    # A conformed table (what an import appends) is taken as it is: conform would copy it
+    # unchanged.
+    typed = frame.columns.is_unique and all(
+        c in frame.columns and str(frame[c].dtype) == t for c, t in COLUMNS.items()
+    )
+    table = frame if typed else conform(frame)
     columns: list[list[object]] = []
     for col, dtype in COLUMNS.items():
         series = table[col]
@@ -174,7 +188,7 @@ def records(frame: pd.DataFrame) -> list[tuple[object, ...]]:
         for i in np.flatnonzero(missing).tolist():
             values[i] = None
         columns.append(values)
-    return list(zip(*columns, strict=True)) if columns else []
+    return columns
 
 
 def edited_row(
@@ -294,6 +308,7 @@ __all__ = [
     "is_url",
     "local_path",
     "not_found",
+    "record_columns",
     "records",
     "statuses_of",
 ]

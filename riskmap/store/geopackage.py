@@ -48,6 +48,7 @@ from riskmap.store.base import (
     edited_row,
     import_entries,
     not_found,
+    record_columns,
     records,
     statuses_of,
 )
@@ -653,7 +654,8 @@ class _GeoPackageWriter:
             return
         versions = frame[VERSION].astype("int64").tolist() if VERSION in frame else None
         statuses = statuses_of(frame, default=self.status).tolist()
-        rows = records(pd.DataFrame(frame).drop(columns="geometry", errors="ignore"))
+        columns = record_columns(pd.DataFrame(frame).drop(columns="geometry", errors="ignore"))
+        ids = columns[0]
 
         def audit_appended(table: str, after_rowid: int) -> None:
             audit.record_from_table(
@@ -669,7 +671,7 @@ class _GeoPackageWriter:
             copied = sql.insert(
                 self._con,
                 LAYER,
-                rows,
+                columns,
                 geometry=self._geometry,
                 version=VERSION,
                 versions=versions,
@@ -677,9 +679,9 @@ class _GeoPackageWriter:
                 appended=audit_appended if audited and action != "create" else None,
             )
         except sqlite3.IntegrityError as e:
-            ids = pd.Series([r[0] for r in rows])
-            clash = self.lookup(ids.tolist())["incident_id"].tolist()
-            clash += ids[ids.duplicated()].tolist()
+            given = pd.Series(ids)
+            clash = self.lookup(given.tolist())["incident_id"].tolist()
+            clash += given[given.duplicated()].tolist()
             shown = ", ".join(map(str, list(dict.fromkeys(clash))[:5]))
             msg = (
                 f"{self._store.name}: nothing added: incident_id already in the store: {shown}; "
@@ -688,13 +690,15 @@ class _GeoPackageWriter:
             raise StoreError(msg) from e
         if audited and action == "create":
             audit.record(
-                self.con, import_entries(rows, statuses, versions, by=self.by, action=action)
+                self.con,
+                import_entries(
+                    zip(*columns, strict=True), statuses, versions, by=self.by, action=action
+                ),
             )
         elif audited and not copied:
-            audit.record_appends(
-                self.con, [r[0] for r in rows], statuses, versions, by=self.by, action=action
-            )
-        sql.widen_extent(self._con, LAYER, rows)
+            audit.record_appends(self.con, ids, statuses, versions, by=self.by, action=action)
+        lat, lon = list(COLUMNS).index("lat"), list(COLUMNS).index("lon")
+        sql.widen_extent(self._con, LAYER, columns[lat], columns[lon])
 
 
 def _arrow_available() -> bool:
