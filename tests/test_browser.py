@@ -118,13 +118,17 @@ def test_changing_a_filter_in_the_page_updates_the_counts(server, browser_page):
     _map_frame(page).locator(".leaflet-container").wait_for(timeout=60_000)
     iframe = page.locator("iframe[title*='st_folium']").element_handle()
     page.locator("[data-testid='stSidebar']").get_by_text("Con menores afectados").click()
+    # A number other than the one before (not a value shown while the page is redrawn), then
+    # the value once the run is over: what the page settles on is what is checked.
     page.wait_for_function(
         "(b) => { const m = [...document.querySelectorAll('[data-testid=stMetric]')]"
         ".find(e => e.innerText.includes('Incidentes')); "
-        "return m && m.querySelector('[data-testid=stMetricValue]').innerText !== b; }",
+        "const v = m && m.querySelector('[data-testid=stMetricValue]');"
+        "const t = v ? v.innerText.trim() : ''; return /^[0-9]+$/.test(t) && t !== b; }",
         arg=before,
         timeout=30_000,
     )
+    _settled(page)
     after = metric.locator("[data-testid='stMetricValue']").inner_text()
     assert int(after) < int(before)
     assert "children=1" in page.url
