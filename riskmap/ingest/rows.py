@@ -335,11 +335,12 @@ def _plain_degrees(cells: Sequence[object]) -> np.ndarray:
             [float(t) if type(c) is str and plain(t := c.strip()) else nan for c in cells],
             dtype=float,
         )
-    # The cells that are not plain as they stand (blank, padded, other text) as the loop reads
-    # them.
+    # The cells that are not plain as they stand (padded, other text) as the loop reads them;
+    # an empty cell (a row without coordinates, the common case) is NaN either way.
     for i in np.flatnonzero(np.isnan(out)).tolist():
         c = cells[i]
-        out[i] = float(t) if type(c) is str and plain(t := c.strip()) else nan
+        if c:
+            out[i] = float(t) if type(c) is str and plain(t := c.strip()) else nan
     return out
 
 
