@@ -319,7 +319,7 @@ def import_file(
         good, rejected = _check(frame, table, assigned, rules, progress=progress)
         with target.writer(status=status, by=by) as writer:
             remove_stale_temporaries(quarantine_target)
-            existing = writer.lookup(str(i) for i in good["incident_id"])
+            existing = writer.lookup(map(str, good["incident_id"]))
             new = _deduplicate(good, existing, rejected, report)
             added = _geocode(
                 {col: _take(cells, new) for col, cells in good.items()},
@@ -439,12 +439,12 @@ def _deduplicate(
             known[str(record["incident_id"])] = {str(k): v for k, v in record.items()}
     first: dict[str, int] = {}
     new: list[int] = []
-    for n, ident in enumerate(good["incident_id"]):
-        ref = known.get(str(ident))
+    for n, ident in enumerate(map(str, good["incident_id"])):
+        ref = known.get(ident)
         if ref is None:
-            seen = first.get(str(ident))
+            seen = first.get(ident)
             if seen is None:
-                first[str(ident)] = n
+                first[ident] = n
                 new.append(n)
                 continue
             ref = _row(good, seen)

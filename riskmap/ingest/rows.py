@@ -205,9 +205,10 @@ def clean_columns(
     for col, limit in TEXT_LIMITS.items():
         column = cells.get(col)
         if col in _UNIQUE_TEXT and column is not None:
-            codes, firsts = np.arange(rows, dtype=np.intp), list(range(rows))
-        else:
-            codes, firsts = _codes([column], rows)
+            values[col] = _unique_texts(column, col, limit, rules, problems)
+            done()
+            continue
+        codes, firsts = _codes([column], rows)
         results = _texts([None if column is None else column[i] for i in firsts], col, limit, rules)
         _spread(results, codes, (col,), values, problems)
         done()
@@ -282,6 +283,34 @@ def _texts(cells: Sequence[object], col: str, limit: int, rules: RowRules) -> li
     return out
 
 
+def _unique_texts(
+    cells: Sequence[object], col: str, limit: int, rules: RowRules, problems: dict[int, list[str]]
+) -> list[object]:
+    """Return the value :func:`_texts` gives each cell of a column of distinct cells.
+
+    Its problems go to ``problems`` by row, as :func:`_spread` gives them; the values are
+    taken straight, without a result per cell to unpack again.
+    """
+    out: list[object] = []
+    blankable = col in {"incident_id", "place_id"}
+    digit = _DIGIT.search
+    for i, cell in enumerate(cells):
+        if type(cell) is str and "\x00" not in cell:
+            text = cell.strip()
+            if not text:
+                out.append(None)
+                continue
+            plain = col != "city" and text[0] != "'" and len(text) <= limit
+            if plain and (not blankable or digit(text)):
+                out.append(text)
+                continue
+        found, bad = _text_column(cell, col, limit, rules)
+        out.append(found[0][1] if len(found) == 1 else dict(found).get(col))
+        if bad:
+            problems.setdefault(i, []).extend(bad)
+    return out
+
+
 def _coordinate_columns(
     columns: Sequence[Sequence[object] | None],
     rows: int,
@@ -335,11 +364,12 @@ def _plain_degrees(cells: Sequence[object]) -> np.ndarray:
             [float(t) if type(c) is str and plain(t := c.strip()) else nan for c in cells],
             dtype=float,
         )
-    # The cells that are not plain as they stand (blank, padded, other text) as the loop reads
-    # them.
+    # The cells that are not plain as they stand (padded, other text) as the loop reads them;
+    # an empty cell (a row without coordinates, the common case) is NaN either way.
     for i in np.flatnonzero(np.isnan(out)).tolist():
         c = cells[i]
-        out[i] = float(t) if type(c) is str and plain(t := c.strip()) else nan
+        if c:
+            out[i] = float(t) if type(c) is str and plain(t := c.strip()) else nan
     return out
 
 
