@@ -85,10 +85,12 @@ def test_filter_updates_counts_and_download_matches(server, browser_page):
         wait_until="domcontentloaded",
     )
     _wait_for_app(page)
-    incidents = page.locator("[data-testid='stMetric']").filter(has_text="Incidents").first
-    value = incidents.locator("[data-testid='stMetricValue']").inner_text()
     frame = _map_frame(page)
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
+    # The count the page settles on (once the map's first report has been answered as well).
+    _settled(page)
+    incidents = page.locator("[data-testid='stMetric']").filter(has_text="Incidents").first
+    value = incidents.locator("[data-testid='stMetricValue']").inner_text()
     page.get_by_role("tab", name="Data").click()
     _settled(page)
     data = _download(page, "Download CSV")
