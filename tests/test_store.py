@@ -421,24 +421,22 @@ def test_a_large_append_through_the_writer_that_fails_adds_nothing(tmp_path):
     assert _whole_state(path) == before
 
 
-def _rtree_check(path: Path) -> str:
+def _scalar(path: Path, sql: str) -> object:
     import sqlite3
 
     con = sqlite3.connect(path)
     try:
-        return con.execute("SELECT rtreecheck('rtree_incidents_geom')").fetchone()[0]
+        return con.execute(sql).fetchone()[0]
     finally:
         con.close()
 
 
-def _node_count(path: Path) -> int:
-    import sqlite3
+def _rtree_check(path: Path) -> object:
+    return _scalar(path, "SELECT rtreecheck('rtree_incidents_geom')")
 
-    con = sqlite3.connect(path)
-    try:
-        return con.execute("SELECT count(*) FROM rtree_incidents_geom_node").fetchone()[0]
-    finally:
-        con.close()
+
+def _node_count(path: Path) -> object:
+    return _scalar(path, "SELECT count(*) FROM rtree_incidents_geom_node")
 
 
 def _spread_rows(n: int, *, start: int, seed: int) -> pd.DataFrame:
