@@ -274,9 +274,12 @@ if "initialised" not in state:
 
 # Widgets whose option labels are translated get one key per language: Streamlit keeps a widget's
 # displayed labels while its key stays the same. Their values live under the plain name.
-_TRANSLATED = ("preset", "types", "perpetrators", "place_types", "trend_period", "layers")
+# The period is two fields: a choice among a few spans (`span`) and, for "month", the month.
+_TRANSLATED = ("span", "month", "types", "perpetrators", "place_types", "trend_period", "layers")
 if "preset" not in state:
     state.preset = state.period
+    state.span = viewstate.period_span(state.preset)
+    state.month = state.preset if state.span == "month" else None
 
 with st.sidebar:
     lang = st.radio(
@@ -312,7 +315,7 @@ def _reset() -> None:
     cleared = viewstate.widget_values(viewstate.ViewState(lang=lang))
     for name in ("types", "cities", "perpetrators", "place_types", "children_only"):
         state[name] = cleared[name]
-    state.preset = state[_keyed("preset")] = "all"
+    state.preset = state.span = state[_keyed("span")] = "all"
     for name in ("types", "perpetrators", "place_types"):
         state[_keyed(name)] = []
     state.pop("dates", None)
@@ -478,14 +481,17 @@ with st.container():
 # Kinds of place the audience's rows show, and those it protects (counted by city only): a
 # filter on a protected kind says so instead of showing a false zero (in `shown_types`).
 place_types = [p for p in PLACE_TYPES if p in shown_types]
-periods = ["all", *viewstate.RELATIVE_PERIODS, *viewstate.month_periods(bounds), "custom"]
+months = viewstate.month_periods(bounds)
+periods = ["all", *viewstate.RELATIVE_PERIODS, *months, "custom"]
+spans = [s for s in viewstate.SPANS if s != "month" or months]
 # A shared link may name a value the data do not hold: drop it rather than filter on it.
 state.cities = [c for c in state.cities if c in cities]
 state.place_types = [p for p in state.place_types if p in place_types]
 for _name in ("place_types",):
     state[_keyed(_name)] = [p for p in state[_keyed(_name)] if p in place_types]
 if state.preset not in periods:
-    state.preset = state[_keyed("preset")] = "custom" if state.dates else "all"
+    state.preset = "custom" if state.dates else "all"
+    state.span = viewstate.period_span(state.preset)
 
 # --- filters ----------------------------------------------------------------------------------
 # The filters' values are in the session state already (from the link on a first visit, from the
@@ -493,9 +499,19 @@ if state.preset not in periods:
 # drawn into this place after the main area (see _draw_filters), so the browser starts loading
 # the map before it draws a dozen widgets.
 _filters_box = st.sidebar.container()
-if state[_keyed("preset")] not in periods:
-    state[_keyed("preset")] = state.preset
-preset = state[_keyed("preset")]
+preset = viewstate.chosen_period(
+    state.span, month=state.month, previous=state.preset, months=months
+)
+if preset not in periods:
+    preset = "custom" if state.get("dates") else "all"
+# The two fields show the period chosen (a choice clicked again stays chosen); the month field
+# keeps its month while another span is shown.
+state.span = state[_keyed("span")] = viewstate.period_span(preset)
+if preset in months:
+    state.month = preset
+elif state.month not in months:
+    state.month = months[0] if months else None
+state[_keyed("month")] = state.month
 if preset == "custom" and bounds and not state.get("dates"):
     # Switching to a custom range starts from what was shown.
     was = viewstate.resolve_period(state.period, bounds=bounds, lang=lang)
@@ -517,12 +533,22 @@ def _draw_filters() -> None:
     """Draw the filter widgets (their values were read above, from the same keys)."""
     with _filters_box:
         st.header(t("filters", lang))
-        st.selectbox(
+        # A segmented control, not a select box: the browser draws it in a fraction of the time,
+        # and the period is the filter people change most.
+        st.segmented_control(
             t("period", lang),
-            periods,
-            key=_keyed("preset"),
-            format_func=lambda v: viewstate.period_label(v, lang),
+            spans,
+            key=_keyed("span"),
+            format_func=lambda v: viewstate.span_label(v, lang),
+            help=t("span_help", lang),
         )
+        if preset in months:
+            st.selectbox(
+                t("month_pick", lang),
+                months,
+                key=_keyed("month"),
+                format_func=lambda v: viewstate.period_label(v, lang),
+            )
         if preset == "custom" and bounds:
             # Any date may be typed: dates beyond the data are trimmed with a message below,
             # never refused by the field (a refused date left the previous numbers on screen).

@@ -215,7 +215,7 @@ def test_children_checkbox(data_app, downloads, public):
 
 def test_date_presets_and_custom_range(data_app, downloads, public):
     at = data_app.run()
-    at.selectbox(key="preset__en").set_value("last30").run()
+    at.segmented_control(key="span__en").set_value("last30").run()
     assert not at.exception
     last30 = csv_rows(downloads)
     assert K <= len(last30) < 46
@@ -225,7 +225,7 @@ def test_date_presets_and_custom_range(data_app, downloads, public):
     assert end == public.table["date_end"].max().date()
     assert overlaps(last30, start, end).all()
     assert len(last30) == len(public.select(Filters(start=start, end=end)))
-    at.selectbox(key="preset__en").set_value("custom").run()
+    at.segmented_control(key="span__en").set_value("custom").run()
     at.date_input(key="dates").set_value((DECEMBER.start, DECEMBER.end)).run()
     assert not at.exception
     dec = csv_rows(downloads)
@@ -251,7 +251,7 @@ def test_url_round_trip_restores_the_view(monkeypatch, sample_store, downloads):
     assert not at.exception
     assert at.multiselect(key="types__es").value == ["kidnapping"]
     assert at.multiselect(key="cities").value == ["Nuevo Laredo"]
-    assert at.selectbox(key="preset__es").value == "custom"
+    assert at.segmented_control(key="span__es").value == "custom"
     assert at.radio(key="lang").value == "es"
     rows = csv_rows(downloads)
     assert len(rows) >= K
@@ -271,7 +271,7 @@ def test_spanish_labels_appear(app):
     assert at.multiselect(key="types__es").label == "Tipos de incidente"
     # The selection survives the switch, shown with Spanish option labels.
     assert at.multiselect(key="types__es").value == ["kidnapping"]
-    assert at.selectbox(key="preset__es").format_func("all") == "Todas las fechas"
+    assert at.segmented_control(key="span__es").format_func("all") == "Todo"
     assert at.query_params["lang"] in ("es", ["es"])
 
 
@@ -330,7 +330,7 @@ def test_a_public_selection_is_never_smaller_than_k(data_app, downloads, sample)
 
 def test_published_figures_stay_beside_a_range_that_holds_all_the_data(app, public):
     at = app.run()
-    at.selectbox(key="preset__en").set_value("custom").run()
+    at.segmented_control(key="span__en").set_value("custom").run()
     # The data's range as shown: the first shown period's start to the last one's end.
     first, last = dashboard.date_bounds(public.table)
     at.date_input(key="dates").set_value((first, last)).run()
@@ -352,7 +352,7 @@ def test_a_link_with_dates_beyond_the_data_opens(app, query, public):
     first, last = dashboard.date_bounds(public.table)
     assert metric(at, "Incidents") == "0"
     assert any(f"the data run from {first} to {last}" in i.value for i in at.info)
-    assert at.selectbox(key="preset__en").value == "custom"
+    assert at.segmented_control(key="span__en").value == "custom"
 
 
 @pytest.mark.parametrize("kind", ["unresolved", "empty"])
@@ -416,7 +416,7 @@ def test_a_relative_period_tab_and_layers_come_back_from_a_link(app, public):
     app.query_params.update({"period": "last90", "tab": "hotspots", "hide": "heat"})
     at = app.run()
     assert not at.exception
-    assert at.selectbox(key="preset__en").value == "last90"
+    assert at.segmented_control(key="span__en").value == "last90"
     assert at.session_state["tab__en"] == "Hotspots"
     assert at.session_state["layers__en"] == ["incidents", "places"]
     # The link stays relative: no frozen dates are written back into it.
@@ -429,11 +429,45 @@ def test_a_relative_period_tab_and_layers_come_back_from_a_link(app, public):
 
 def test_a_month_preset_selects_its_month(data_app, downloads, public):
     at = data_app.run()
-    at.selectbox(key="preset__en").set_value("2019-12").run()
+    # "Month" shows the latest month of the data, and a field to pick another.
+    at.segmented_control(key="span__en").set_value("month").run()
+    assert not at.exception
+    latest = dashboard.date_bounds(public.table)[1]
+    assert at.query_params["period"] in (f"{latest:%Y-%m}", [f"{latest:%Y-%m}"])
+    at.selectbox(key="month__en").set_value("2019-12").run()
     assert not at.exception
     assert at.query_params["period"] in ("2019-12", ["2019-12"])
-    assert at.selectbox(key="preset__en").format_func("2019-12") == "December 2019"
+    assert at.selectbox(key="month__en").format_func("2019-12") == "December 2019"
+    assert at.segmented_control(key="span__en").value == "month"
     assert len(csv_rows(downloads)) == len(public.select(DECEMBER))
+    # Another span and back: the month picked is kept.
+    at.segmented_control(key="span__en").set_value("all").run()
+    assert "month__en" not in [box.key for box in at.selectbox]
+    at.segmented_control(key="span__en").set_value("month").run()
+    assert at.query_params["period"] in ("2019-12", ["2019-12"])
+
+
+def test_clicking_the_chosen_period_again_keeps_it(app):
+    app.query_params["period"] = "last90"
+    at = app.run()
+    # A segmented control clears its value when its chosen segment is clicked again.
+    at.segmented_control(key="span__en").set_value(None).run()
+    assert not at.exception
+    assert at.segmented_control(key="span__en").value == "last90"
+    assert at.query_params["period"] in ("last90", ["last90"])
+
+
+@pytest.mark.parametrize(
+    ("period", "span", "month"), [("2019-12", "month", "2019-12"), ("1999-01", "all", None)]
+)
+def test_a_link_to_a_month_opens_on_it_and_one_outside_the_data_shows_all(app, period, span, month):
+    app.query_params["period"] = period
+    at = app.run()
+    assert not at.exception
+    assert at.segmented_control(key="span__en").value == span
+    assert [box.value for box in at.selectbox if box.key == "month__en"] == (
+        [month] if month else []
+    )
 
 
 def test_a_protected_kind_of_place_is_said_so(app):
@@ -452,7 +486,7 @@ def test_reset_clears_the_filters_and_keeps_the_tab(app):
     at.button(key="reset").click().run()
     assert not at.exception
     assert at.multiselect(key="types__en").value == []
-    assert at.selectbox(key="preset__en").value == "all"
+    assert at.segmented_control(key="span__en").value == "all"
     assert at.query_params["tab"] in ("data", ["data"])
     assert metric(at, "Incidents") == "46"
 

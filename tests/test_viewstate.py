@@ -76,6 +76,31 @@ def test_month_presets_span_the_data_and_are_named_in_both_languages():
     assert (got.start, got.end, got.notes) == (dt.date(2019, 12, 1), dt.date(2019, 12, 31), ())
 
 
+def test_the_period_filter_names_a_period_from_its_choice_and_month():
+    months = viewstate.month_periods(BOUNDS)
+    chosen = viewstate.chosen_period
+    assert [viewstate.period_span(p) for p in ("all", "last30", "2019-12", "custom")] == [
+        "all",
+        "last30",
+        "month",
+        "custom",
+    ]
+    assert chosen("last90", month="2019-12", previous="all", months=months) == "last90"
+    # "Month" names the month field's month, else the month shown before, else the latest.
+    assert chosen("month", month="2019-11", previous="all", months=months) == "2019-11"
+    assert chosen("month", month="1999-01", previous="2019-12", months=months) == "2019-12"
+    assert chosen("month", month=None, previous="last30", months=months) == "2020-01"
+    assert chosen("month", month=None, previous="all", months=[]) == "all"
+    # No choice (the chosen one clicked again) keeps what was shown.
+    assert chosen(None, month="2019-11", previous="2019-12", months=months) == "2019-12"
+    assert chosen(None, month=None, previous="custom", months=months) == "custom"
+    # Every choice has a short name in both languages.
+    for lang in ("en", "es"):
+        names = [viewstate.span_label(s, lang) for s in viewstate.SPANS]
+        assert len(set(names)) == len(viewstate.SPANS)
+        assert all(0 < len(n) <= 8 for n in names), names
+
+
 def test_dates_beyond_the_data_are_clamped_with_a_message():
     got = viewstate.resolve_period(
         "custom", picked=(dt.date(2020, 1, 1), dt.date(2020, 1, 31)), bounds=BOUNDS, lang="en"

@@ -150,6 +150,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "preset_30": "Last 30 days of the data",
         "preset_90": "Last 90 days of the data",
         "preset_custom": "Custom range",
+        "span_all": "All",
+        "span_last30": "30 days",
+        "span_last90": "90 days",
+        "span_month": "Month",
+        "span_custom": "Dates",
+        "month_pick": "Month",
+        "span_help": (
+            "All dates, the last 30 or 90 days of the data (up to its latest record), one month,"
+            " or dates you choose."
+        ),
         "date_range": "Date range",
         "incident_types": "Incident types",
         "city": "City",
@@ -423,6 +433,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "preset_30": "Últimos 30 días de los datos",
         "preset_90": "Últimos 90 días de los datos",
         "preset_custom": "Rango personalizado",
+        "span_all": "Todo",
+        "span_last30": "30 días",
+        "span_last90": "90 días",
+        "span_month": "Mes",
+        "span_custom": "Fechas",
+        "month_pick": "Mes",
+        "span_help": (
+            "Todas las fechas, los últimos 30 o 90 días de los datos (hasta su último registro),"
+            " un mes o las fechas que elija."
+        ),
         "date_range": "Rango de fechas",
         "incident_types": "Tipos de incidente",
         "city": "Ciudad",

@@ -16,7 +16,7 @@ import calendar
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
@@ -164,6 +164,54 @@ def month_periods(bounds: tuple[dt.date, dt.date] | None) -> list[str]:
         out.append(f"{y:04d}-{m:02d}")
         y, m = (y, m - 1) if m > 1 else (y - 1, 12)
     return out
+
+
+#: The period filter's choices, in the order shown; a month is then picked in a field of its own.
+SPANS: tuple[str, ...] = ("all", *RELATIVE_PERIODS, "month", "custom")
+
+
+def period_span(period: str) -> str:
+    """Return the period filter's choice that shows ``period`` (``"month"`` for ``"2019-12"``)."""
+    return "month" if _MONTH.match(period) else period
+
+
+def chosen_period(
+    span: str | None, *, month: str | None, previous: str, months: Sequence[str]
+) -> str:
+    """Return the period that the period filter's choice and its month field name.
+
+    Parameters
+    ----------
+    span
+        The choice (one of :data:`SPANS`); ``None`` when the chosen one was clicked again,
+        which keeps ``previous``.
+    month
+        The month field's value (``"YYYY-MM"``), read when ``span`` is ``"month"``.
+    previous
+        The period shown before this change.
+    months
+        The months the data span, latest first (:func:`month_periods`).
+
+    Returns
+    -------
+    str
+        A period (see :attr:`ViewState.period`). ``"month"`` with a month the data do not span
+        names the month shown before if there was one, else the latest; with no months at all
+        it names ``"all"``.
+    """
+    if span is None or span not in SPANS:
+        return previous
+    if span != "month":
+        return span
+    for candidate in (month, previous):
+        if candidate in months:
+            return str(candidate)
+    return months[0] if months else "all"
+
+
+def span_label(span: str, lang: str) -> str:
+    """Return the short name of a period filter's choice ("All", "30 days", "A month")."""
+    return t(f"span_{span}", lang)
 
 
 def period_label(period: str, lang: str) -> str:
