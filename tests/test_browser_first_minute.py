@@ -109,6 +109,44 @@ def test_a_typed_range_applies_and_dates_beyond_the_data_are_trimmed(server, chr
         context.close()
 
 
+def test_the_period_is_chosen_with_one_click_and_a_month_in_its_own_field(server, chromium):
+    context, page = _open(chromium, f"{server}/?lang=en")
+    try:
+        # Streamlit draws the choices as a radio group (role "radio", named by their words).
+        period = page.locator("[data-testid='stSidebar'] [role='radiogroup'][aria-label='Period']")
+        sidebar = page.locator("[data-testid='stSidebar']")
+        before = _metric(page, "Incidents")
+        period.get_by_role("radio", name="30 days", exact=True).click()
+        page.wait_for_url(re.compile(r"period=last30"), timeout=30_000)
+        last30 = _wait_for_metric_change(page, "Incidents", before)
+        assert int(last30) < int(before)
+        # "Month" opens on the data's latest month, with a field to pick another.
+        period.get_by_role("radio", name="Month", exact=True).click()
+        page.wait_for_url(re.compile(r"period=2020-01"), timeout=30_000)
+        _settled(page)
+        field = sidebar.locator("[data-testid='stSelectbox']").filter(has_text="Month")
+        field.click()
+        page.get_by_role("option", name="December 2019").click()
+        page.wait_for_url(re.compile(r"period=2019-12"), timeout=30_000)
+        _settled(page)
+        assert page.get_by_text(re.compile(r"Showing: December 2019 \(2019-12-01")).count()
+        # Clicking the chosen span again keeps it (a segmented control would clear it).
+        period.get_by_role("radio", name="Month", exact=True).click()
+        _settled(page)
+        assert "period=2019-12" in page.url
+        assert field.count() == 1
+        month = period.get_by_role("radio", name="Month", exact=True)
+        assert month.get_attribute("aria-checked") == "true"
+        # "All" takes the month field away and shows every incident again.
+        period.get_by_role("radio", name="All", exact=True).click()
+        page.wait_for_url(lambda url: "period=" not in url, timeout=30_000)
+        _settled(page)
+        assert field.count() == 0
+        assert _metric(page, "Incidents") == before
+    finally:
+        context.close()
+
+
 def test_a_link_reopens_the_same_view_in_a_fresh_browser(server, chromium):
     context, page = _open(chromium, f"{server}/?lang=en&period=last90")
     try:
