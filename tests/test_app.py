@@ -445,6 +445,13 @@ def test_a_month_preset_selects_its_month(data_app, downloads, public):
     assert "month__en" not in [box.key for box in at.selectbox]
     at.segmented_control(key="span__en").set_value("month").run()
     assert at.query_params["period"] in ("2019-12", ["2019-12"])
+    # In Spanish the same month stays chosen, named in Spanish.
+    at.radio(key="lang").set_value("es").run()
+    assert not at.exception
+    assert at.segmented_control(key="span__es").value == "month"
+    assert at.selectbox(key="month__es").value == "2019-12"
+    assert at.selectbox(key="month__es").format_func("2019-12") == "Diciembre 2019"
+    assert at.query_params["period"] in ("2019-12", ["2019-12"])
 
 
 def test_clicking_the_chosen_period_again_keeps_it(app):
