@@ -582,3 +582,51 @@ def test_a_tree_that_cannot_be_rewritten_is_filled_point_by_point(tmp_path, monk
     assert _rtree_check(bulk) == "ok"
     # Grown by SQLite's inserts in the triggers' order (the same tree), not rewritten packed.
     assert _node_count(bulk) == _node_count(single) > 1
+
+
+def _gappy_rows(n: int, *, start: int) -> pd.DataFrame:
+    # A missing value in every kind of column (text, real, integer, boolean, the point) and
+    # text beyond ASCII: what the writer binds for each must store what GDAL stores.
+    rows = _rows(n, start=start)
+    rows["victims"] = pd.array([None if i % 4 == 0 else i % 9 for i in range(n)], dtype="Int64")
+    rows["synthetic"] = pd.array([None if i % 6 == 0 else i % 2 == 0 for i in range(n)], "boolean")
+    rows["city"] = pd.array([None if i % 3 == 0 else "Reynosa" for i in range(n)], "string")
+    rows["notes"] = pd.array([None if i % 2 else f"nota {i}: Ñandú" for i in range(n)], "string")
+    rows.loc[rows.index[::7], ["lat", "lon"]] = None
+    return conform(rows)
+
+
+@pytest.mark.parametrize("n", [3, 1500])
+def test_appended_values_are_stored_as_gdal_stores_them(tmp_path, n):
+    import sqlite3
+
+    from riskmap.schema import COLUMNS
+    from riskmap.store import open_store
+
+    rows = _gappy_rows(n, start=10)
+    appended, written = tmp_path / "appended.gpkg", tmp_path / "written.gpkg"
+    write_incidents(_rows(10), appended)
+    with open_store(appended).writer() as writer:
+        writer.append(rows)
+    write_incidents(pd.concat([_rows(10), rows], ignore_index=True), written)
+    names = ["geom", *COLUMNS]
+    select = (
+        "SELECT "
+        + ", ".join([*(f'"{c}"' for c in names), *(f'typeof("{c}")' for c in names)])
+        + " FROM incidents ORDER BY fid"
+    )
+    stored = {}
+    for path in (appended, written):
+        con = sqlite3.connect(path)
+        try:
+            stored[path] = con.execute(select).fetchall()
+        finally:
+            con.close()
+    assert stored[appended] == stored[written]
+    assert {t for row in stored[appended] for t in row[len(names) :]} == {
+        "blob",
+        "text",
+        "real",
+        "integer",
+        "null",
+    }

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Protocol
@@ -160,10 +161,20 @@ def records(frame: pd.DataFrame) -> list[tuple[object, ...]]:
     return list(zip(*columns, strict=True)) if columns else []
 
 
-def record_columns(frame: pd.DataFrame) -> list[list[object]]:
+def record_columns(frame: pd.DataFrame, *, sqlite: bool = False) -> list[list[object]]:
     """Return the values of :func:`records`, one list per column of :data:`COLUMNS`.
 
     A large append binds them column by column, without building a tuple per row.
+
+    Parameters
+    ----------
+    frame
+        Incidents in the canonical columns.
+    sqlite
+        Give the values SQLite stores the same but Python's :mod:`sqlite3` binds faster:
+        missing values as NaN (SQLite stores a NaN as NULL; ``None`` and ``bool`` are first
+        offered to the module's adapters, several times the cost of a float) and booleans as
+        the integers 0 and 1 they are stored as.
     """
     # A conformed table (what an import appends) is taken as it is: conform would copy it
     # unchanged.
@@ -171,6 +182,7 @@ def record_columns(frame: pd.DataFrame) -> list[list[object]]:
         c in frame.columns and str(frame[c].dtype) == t for c, t in COLUMNS.items()
     )
     table = frame if typed else conform(frame)
+    fill: object = math.nan if sqlite else None
     columns: list[list[object]] = []
     for col, dtype in COLUMNS.items():
         series = table[col]
@@ -178,15 +190,17 @@ def record_columns(frame: pd.DataFrame) -> list[list[object]]:
         if dtype.startswith("datetime"):
             values: list[object] = series.dt.strftime("%Y-%m-%d").astype(object).tolist()
         elif dtype == "float64":
-            values = series.to_numpy(dtype=float, na_value=0.0).tolist()
+            values = series.to_numpy(dtype=float, na_value=math.nan).tolist()
         elif dtype == "Int64":
             values = series.to_numpy(dtype="int64", na_value=0).tolist()
         elif dtype == "boolean":
-            values = series.to_numpy(dtype=bool, na_value=False).tolist()
+            flags = series.to_numpy(dtype=bool, na_value=False)
+            values = flags.astype("int64").tolist() if sqlite else flags.tolist()
         else:
             values = series.astype(object).tolist()
-        for i in np.flatnonzero(missing).tolist():
-            values[i] = None
+        if not (sqlite and dtype == "float64"):  # NaN already
+            for i in np.flatnonzero(missing).tolist():
+                values[i] = fill
         columns.append(values)
     return columns
 
