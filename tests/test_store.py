@@ -630,3 +630,34 @@ def test_appended_values_are_stored_as_gdal_stores_them(tmp_path, n):
         "integer",
         "null",
     }
+
+
+def test_the_log_copied_from_a_table_keeps_its_status_check(tmp_path):
+    # The lines of a large append go in with SQLite's CHECKs set aside, once the statuses
+    # have passed the same check in one query: a status the log refuses is still refused,
+    # and the checks apply again afterwards.
+    import sqlite3
+
+    from riskmap.store import audit
+
+    con = sqlite3.connect(tmp_path / "log.db", isolation_level=None)
+    for statement in audit.schema_sql("sqlite"):
+        con.execute(statement)
+    con.execute("CREATE TABLE t (incident_id TEXT, status TEXT, version INTEGER)")
+    con.executemany(
+        "INSERT INTO t VALUES (?, ?, ?)",
+        [("A-1", "in_review", 1), ("A-2", None, 2), ("A-3", "published", 1)],
+    )
+    log = audit.Connection(con, "sqlite")
+    audit.record_from_table(log, "t", by="ana", after_rowid=1)
+    assert con.execute(
+        "SELECT incident_id, status_before, status_after, version FROM audit_log"
+    ).fetchall() == [("A-2", None, None, 2), ("A-3", None, "published", 1)]
+    assert con.execute("PRAGMA ignore_check_constraints").fetchone() == (0,)
+    con.execute("INSERT INTO t VALUES ('A-4', 'lost', 1)")
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        audit.record_from_table(log, "t", by="ana", after_rowid=3)
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        audit.record(log, [audit.Entry("A-5", "edit", "ana", "lost", "published", 1)])
+    assert con.execute("SELECT count(*) FROM audit_log").fetchone() == (2,)
+    con.close()
