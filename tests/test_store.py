@@ -661,3 +661,37 @@ def test_the_log_copied_from_a_table_keeps_its_status_check(tmp_path):
         audit.record(log, [audit.Entry("A-5", "edit", "ana", "lost", "published", 1)])
     assert con.execute("SELECT count(*) FROM audit_log").fetchone() == (2,)
     con.close()
+
+
+@pytest.mark.parametrize("storage", ["python", "pyarrow"])
+@pytest.mark.parametrize("sqlite", [False, True])
+def test_record_columns_give_each_cell_as_a_plain_value(storage, sqlite):
+    # Distinct values are converted once and taken by position: the cells must come out as
+    # converting each one by itself gives them.
+    import math
+
+    from riskmap.schema import COLUMNS
+    from riskmap.store.base import record_columns
+
+    rows = _gappy_rows(40, start=0)
+    rows.loc[rows.index[::5], "date"] = pd.NaT
+    rows.loc[rows.index[1::3], "date"] = pd.Timestamp("2020-02-29")
+    rows["perpetrator"] = None  # a column without any value
+    text = [c for c, t in COLUMNS.items() if t == "string"]
+    rows = rows.astype({c: f"string[{storage}]" for c in text})
+    missing = math.nan if sqlite else None
+
+    def plain(value, dtype):
+        if pd.isna(value):
+            return missing
+        if dtype.startswith("datetime"):
+            return value.strftime("%Y-%m-%d")
+        if dtype == "boolean":
+            return int(value) if sqlite else bool(value)
+        return {"float64": float, "Int64": int}.get(dtype, str)(value)
+
+    columns = record_columns(rows, sqlite=sqlite)
+    for (col, dtype), values in zip(COLUMNS.items(), columns, strict=True):
+        expected = [plain(v, dtype) for v in rows[col]]
+        assert [type(v) for v in values] == [type(v) for v in expected], col
+        assert [repr(v) for v in values] == [repr(v) for v in expected], col

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -188,7 +188,7 @@ def record_columns(frame: pd.DataFrame, *, sqlite: bool = False) -> list[list[ob
         series = table[col]
         missing = series.isna().to_numpy()
         if dtype.startswith("datetime"):
-            values: list[object] = series.dt.strftime("%Y-%m-%d").astype(object).tolist()
+            values: list[object] = _by_value(series, lambda days: days.strftime("%Y-%m-%d"))
         elif dtype == "float64":
             values = series.to_numpy(dtype=float, na_value=math.nan).tolist()
         elif dtype == "Int64":
@@ -196,13 +196,29 @@ def record_columns(frame: pd.DataFrame, *, sqlite: bool = False) -> list[list[ob
         elif dtype == "boolean":
             flags = series.to_numpy(dtype=bool, na_value=False)
             values = flags.astype("int64").tolist() if sqlite else flags.tolist()
-        else:
+        elif col == "incident_id":  # every value its own
             values = series.astype(object).tolist()
+        else:
+            values = _by_value(series, lambda texts: texts)
         if not (sqlite and dtype == "float64"):  # NaN already
             for i in np.flatnonzero(missing).tolist():
                 values[i] = fill
         columns.append(values)
     return columns
+
+
+def _by_value(series: pd.Series, render: Callable[[pd.Index], object]) -> list[object]:
+    """Return ``series`` as a list of Python values, each distinct value rendered once.
+
+    Dates and most text columns repeat a few values: converting those (and formatting dates)
+    once each, then taking them by position, costs a fraction of converting every cell.
+    Missing cells come out as some value; the caller replaces them.
+    """
+    codes, uniques = pd.factorize(series)
+    if not len(uniques):
+        return [None] * len(series)
+    table = np.asarray(render(pd.Index(uniques)), dtype=object)
+    return list(table[codes].tolist())
 
 
 def edited_row(
