@@ -596,13 +596,18 @@ def _gappy_rows(n: int, *, start: int) -> pd.DataFrame:
     return conform(rows)
 
 
+@pytest.mark.parametrize("nan_is_null", [True, False])
 @pytest.mark.parametrize("n", [3, 1500])
-def test_appended_values_are_stored_as_gdal_stores_them(tmp_path, n):
+def test_appended_values_are_stored_as_gdal_stores_them(tmp_path, monkeypatch, n, nan_is_null):
+    # Missing values are bound as NaN, which SQLite stores as NULL; were a SQLite to store a
+    # NaN, the writer would bind None instead (the same rows).
     import sqlite3
 
     from riskmap.schema import COLUMNS
-    from riskmap.store import open_store
+    from riskmap.store import _gpkg_sql, open_store
 
+    if not nan_is_null:
+        monkeypatch.setattr(_gpkg_sql, "nan_is_null", lambda con: False)
     rows = _gappy_rows(n, start=10)
     appended, written = tmp_path / "appended.gpkg", tmp_path / "written.gpkg"
     write_incidents(_rows(10), appended)

@@ -15,6 +15,7 @@ and the feature count is raised once; all of it under a savepoint, so a failed r
 
 from __future__ import annotations
 
+import itertools
 import math
 import sqlite3
 import struct
@@ -176,31 +177,30 @@ def insert(
     names = ", ".join(f'"{c}"' for c in (geometry, *cols, version, *more))
     marks = ", ".join("?" * (len(cols) + 2 + len(more)))
     statement = f'INSERT INTO "{layer}" ({names}) VALUES ({marks})'
-    # Parameters row by row, as one table of objects: a large append slices its statements'
-    # values from it without building a tuple per row. Missing values are bound as NaN, which
-    # SQLite stores as NULL, and which Python binds faster than None (see record_columns).
-    params = np.empty((count, len(cols) + 2 + len(more)), dtype=object)
-    # (From an array: numpy would look into a list of bytearrays as buffers.)
+    # Missing values are bound as NaN, which SQLite stores as NULL, and which Python binds
+    # faster than None (see record_columns).
     x, y = _floats(lon), _floats(lat)
-    params[:, 0] = np.fromiter(_point_blobs(x, y, missing=math.nan), dtype=object, count=count)
-    for k, values in enumerate(
-        [*columns, versions if versions is not None else [1] * count, *more.values()], start=1
-    ):
-        if len(values) != count:
-            msg = f"{len(values)} values for {count} rows"
+    values = [
+        _point_blobs(x, y, missing=math.nan),
+        *columns,
+        versions if versions is not None else [1] * count,
+        *more.values(),
+    ]
+    for column in values:
+        if len(column) != count:
+            msg = f"{len(column)} values for {count} rows"
             raise ValueError(msg)
-        params[:, k] = values
     if not nan_is_null(con):
-        params[pd.isna(params)] = None
+        values = [_nulls(column) for column in values]
     # A savepoint makes the append all or nothing within the caller's transaction (a failed
     # row undoes the rows before it and the triggers set aside).
     con.execute(f'SAVEPOINT "{_SAVEPOINT}"')
     try:
         if count < BULK_ROWS or not has_rtree(con, layer, geometry=geometry):
-            con.executemany(statement, params.tolist())
+            con.executemany(statement, zip(*values, strict=True))
             called = False
         else:
-            _insert_bulk(con, layer, statement, params, count, geometry, appended, x=x, y=y)
+            _insert_bulk(con, layer, statement, values, count, geometry, appended, x=x, y=y)
             called = appended is not None
     except BaseException:
         con.execute(f'ROLLBACK TO "{_SAVEPOINT}"')
@@ -214,7 +214,7 @@ def _insert_bulk(
     con: sqlite3.Connection,
     layer: str,
     statement: str,
-    params: np.ndarray,
+    values: list[Sequence[object]],
     count: int,
     geometry: str,
     appended: Callable[[str, int], None] | None,
@@ -235,7 +235,7 @@ def _insert_bulk(
     # AUTOINCREMENT numbers new rows above every rowid the table ever had: the appended rows
     # are exactly those above the largest rowid before the append, in their order.
     before = int(con.execute(f'SELECT coalesce(max(rowid), 0) FROM "{layer}"').fetchone()[0])
-    _insert_many(con, statement, params)
+    _insert_many(con, statement, values)
     # A point's box is the point; a row without one has no geometry and no index entry.
     rtree = f"rtree_{layer}_{geometry}"
     new = f'FROM "{layer}" WHERE rowid > ? AND "{geometry}" IS NOT NULL ORDER BY rowid'
@@ -269,20 +269,31 @@ def _insert_bulk(
         appended(f'"{layer}"', before)
 
 
-def _insert_many(con: sqlite3.Connection, statement: str, params: np.ndarray) -> None:
-    """Run ``INSERT … VALUES (?, …)`` for each row of ``params``, many rows to a statement.
+def _insert_many(con: sqlite3.Connection, statement: str, values: list[Sequence[object]]) -> None:
+    """Run ``INSERT … VALUES (?, …)`` for each row of ``values``, many rows to a statement.
 
-    The rows go in in their order, with the values ``executemany`` binds: a statement per row
-    costs about twice as much, most of it in running the statement once per row.
+    ``values`` holds one sequence per column. The rows go in in their order, with the values
+    ``executemany`` binds: a statement per row costs about twice as much, most of it in
+    running the statement once per row.
     """
     head, marks = statement.rsplit(" VALUES ", 1)
     width = marks.count("?")
     per = max(1, min(_ROWS_PER_INSERT, con.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width))
     full = f"{head} VALUES {', '.join([marks] * per)}"
-    for start in range(0, len(params), per):
-        chunk = params[start : start + per]
-        sql = full if len(chunk) == per else f"{head} VALUES {', '.join([marks] * len(chunk))}"
-        con.execute(sql, chunk.ravel().tolist())
+    # The cells row after row in one list, each statement's a slice of it (no tuple per row).
+    flat = list(itertools.chain.from_iterable(zip(*values, strict=True)))
+    step = per * width
+    for start in range(0, len(flat), step):
+        chunk = flat[start : start + step]
+        rows = len(chunk) // width
+        sql = full if rows == per else f"{head} VALUES {', '.join([marks] * rows)}"
+        con.execute(sql, chunk)
+
+
+def _nulls(column: Sequence[object]) -> list[object]:
+    """Return ``column`` with None for each missing value (NaN or None)."""
+    missing = pd.isna(np.fromiter(column, dtype=object, count=len(column)))
+    return [None if m else v for v, m in zip(column, missing.tolist(), strict=True)]
 
 
 def nan_is_null(con: sqlite3.Connection) -> bool:
