@@ -11,6 +11,11 @@ A large append (:data:`BULK_ROWS` rows or more) sets those per-row triggers asid
 in 100 to a statement, the spatial index is filled from them in one statement (or rebuilt
 packed by :mod:`riskmap.store._rtree` when they are at least half as many points as it holds)
 and the feature count is raised once; all of it under a savepoint, so a failed row undoes it.
+Binding the values is most of what is left of its cost, so they are bound as what Python's
+:mod:`sqlite3` binds fastest among the values SQLite stores alike: NaN for NULL, 0/1 for
+booleans, ``bytearray`` for blobs (``None``, ``bool`` and ``bytes`` first go through its
+adapter lookup). The journal and ``synchronous`` stay SQLite's defaults (a rollback journal,
+``FULL``): a crash at any point leaves the old store or the new one.
 """
 
 from __future__ import annotations
