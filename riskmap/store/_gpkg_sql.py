@@ -331,9 +331,8 @@ def widen_extent(
     """Widen the extent in ``gpkg_contents`` to appended points and record the change time.
 
     An append only adds points (``lat`` and ``lon`` of each new row, ``None`` or NaN where
-    missing),
-    so the stored extent grows by their bounds: the cost follows the new rows, not the store
-    (:func:`refresh_extent` scans the whole index).
+    missing), so the stored extent grows by their bounds: the cost follows the new rows, not
+    the store (:func:`refresh_extent` scans the whole index).
     """
     x, y = _floats(lon), _floats(lat)
     ok = ~(np.isnan(x) | np.isnan(y))

@@ -160,11 +160,13 @@ def _write(con: sqlite3.Connection, name: str, cells: np.ndarray, *, size: int) 
         out = np.zeros((len(sizes), size), dtype=np.uint8)
         out[:, :4] = head.view(np.uint8).reshape(-1, 4)
         cell_bytes = np.ascontiguousarray(packed).view(np.uint8)
-        ends = np.cumsum(sizes) * _CELL.itemsize
-        for k, (start, end) in enumerate(
-            zip((ends - sizes * _CELL.itemsize).tolist(), ends.tolist(), strict=True)
+        width = _CELL.itemsize
+        for k, (start, cells_in) in enumerate(
+            zip(_starts(sizes).tolist(), sizes.tolist(), strict=True)
         ):
-            out[k, 4 : 4 + end - start] = cell_bytes[start:end]
+            out[k, 4 : 4 + cells_in * width] = cell_bytes[
+                start * width : (start + cells_in) * width
+            ]
         blobs += zip(numbers[height].tolist(), map(bytes, out), strict=True)
     leaves = np.repeat(numbers[0], levels[0][1])
     entries = levels[0][0]["id"].astype(np.int64)
