@@ -582,3 +582,121 @@ def test_a_tree_that_cannot_be_rewritten_is_filled_point_by_point(tmp_path, monk
     assert _rtree_check(bulk) == "ok"
     # Grown by SQLite's inserts in the triggers' order (the same tree), not rewritten packed.
     assert _node_count(bulk) == _node_count(single) > 1
+
+
+def _gappy_rows(n: int, *, start: int) -> pd.DataFrame:
+    # A missing value in every kind of column (text, real, integer, boolean, the point) and
+    # text beyond ASCII: what the writer binds for each must store what GDAL stores.
+    rows = _rows(n, start=start)
+    rows["victims"] = pd.array([None if i % 4 == 0 else i % 9 for i in range(n)], dtype="Int64")
+    rows["synthetic"] = pd.array([None if i % 6 == 0 else i % 2 == 0 for i in range(n)], "boolean")
+    rows["city"] = pd.array([None if i % 3 == 0 else "Reynosa" for i in range(n)], "string")
+    rows["notes"] = pd.array([None if i % 2 else f"nota {i}: Ñandú" for i in range(n)], "string")
+    rows.loc[rows.index[::7], ["lat", "lon"]] = None
+    return conform(rows)
+
+
+@pytest.mark.parametrize("nan_is_null", [True, False])
+@pytest.mark.parametrize("n", [3, 1500])
+def test_appended_values_are_stored_as_gdal_stores_them(tmp_path, monkeypatch, n, nan_is_null):
+    # Missing values are bound as NaN, which SQLite stores as NULL; were a SQLite to store a
+    # NaN, the writer would bind None instead (the same rows).
+    import sqlite3
+
+    from riskmap.schema import COLUMNS
+    from riskmap.store import _gpkg_sql, open_store
+
+    if not nan_is_null:
+        monkeypatch.setattr(_gpkg_sql, "nan_is_null", lambda con: False)
+    rows = _gappy_rows(n, start=10)
+    appended, written = tmp_path / "appended.gpkg", tmp_path / "written.gpkg"
+    write_incidents(_rows(10), appended)
+    with open_store(appended).writer() as writer:
+        writer.append(rows)
+    write_incidents(pd.concat([_rows(10), rows], ignore_index=True), written)
+    names = ["geom", *COLUMNS]
+    select = (
+        "SELECT "
+        + ", ".join([*(f'"{c}"' for c in names), *(f'typeof("{c}")' for c in names)])
+        + " FROM incidents ORDER BY fid"
+    )
+    stored = {}
+    for path in (appended, written):
+        con = sqlite3.connect(path)
+        try:
+            stored[path] = con.execute(select).fetchall()
+        finally:
+            con.close()
+    assert stored[appended] == stored[written]
+    assert {t for row in stored[appended] for t in row[len(names) :]} == {
+        "blob",
+        "text",
+        "real",
+        "integer",
+        "null",
+    }
+
+
+def test_the_log_copied_from_a_table_keeps_its_status_check(tmp_path):
+    # The lines of a large append go in with SQLite's CHECKs set aside, once the statuses
+    # have passed the same check in one query: a status the log refuses is still refused,
+    # and the checks apply again afterwards.
+    import sqlite3
+
+    from riskmap.store import audit
+
+    con = sqlite3.connect(tmp_path / "log.db", isolation_level=None)
+    for statement in audit.schema_sql("sqlite"):
+        con.execute(statement)
+    con.execute("CREATE TABLE t (incident_id TEXT, status TEXT, version INTEGER)")
+    con.executemany(
+        "INSERT INTO t VALUES (?, ?, ?)",
+        [("A-1", "in_review", 1), ("A-2", None, 2), ("A-3", "published", 1)],
+    )
+    log = audit.Connection(con, "sqlite")
+    audit.record_from_table(log, "t", by="ana", after_rowid=1)
+    assert con.execute(
+        "SELECT incident_id, status_before, status_after, version FROM audit_log"
+    ).fetchall() == [("A-2", None, None, 2), ("A-3", None, "published", 1)]
+    assert con.execute("PRAGMA ignore_check_constraints").fetchone() == (0,)
+    con.execute("INSERT INTO t VALUES ('A-4', 'lost', 1)")
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        audit.record_from_table(log, "t", by="ana", after_rowid=3)
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        audit.record(log, [audit.Entry("A-5", "edit", "ana", "lost", "published", 1)])
+    assert con.execute("SELECT count(*) FROM audit_log").fetchone() == (2,)
+    con.close()
+
+
+@pytest.mark.parametrize("storage", ["python", "pyarrow"])
+@pytest.mark.parametrize("sqlite", [False, True])
+def test_record_columns_give_each_cell_as_a_plain_value(storage, sqlite):
+    # Distinct values are converted once and taken by position: the cells must come out as
+    # converting each one by itself gives them.
+    import math
+
+    from riskmap.schema import COLUMNS
+    from riskmap.store.base import record_columns
+
+    rows = _gappy_rows(40, start=0)
+    rows.loc[rows.index[::5], "date"] = pd.NaT
+    rows.loc[rows.index[1::3], "date"] = pd.Timestamp("2020-02-29")
+    rows["perpetrator"] = None  # a column without any value
+    text = [c for c, t in COLUMNS.items() if t == "string"]
+    rows = rows.astype({c: f"string[{storage}]" for c in text})
+    missing = math.nan if sqlite else None
+
+    def plain(value, dtype):
+        if pd.isna(value):
+            return missing
+        if dtype.startswith("datetime"):
+            return value.strftime("%Y-%m-%d")
+        if dtype == "boolean":
+            return int(value) if sqlite else bool(value)
+        return {"float64": float, "Int64": int}.get(dtype, str)(value)
+
+    columns = record_columns(rows, sqlite=sqlite)
+    for (col, dtype), values in zip(COLUMNS.items(), columns, strict=True):
+        expected = [plain(v, dtype) for v in rows[col]]
+        assert [type(v) for v in values] == [type(v) for v in expected], col
+        assert [repr(v) for v in values] == [repr(v) for v in expected], col

@@ -104,8 +104,11 @@ def _entries(con: sqlite3.Connection, name: str) -> np.ndarray:
     level = [1]
     for _ in range(depth):
         level = [int(c) for n in level for c in _cells(blobs[n])["id"]]
-    leaves = [_cells(blobs[n]) for n in level]
-    return np.concatenate(leaves) if leaves else np.empty(0, dtype=_CELL)
+    # The leaves' cells joined as bytes and read as one array (not an array per leaf).
+    runs = b"".join(
+        blobs[n][4 : 4 + struct.unpack_from(">H", blobs[n], 2)[0] * _CELL.itemsize] for n in level
+    )
+    return np.frombuffer(runs, dtype=_CELL).copy()
 
 
 def _cells(blob: bytes) -> np.ndarray:
@@ -116,17 +119,18 @@ def _cells(blob: bytes) -> np.ndarray:
 def _write(con: sqlite3.Connection, name: str, cells: np.ndarray, *, size: int) -> None:
     """Write the packed tree of leaf ``cells`` over the tree ``name`` (nodes of ``size``)."""
     per = min(MAX_CELLS, (size - 4) // _CELL.itemsize)
-    levels: list[list[np.ndarray]] = []  # each level's nodes, leaves first
+    # Each level, leaves first, as its cells in node order and the number of cells of each node.
+    levels: list[tuple[np.ndarray, np.ndarray]] = []
     level = cells
     while True:
-        nodes = _tiles(level, per)
-        levels.append(nodes)
-        if len(nodes) == 1:
+        packed, sizes = _tiles(level, per)
+        levels.append((packed, sizes))
+        if len(sizes) == 1:
             break
         # A node's box bounds its cells' boxes: one reduction per column over all the nodes.
-        packed, starts = _concatenate(nodes)
-        level = np.empty(len(nodes), dtype=_CELL)
-        level["id"] = np.arange(len(nodes))
+        starts = _starts(sizes)
+        level = np.empty(len(sizes), dtype=_CELL)
+        level["id"] = np.arange(len(sizes))
         level["x0"] = np.minimum.reduceat(packed["x0"], starts)
         level["x1"] = np.maximum.reduceat(packed["x1"], starts)
         level["y0"] = np.minimum.reduceat(packed["y0"], starts)
@@ -135,33 +139,37 @@ def _write(con: sqlite3.Connection, name: str, cells: np.ndarray, *, size: int) 
     # the position of its child in the level below until the numbers are known.
     numbers: list[np.ndarray] = []
     first = 1
-    for nodes in reversed(levels):
-        numbers.append(np.arange(first, first + len(nodes)))
-        first += len(nodes)
+    for _, sizes in reversed(levels):
+        numbers.append(np.arange(first, first + len(sizes)))
+        first += len(sizes)
     numbers.reverse()
     blobs: list[tuple[int, bytes]] = []
     parents: list[tuple[int, int]] = []
     depth = len(levels) - 1
-    for height, nodes in enumerate(levels):
-        packed, starts = _concatenate(nodes)
-        owner = np.repeat(np.arange(len(nodes)), [len(n) for n in nodes])
+    for height, (packed, sizes) in enumerate(levels):
         if height:
+            owner = np.repeat(np.arange(len(sizes)), sizes)
             children = numbers[height - 1][packed["id"]]
             parents += zip(children.tolist(), numbers[height][owner].tolist(), strict=True)
             packed["id"] = children
         # Each node as SQLite lays it out: depth (the root only) and cell count, the cells
-        # (big-endian), zeros up to the node size; all of a level's nodes built as one array.
-        head = np.zeros(len(nodes), dtype=[("depth", ">u2"), ("count", ">u2")])
+        # (big-endian), zeros up to the node size; each node's cells copied as one run.
+        head = np.zeros(len(sizes), dtype=[("depth", ">u2"), ("count", ">u2")])
         head["depth"][numbers[height] == 1] = depth
-        head["count"] = [len(n) for n in nodes]
-        out = np.zeros((len(nodes), size), dtype=np.uint8)
+        head["count"] = sizes
+        out = np.zeros((len(sizes), size), dtype=np.uint8)
         out[:, :4] = head.view(np.uint8).reshape(-1, 4)
-        offset = 4 + (np.arange(len(packed)) - starts[owner]) * _CELL.itemsize
-        cell_bytes = packed.view(np.uint8).reshape(-1, _CELL.itemsize)
-        out[owner[:, None], offset[:, None] + np.arange(_CELL.itemsize)] = cell_bytes
+        cell_bytes = np.ascontiguousarray(packed).view(np.uint8)
+        width = _CELL.itemsize
+        for k, (start, cells_in) in enumerate(
+            zip(_starts(sizes).tolist(), sizes.tolist(), strict=True)
+        ):
+            out[k, 4 : 4 + cells_in * width] = cell_bytes[
+                start * width : (start + cells_in) * width
+            ]
         blobs += zip(numbers[height].tolist(), map(bytes, out), strict=True)
-    leaves = np.repeat(numbers[0], [len(n) for n in levels[0]])
-    entries = np.concatenate(levels[0])["id"].astype(np.int64)
+    leaves = np.repeat(numbers[0], levels[0][1])
+    entries = levels[0][0]["id"].astype(np.int64)
     for table in ("node", "rowid", "parent"):
         con.execute(f'DELETE FROM "{name}_{table}"')
     con.executemany(f'INSERT INTO "{name}_node" (nodeno, data) VALUES (?, ?)', blobs)
@@ -181,23 +189,21 @@ def _write(con: sqlite3.Connection, name: str, cells: np.ndarray, *, size: int) 
     con.executemany(f'INSERT INTO "{name}_parent" (nodeno, parentnode) VALUES (?, ?)', parents)
 
 
-def _concatenate(nodes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Return the cells of ``nodes`` as one array and where each node's cells start in it."""
-    sizes = np.array([len(n) for n in nodes], dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    return np.concatenate(nodes).astype(_CELL, copy=False), starts
+def _starts(sizes: np.ndarray) -> np.ndarray:
+    """Return where each node's cells start among a level's cells."""
+    return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
 
 
-def _tiles(cells: np.ndarray, per: int) -> list[np.ndarray]:
+def _tiles(cells: np.ndarray, per: int) -> tuple[np.ndarray, np.ndarray]:
     """Group ``cells`` into nodes of at most ``per`` cells (sort-tile-recursive).
 
     The centres sorted by x make vertical slices; the cells sorted by slice, then by y, are
-    cut into runs of nearly equal size.
+    cut into runs of nearly equal size. Return the cells in node order and each node's size.
     """
     n = len(cells)
     count = math.ceil(n / per)
     if count == 1:
-        return [cells]
+        return cells.copy(), np.array([n], dtype=np.int64)
     slices = math.ceil(math.sqrt(count))
     cx = cells["x0"].astype(np.float64) + cells["x1"]
     cy = cells["y0"].astype(np.float64) + cells["y1"]
@@ -205,4 +211,7 @@ def _tiles(cells: np.ndarray, per: int) -> list[np.ndarray]:
     band = np.empty(n, dtype=np.int64)
     band[by_x] = np.arange(n) * slices // n
     order = np.lexsort((cy, band))
-    return [cells[part] for part in np.array_split(order, count)]
+    # As numpy's array_split cuts: the first n % count runs one cell longer.
+    sizes = np.full(count, n // count, dtype=np.int64)
+    sizes[: n % count] += 1
+    return cells[order], sizes

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -160,10 +161,20 @@ def records(frame: pd.DataFrame) -> list[tuple[object, ...]]:
     return list(zip(*columns, strict=True)) if columns else []
 
 
-def record_columns(frame: pd.DataFrame) -> list[list[object]]:
+def record_columns(frame: pd.DataFrame, *, sqlite: bool = False) -> list[list[object]]:
     """Return the values of :func:`records`, one list per column of :data:`COLUMNS`.
 
     A large append binds them column by column, without building a tuple per row.
+
+    Parameters
+    ----------
+    frame
+        Incidents in the canonical columns.
+    sqlite
+        Give the values SQLite stores the same but Python's :mod:`sqlite3` binds faster:
+        missing values as NaN (SQLite stores a NaN as NULL; ``None`` and ``bool`` are first
+        offered to the module's adapters, several times the cost of a float) and booleans as
+        the integers 0 and 1 they are stored as.
     """
     # A conformed table (what an import appends) is taken as it is: conform would copy it
     # unchanged.
@@ -171,24 +182,43 @@ def record_columns(frame: pd.DataFrame) -> list[list[object]]:
         c in frame.columns and str(frame[c].dtype) == t for c, t in COLUMNS.items()
     )
     table = frame if typed else conform(frame)
+    fill: object = math.nan if sqlite else None
     columns: list[list[object]] = []
     for col, dtype in COLUMNS.items():
         series = table[col]
         missing = series.isna().to_numpy()
         if dtype.startswith("datetime"):
-            values: list[object] = series.dt.strftime("%Y-%m-%d").astype(object).tolist()
+            values: list[object] = _by_value(series, lambda days: days.strftime("%Y-%m-%d"))
         elif dtype == "float64":
-            values = series.to_numpy(dtype=float, na_value=0.0).tolist()
+            values = series.to_numpy(dtype=float, na_value=math.nan).tolist()
         elif dtype == "Int64":
             values = series.to_numpy(dtype="int64", na_value=0).tolist()
         elif dtype == "boolean":
-            values = series.to_numpy(dtype=bool, na_value=False).tolist()
-        else:
+            flags = series.to_numpy(dtype=bool, na_value=False)
+            values = flags.astype("int64").tolist() if sqlite else flags.tolist()
+        elif col == "incident_id":  # every value its own
             values = series.astype(object).tolist()
-        for i in np.flatnonzero(missing).tolist():
-            values[i] = None
+        else:
+            values = _by_value(series, lambda texts: texts)
+        if not (sqlite and dtype == "float64"):  # NaN already
+            for i in np.flatnonzero(missing).tolist():
+                values[i] = fill
         columns.append(values)
     return columns
+
+
+def _by_value(series: pd.Series, render: Callable[[pd.Index], object]) -> list[object]:
+    """Return ``series`` as a list of Python values, each distinct value rendered once.
+
+    Dates and most text columns repeat a few values: converting those (and formatting dates)
+    once each, then taking them by position, costs a fraction of converting every cell.
+    Missing cells come out as some value; the caller replaces them.
+    """
+    codes, uniques = pd.factorize(series)
+    if not len(uniques):
+        return [None] * len(series)
+    table = np.asarray(render(pd.Index(uniques)), dtype=object)
+    return list(table[codes].tolist())
 
 
 def edited_row(

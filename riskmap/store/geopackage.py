@@ -654,7 +654,8 @@ class _GeoPackageWriter:
             return
         versions = frame[VERSION].astype("int64").tolist() if VERSION in frame else None
         statuses = statuses_of(frame, default=self.status).tolist()
-        columns = record_columns(pd.DataFrame(frame).drop(columns="geometry", errors="ignore"))
+        table = pd.DataFrame(frame).drop(columns="geometry", errors="ignore")
+        columns = record_columns(table, sqlite=True)
         ids = columns[0]
 
         def audit_appended(table: str, after_rowid: int) -> None:
@@ -691,9 +692,7 @@ class _GeoPackageWriter:
         if audited and action == "create":
             audit.record(
                 self.con,
-                import_entries(
-                    zip(*columns, strict=True), statuses, versions, by=self.by, action=action
-                ),
+                import_entries(records(table), statuses, versions, by=self.by, action=action),
             )
         elif audited and not copied:
             audit.record_appends(self.con, ids, statuses, versions, by=self.by, action=action)
