@@ -389,7 +389,8 @@ def _check(
         progress(0, total)
     rejected = dict(table.problems)
     # Rows that could not be read cleanly are quarantined as they are, not checked.
-    checked = [i for i in range(total) if i not in table.problems]
+    unread = table.problems
+    checked = [i for i in range(total) if i not in unread] if unread else list(range(total))
     records = frame.to_numpy(dtype=object)
     if table.problems:
         records = records[checked]
@@ -402,7 +403,8 @@ def _check(
     values, problems = clean_columns(cells, rules, rows=len(checked), progress=step)
     for k, found in problems.items():
         rejected[checked[k]] = "; ".join(found)
-    keep = [k for k in range(len(checked)) if k not in problems]
+    rows = range(len(checked))
+    keep = [k for k in rows if k not in problems] if problems else list(rows)
     good = {col: _take(column, keep) for col, column in values.items()}
     ids = good["incident_id"]
     for n, ident in enumerate(ids):
