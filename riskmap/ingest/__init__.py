@@ -550,9 +550,7 @@ _GEOCODE_INPUTS = ("location_text", "city", "lat", "lon", "place_id", "geo_preci
 
 def _objects(values: list[object]) -> np.ndarray:
     """Return ``values`` as a one-dimensional array of objects (never split into dimensions)."""
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 def _reconcile(
