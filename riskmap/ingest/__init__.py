@@ -439,9 +439,13 @@ def _deduplicate(
         stored = pd.DataFrame(existing).drop(columns="geometry", errors="ignore")
         for record in stored.to_dict("records"):
             known[str(record["incident_id"])] = {str(k): v for k, v in record.items()}
+    ids = list(map(str, good["incident_id"]))
+    if len(set(ids)) == len(ids) and known.keys().isdisjoint(ids):
+        # Every id once and none stored (a file of new incidents): every row is new.
+        return list(range(len(ids)))
     first: dict[str, int] = {}
     new: list[int] = []
-    for n, ident in enumerate(map(str, good["incident_id"])):
+    for n, ident in enumerate(ids):
         ref = known.get(ident)
         if ref is None:
             seen = first.get(ident)
@@ -565,7 +569,10 @@ def _reconcile(
     cities = set(places.loc[places["place_type"] == "city", "city"])
     # Find the few rows to report with whole-column tests: a per-row loop over 10k rows of
     # pandas cells costs seconds.
-    gazetteer_kind = pd.Series(cells["place_id"], dtype=object).map(kinds)
+    # Each distinct place once (missing ones code -1, and have no kind).
+    place_codes, place_ids = pd.factorize(cells["place_id"])
+    place_kinds = pd.Series(place_ids, dtype=object).map(kinds).to_numpy(dtype=object)
+    gazetteer_kind = pd.Series(np.append(place_kinds, np.nan)[place_codes], dtype=object)
     kind_differs = gazetteer_kind.notna() & (
         pd.Series(cells["place_type"], dtype=object) != gazetteer_kind
     ).fillna(True).astype(bool)
