@@ -273,16 +273,13 @@ def _read_csv_columns(
         return None
     if data.num_rows != lines:
         return None
-    columns: list[np.ndarray] = []
     coded: list[tuple[np.ndarray, np.ndarray]] = []
     for column in data.columns:
         # Each distinct cell once: one text object per value.
         encoded = column.dictionary_encode().combine_chunks()
         distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
-        codes = encoded.indices.to_numpy()
-        columns.append(distinct[codes])
-        coded.append((distinct, codes))
-    return _tabulate_columns(path, columns, _blank_rows(coded, lines), recognise=recognise)
+        coded.append((distinct, encoded.indices.to_numpy()))
+    return _tabulate_columns(path, coded, _blank_rows(coded, lines), recognise=recognise)
 
 
 def _blank_rows(coded: Sequence[tuple[np.ndarray, np.ndarray]], rows: int) -> np.ndarray:
@@ -527,24 +524,31 @@ def _tabulate(
 
 
 def _tabulate_columns(
-    path: Path, columns: Sequence[np.ndarray], blank: np.ndarray, *, recognise: Recognise
+    path: Path,
+    coded: Sequence[tuple[np.ndarray, np.ndarray]],
+    blank: np.ndarray,
+    *,
+    recognise: Recognise,
 ) -> RawTable:
     """Do what :func:`_tabulate` does with the lines of a plain CSV, given column by column.
 
-    Line ``k + 1`` holds cell ``k`` of each column (every line as wide as the header) and is
-    blank where ``blank`` is true.
+    ``coded`` holds each column's distinct cells and the code of its cell on each line: line
+    ``k + 1`` holds cell ``k`` of each column (every line as wide as the header), and is blank
+    where ``blank`` is true.
     """
     filled = np.flatnonzero(~blank)
     if not len(filled):
         msg = f"{path}: the file has no rows; export the spreadsheet again with its rows"
         raise InputFileError(msg)
-    head = [[c[i] for c in columns] for i in filled[:HEADER_SEARCH_ROWS].tolist()]
+    head = [[d[c[i]] for d, c in coded] for i in filled[:HEADER_SEARCH_ROWS].tolist()]
     header_at, _ = _find_header(head, recognise)
     names = _unique_headers([_text(c) for c in head[header_at]])
     body = filled[header_at + 1 :]
-    whole = len(body) == len(columns[0])
+    # The lines below the header are most often all the others: a slice, not a selection.
+    start = int(body[0]) if len(body) else 0
+    rows = slice(start, start + len(body)) if len(body) == len(blank) - start else body
     frame = pd.DataFrame(
-        {name: c if whole else c[body] for name, c in zip(names, columns, strict=True)},
+        {name: d[c[rows]] for name, (d, c) in zip(names, coded, strict=True)},
         index=pd.RangeIndex(len(body)),
         dtype=object,
     )
