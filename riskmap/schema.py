@@ -206,6 +206,8 @@ def conform_columns(
                 out[col] = pd.to_datetime(series, errors="raise").astype(dtype)
             elif dtype == "boolean":
                 out[col] = _booleans(series)
+            elif dtype == "Int64":
+                out[col] = _integers(series)
             else:
                 out[col] = series.astype(dtype)
         except (ValueError, TypeError) as e:
@@ -223,9 +225,24 @@ def _booleans(series: pd.Series) -> pd.Series:
         # A column of a few distinct cells (a file's "true"/"false"): each is read once. No two
         # cells of these types are equal without being the same value.
         codes, distinct = pd.factorize(cells)
-        read = np.array([*map(_to_bool, distinct), pd.NA], dtype=object)[codes]
-        return pd.Series(read, index=series.index, dtype=object).astype("boolean")
+        read = [*map(_to_bool, distinct), pd.NA]
+        values = np.array([r is True for r in read], dtype=bool)[codes]
+        missing = np.array([r is pd.NA for r in read], dtype=bool)[codes]
+        return pd.Series(pd.arrays.BooleanArray(values, missing), index=series.index)
     return series.map(_to_bool).astype("boolean")
+
+
+def _integers(series: pd.Series) -> pd.Series:
+    """Return ``series`` as ``Int64``; a column of whole numbers and blanks without a detour."""
+    cells = series.to_numpy(dtype=object) if series.dtype == object else None
+    if cells is not None and set(map(type, cells)) <= {int, type(None)}:
+        missing = pd.isna(cells)
+        try:
+            values = np.where(missing, 0, cells).astype(np.int64)
+        except OverflowError:  # beyond 64 bits: as astype tells it
+            return series.astype("Int64")
+        return pd.Series(pd.arrays.IntegerArray(values, missing), index=series.index)
+    return series.astype("Int64")
 
 
 def _to_bool(value: object) -> object:
