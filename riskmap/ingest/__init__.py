@@ -391,10 +391,10 @@ def _check(
     # Rows that could not be read cleanly are quarantined as they are, not checked.
     unread = table.problems
     checked = [i for i in range(total) if i not in unread] if unread else list(range(total))
-    records = frame.to_numpy(dtype=object)
-    if table.problems:
-        records = records[checked]
-    cells = {target: records[:, frame.columns.get_loc(h)] for h, target in assigned.items()}
+    # Each column on its own (no table of rows to copy), contiguous.
+    cells = {target: frame[h].to_numpy(dtype=object) for h, target in assigned.items()}
+    if unread:
+        cells = {target: column[checked] for target, column in cells.items()}
 
     def step(done: int) -> None:
         if progress is not None and done < CHECK_STEPS:

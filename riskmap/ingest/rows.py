@@ -389,18 +389,25 @@ def _coordinate_columns(
         min_lon, min_lat, max_lon, max_lat = STUDY_AREA
         fast = (min_lat <= y) & (y <= max_lat) & (min_lon <= x) & (x <= max_lon)
         ys, xs, given = y.tolist(), x.tolist(), [True] * rows
-    slow = np.flatnonzero(~fast).tolist()
-    if slow:
-        picked = [None if c is None else [c[i] for i in slow] for c in columns]
+    slow = np.flatnonzero(~fast)
+    if len(slow):
+        picked = [
+            None if c is None else np.fromiter(c, dtype=object, count=rows)[slow].tolist()
+            for c in columns
+        ]
         codes, firsts = _codes(picked, len(slow))
         found = [_coordinates(*_cells_at(picked, k), rules) for k in firsts]
         part: dict[str, list[object]] = {}
         part_problems: dict[int, list[str]] = {}
         _spread(found, codes, _OUTPUTS[_coordinates], part, part_problems)
-        for k, i in enumerate(slow):
-            ys[i], xs[i], given[i] = part["lat"][k], part["lon"][k], part["coords_given"][k]
+        merged = []
+        for name, column in (("lat", ys), ("lon", xs), ("coords_given", given)):
+            whole = np.fromiter(column, dtype=object, count=rows)
+            whole[slow] = np.fromiter(part[name], dtype=object, count=len(slow))
+            merged.append(whole.tolist())
+        ys, xs, given = merged
         for k, found_problems in part_problems.items():
-            problems.setdefault(slow[k], []).extend(found_problems)
+            problems.setdefault(int(slow[k]), []).extend(found_problems)
     values["lat"], values["lon"], values["coords_given"] = ys, xs, given
 
 
