@@ -11,7 +11,7 @@ A single incident may carry several types (a kidnapping with extortion and sexua
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -167,28 +167,82 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
     SchemaError
         If a required column is missing or a column cannot take its canonical type.
     """
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    return conform_columns({c: frame[c] for c in COLUMNS if c in frame.columns}, index=frame.index)
+
+
+def conform_columns(
+    columns: Mapping[str, pd.Series | np.ndarray | list[object]], *, index: pd.Index
+) -> pd.DataFrame:
+    """Return the table :func:`conform` makes of ``columns``, without a table to start from.
+
+    Parameters
+    ----------
+    columns
+        Canonical column -> its cells, one per row of ``index``: a series on ``index``, or the
+        cells themselves (taken as objects); other columns are ignored.
+    index
+        The index of the table returned.
+
+    Raises
+    ------
+    SchemaError
+        If a required column is missing or a column cannot take its canonical type.
+    """
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         msg = f"incident table lacks required column(s) {', '.join(missing)}"
         raise SchemaError(msg)
-    out = pd.DataFrame(index=frame.index)
+    out = pd.DataFrame(index=index)
     for col, dtype in COLUMNS.items():
-        series = (
-            frame[col]
-            if col in frame.columns
-            else pd.Series([None] * len(frame), index=frame.index, dtype=object)
-        )
+        cells = columns.get(col)
+        if cells is None:
+            series = pd.Series([None] * len(index), index=index, dtype=object)
+        elif isinstance(cells, pd.Series):
+            series = cells
+        else:
+            series = pd.Series(cells, index=index, dtype=object)
         try:
             if dtype.startswith("datetime"):
                 out[col] = pd.to_datetime(series, errors="raise").astype(dtype)
             elif dtype == "boolean":
-                out[col] = series.map(_to_bool).astype("boolean")
+                out[col] = _booleans(series)
+            elif dtype == "Int64":
+                out[col] = _integers(series)
             else:
                 out[col] = series.astype(dtype)
         except (ValueError, TypeError) as e:
             msg = f"column {col!r} cannot be read as {dtype}: {e}"
             raise SchemaError(msg) from e
     return out
+
+
+def _booleans(series: pd.Series) -> pd.Series:
+    """Return :func:`_to_bool` of each cell as a ``boolean`` series."""
+    if isinstance(series.dtype, pd.BooleanDtype):
+        return series.astype("boolean")
+    cells = series.to_numpy(dtype=object)
+    if set(map(type, cells)) <= {bool, str, type(None)}:
+        # A column of a few distinct cells (a file's "true"/"false"): each is read once. No two
+        # cells of these types are equal without being the same value.
+        codes, distinct = pd.factorize(cells)
+        read = [*map(_to_bool, distinct), pd.NA]
+        values = np.array([r is True for r in read], dtype=bool)[codes]
+        missing = np.array([r is pd.NA for r in read], dtype=bool)[codes]
+        return pd.Series(pd.arrays.BooleanArray(values, missing), index=series.index)
+    return series.map(_to_bool).astype("boolean")
+
+
+def _integers(series: pd.Series) -> pd.Series:
+    """Return ``series`` as ``Int64``; a column of whole numbers and blanks without a detour."""
+    cells = series.to_numpy(dtype=object) if series.dtype == object else None
+    if cells is not None and set(map(type, cells)) <= {int, type(None)}:
+        missing = pd.isna(cells)
+        try:
+            values = np.where(missing, 0, cells).astype(np.int64)
+        except OverflowError:  # beyond 64 bits: as astype tells it
+            return series.astype("Int64")
+        return pd.Series(pd.arrays.IntegerArray(values, missing), index=series.index)
+    return series.astype("Int64")
 
 
 def _to_bool(value: object) -> object:

@@ -529,3 +529,21 @@ def test_blind_set_scores_at_least_95_percent_and_never_a_wrong_site(places):
         wrong_sites += (not ok) and got.geo_precision == "site"
     assert right / len(cases) >= 0.95, right
     assert wrong_sites == 0
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["", "terminal", "Terminal ", "puente", "ñ"]),
+            st.sampled_from(["", "Matamoros", "Nuevo Laredo"]),
+        ),
+        max_size=40,
+    )
+)
+def test_distinct_text_and_city_pairs_are_coded_as_a_multiindex_codes_them(rows):
+    texts = np.array([t for t, _ in rows], dtype=object)
+    hints = np.array([h for _, h in rows], dtype=object)
+    codes, uniques = pd.MultiIndex.from_arrays([texts, hints]).factorize()
+    got_codes, got_uniques = geocoder._pairs(texts, hints)
+    np.testing.assert_array_equal(got_codes, codes)
+    assert got_uniques == list(uniques)

@@ -10,6 +10,7 @@ delimiter; then whole imports (report, quarantine file, stored rows).
 import dataclasses
 import datetime as dt
 import random
+import re
 import sqlite3
 from pathlib import Path
 
@@ -177,6 +178,39 @@ def test_files_that_are_not_plain_are_read_by_the_csv_module(tmp_path, monkeypat
     path.write_text(text, encoding="utf-8", newline="")
     assert not _plain(path)
     _assert_same(*_both(path, monkeypatch))
+
+
+def _plain_by_lines(text: str, delimiter: str) -> bool:
+    """Tell whether a CSV is plain as the reader first told it: line by line, with a regex."""
+    if (
+        "\x00" in text
+        or text.startswith(("\ufeff", "\n", "\r"))
+        or text.count("\r") != text.count("\r\n")
+        or "\n\n" in text
+        or "\n\r\n" in text
+    ):
+        return False
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    d = re.escape(delimiter)
+    one = f'(?:"[^"\\r\\n]*(?:""[^"\\r\\n]*)*"|[^"{d}\\r\\n]*)'
+    field = re.compile(f"{one}(?:{d}{one})*\\r?")
+    return all(field.fullmatch(line) for line in lines if '"' in line)
+
+
+def test_the_quoting_check_on_the_bytes_agrees_with_the_check_line_by_line():
+    rng = random.Random(11)
+    pieces = ['"', '""', ",", ";", "\t", "a", "ñ", "\n", "\r\n", "\r", " ", "\ufeff", "\x00"]
+    weights = [6, 2, 4, 2, 2, 6, 1, 3, 1, 0.3, 1, 0.1, 0.05]
+    seen = {True: 0, False: 0}
+    for _ in range(40_000):
+        text = "".join(rng.choices(pieces, weights, k=rng.randint(1, 14)))
+        delimiter = rng.choice(reader.DELIMITERS)
+        expected = _plain_by_lines(text, delimiter)
+        assert reader._plain_bytes(text.encode("utf-8"), delimiter) == expected, (text, delimiter)
+        seen[expected] += 1
+    assert min(seen.values()) > 5_000, seen
 
 
 def _store_rows(path: Path) -> list[tuple]:

@@ -232,7 +232,7 @@ def geocode_frame(
     blank = np.full(n, "", dtype=object)
     texts = _texts(out[text_column], missing="") if text_column in out.columns else blank
     hints = _texts(out[city_column], missing="") if city_column in out.columns else blank
-    codes, uniques = pd.MultiIndex.from_arrays([texts, hints]).factorize()
+    codes, uniques = _pairs(texts, hints)
     city_cache: dict[str, str | None] = {}
     results: list[GeocodeResult] = []
     for text, hint in uniques:
@@ -266,6 +266,19 @@ def geocode_frame(
         else:
             out[col] = pd.array(_texts(columns[col], missing=None), dtype="string")
     return out
+
+
+def _pairs(texts: np.ndarray, hints: np.ndarray) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Code each distinct (text, hint) pair in order of appearance, as a MultiIndex would.
+
+    Each column is coded on its own and the pairs of codes then, without a tuple per row.
+    """
+    text_codes, text_values = pd.factorize(texts)
+    hint_codes, hint_values = pd.factorize(hints)
+    width = max(len(hint_values), 1)
+    codes, pairs = pd.factorize(text_codes.astype(np.int64) * width + hint_codes)
+    uniques = [(text_values[p // width], hint_values[p % width]) for p in pairs.tolist()]
+    return codes, uniques
 
 
 def _texts(values: pd.Series | np.ndarray, *, missing: str | None) -> np.ndarray:

@@ -43,7 +43,7 @@ from riskmap.ingest.rows import (
     signature,
 )
 from riskmap.ingest.synonyms import COORDINATES, HEADER_SYNONYMS, SPANISH_HEADERS, key
-from riskmap.schema import COLUMNS, VOCABULARIES, conform, empty_frame
+from riskmap.schema import COLUMNS, VOCABULARIES, conform_columns, empty_frame
 from riskmap.store import (
     IncidentStore,
     is_url,
@@ -389,11 +389,12 @@ def _check(
         progress(0, total)
     rejected = dict(table.problems)
     # Rows that could not be read cleanly are quarantined as they are, not checked.
-    checked = [i for i in range(total) if i not in table.problems]
-    records = frame.to_numpy(dtype=object)
-    if table.problems:
-        records = records[checked]
-    cells = {target: records[:, frame.columns.get_loc(h)] for h, target in assigned.items()}
+    unread = table.problems
+    checked = [i for i in range(total) if i not in unread] if unread else list(range(total))
+    # Each column on its own (no table of rows to copy), contiguous.
+    cells = {target: frame[h].to_numpy(dtype=object) for h, target in assigned.items()}
+    if unread:
+        cells = {target: column[checked] for target, column in cells.items()}
 
     def step(done: int) -> None:
         if progress is not None and done < CHECK_STEPS:
@@ -402,7 +403,8 @@ def _check(
     values, problems = clean_columns(cells, rules, rows=len(checked), progress=step)
     for k, found in problems.items():
         rejected[checked[k]] = "; ".join(found)
-    keep = [k for k in range(len(checked)) if k not in problems]
+    rows = range(len(checked))
+    keep = [k for k in rows if k not in problems] if problems else list(rows)
     good = {col: _take(column, keep) for col, column in values.items()}
     ids = good["incident_id"]
     for n, ident in enumerate(ids):
@@ -437,9 +439,13 @@ def _deduplicate(
         stored = pd.DataFrame(existing).drop(columns="geometry", errors="ignore")
         for record in stored.to_dict("records"):
             known[str(record["incident_id"])] = {str(k): v for k, v in record.items()}
+    ids = list(map(str, good["incident_id"]))
+    if len(set(ids)) == len(ids) and known.keys().isdisjoint(ids):
+        # Every id once and none stored (a file of new incidents): every row is new.
+        return list(range(len(ids)))
     first: dict[str, int] = {}
     new: list[int] = []
-    for n, ident in enumerate(map(str, good["incident_id"])):
+    for n, ident in enumerate(ids):
         ref = known.get(ident)
         if ref is None:
             seen = first.get(ident)
@@ -509,9 +515,9 @@ def _geocode(
     """
     if not rows["incident_id"]:
         return empty_frame()
-    # Cells as the checks made them (conform gives each column its type at the end): no
-    # inference of a dtype per column.
-    frame = pd.DataFrame(rows, dtype=object)
+    # Cells as the checks made them, one object array per column (conform gives each column
+    # its type once, at the end): no table of objects to build, take apart and type twice.
+    cells = {col: _objects(values) for col, values in rows.items()}
     from riskmap.geo.geocoder import geocode_frame
 
     if places is None:
@@ -520,29 +526,39 @@ def _geocode(
         places = load_places()
     # A row with its own point and precision keeps them: only the others are geocoded (each
     # row is placed on its own, so the result for a row does not depend on the others).
-    keep = frame["coords_given"].astype(bool) & frame["geo_precision"].notna()
-    todo = ~keep.to_numpy()
+    todo = ~(cells["coords_given"].astype(bool) & ~pd.isna(cells["geo_precision"]))
     if todo.any():
         coded = geocode_frame(
-            conform(frame[todo]),
+            pd.DataFrame({col: cells[col][todo] for col in _GEOCODE_INPUTS}, dtype=object),
             text_column="location_text",
             city_column="city",
             places=places,
         )
-        coded.index = frame.index[todo]
         for col in ("lat", "lon", "geo_precision", "place_id", "place_type"):
-            frame[col] = frame[col].where(keep, coded[col])
+            merged = cells[col].copy()
+            merged[todo] = coded[col].to_numpy(dtype=object)
+            cells[col] = merged
     # A known place without a point (an approximate bus terminal or shelter) is placed: only a
     # row with neither a point nor a gazetteer place is unresolved.
-    located = frame["lat"].notna() & frame["lon"].notna()
-    known = frame["place_id"].isin(set(places["place_id"])) & frame["geo_precision"].notna()
-    frame["geo_precision"] = frame["geo_precision"].where(located | known, "unresolved")
-    _reconcile(frame, places, report=report, lines=lines)
-    return conform(frame)
+    located = ~pd.isna(cells["lat"]) & ~pd.isna(cells["lon"])
+    gazetteer = pd.Series(cells["place_id"], dtype=object).isin(set(places["place_id"]))
+    known = gazetteer.to_numpy() & ~pd.isna(cells["geo_precision"])
+    cells["geo_precision"] = np.where(located | known, cells["geo_precision"], "unresolved")
+    _reconcile(cells, places, report=report, lines=lines)
+    return conform_columns(cells, index=pd.RangeIndex(len(cells["incident_id"])))
+
+
+#: The columns :func:`riskmap.geo.geocoder.geocode_frame` reads.
+_GEOCODE_INPUTS = ("location_text", "city", "lat", "lon", "place_id", "geo_precision", "place_type")
+
+
+def _objects(values: list[object]) -> np.ndarray:
+    """Return ``values`` as a one-dimensional array of objects (never split into dimensions)."""
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 def _reconcile(
-    frame: pd.DataFrame,
+    cells: dict[str, np.ndarray],
     places: pd.DataFrame,
     *,
     report: ImportReport,
@@ -553,23 +569,26 @@ def _reconcile(
     cities = set(places.loc[places["place_type"] == "city", "city"])
     # Find the few rows to report with whole-column tests: a per-row loop over 10k rows of
     # pandas cells costs seconds.
-    gazetteer_kind = frame["place_id"].map(kinds)
+    # Each distinct place once (missing ones code -1, and have no kind).
+    place_codes, place_ids = pd.factorize(cells["place_id"])
+    place_kinds = pd.Series(place_ids, dtype=object).map(kinds).to_numpy(dtype=object)
+    gazetteer_kind = pd.Series(np.append(place_kinds, np.nan)[place_codes], dtype=object)
     kind_differs = gazetteer_kind.notna() & (
-        frame["place_type"].astype(object) != gazetteer_kind
+        pd.Series(cells["place_type"], dtype=object) != gazetteer_kind
     ).fillna(True).astype(bool)
     # A file names a few cities: each distinct cell is told once (missing cells code -1).
-    codes, distinct = pd.factorize(frame["city"].to_numpy(dtype=object))
+    codes, distinct = pd.factorize(cells["city"])
     unknown = [isinstance(c, str) and bool(c) and c not in cities for c in distinct]
-    city_unknown = pd.Series(np.array([*unknown, False], dtype=bool)[codes], index=frame.index)
-    for i in frame.index[(kind_differs | city_unknown).to_numpy()]:
-        pid, kind, city = frame.at[i, "place_id"], frame.at[i, "place_type"], frame.at[i, "city"]
-        line = f"{report.unit} {lines[int(frame.at[i, '_pos'])]}"
+    city_unknown = np.array([*unknown, False], dtype=bool)[codes]
+    for i in np.flatnonzero(kind_differs.to_numpy() | city_unknown).tolist():
+        pid, kind, city = cells["place_id"][i], cells["place_type"][i], cells["city"][i]
+        line = f"{report.unit} {lines[int(cells['_pos'][i])]}"
         if isinstance(pid, str) and pid in kinds.index and kind != kinds[pid]:
             report.warnings.append(
                 f"{line}: place_type {kind!r} disagrees with the gazetteer's {kinds[pid]!r} for "
                 f"{pid}; the gazetteer's is kept"
             )
-            frame.at[i, "place_type"] = kinds[pid]
+            cells["place_type"][i] = kinds[pid]
         if isinstance(city, str) and city and city not in cities:
             report.warnings.append(
                 f"{line}: city {city!r} is not a gazetteer city ({', '.join(sorted(cities))}); "

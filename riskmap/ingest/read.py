@@ -12,6 +12,7 @@ range is a superset of Latin-1's.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import datetime as dt
@@ -39,6 +40,8 @@ MAX_TEXT_BYTES = 512 * 1024 * 1024
 #: How many leading rows are searched for the header row (titles often sit above it).
 HEADER_SEARCH_ROWS = 10
 DELIMITERS = (",", ";", "\t")
+#: Control characters a text file does not hold (all below 32 but tab and line ends).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 Recognise = Callable[[str], "str | None"]
 
@@ -99,7 +102,7 @@ def _read_any(path: Path, *, recognise: Recognise) -> RawTable:
     except OSError as e:
         msg = f"{path}: cannot read the file ({e.strerror or e})"
         raise InputFileError(msg) from e
-    if not data.strip():
+    if not data or data.isspace():
         msg = f"{path}: the file is empty; export the spreadsheet again with its rows"
         raise InputFileError(msg)
     suffix = path.suffix.lower()
@@ -120,7 +123,9 @@ def _read_any(path: Path, *, recognise: Recognise) -> RawTable:
     text, encoding = _decode(path, data)
     if suffix in {".geojson", ".json"} or text.lstrip()[:1] == "{":
         return _read_geojson(path, text)
-    return _read_csv(path, text, encoding=encoding, recognise=recognise)
+    # The text as UTF-8 is the file itself when the file is UTF-8: no need to encode it again.
+    utf8 = data.removeprefix(codecs.BOM_UTF8) if encoding == "utf-8" else None
+    return _read_csv(path, text, encoding=encoding, recognise=recognise, utf8=utf8)
 
 
 def _decode(path: Path, data: bytes) -> tuple[str, str]:
@@ -139,7 +144,7 @@ def _decode(path: Path, data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
         break
-    controls = sum(1 for c in text[:65536] if ord(c) < 32 and c not in "\t\r\n")
+    controls = len(_CONTROLS.findall(text, 0, 65536))
     if controls > max(32, len(text[:65536]) // 20):
         msg = f"{path}: a binary file, not a spreadsheet; export it as CSV or XLSX"
         raise InputFileError(msg)
@@ -168,9 +173,11 @@ def _sniff(text: str) -> str:
     return best
 
 
-def _read_csv(path: Path, text: str, *, encoding: str, recognise: Recognise) -> RawTable:
+def _read_csv(
+    path: Path, text: str, *, encoding: str, recognise: Recognise, utf8: bytes | None = None
+) -> RawTable:
     delimiter = _sniff(text)
-    table = _read_csv_columns(path, text, delimiter=delimiter, recognise=recognise)
+    table = _read_csv_columns(path, text, delimiter=delimiter, recognise=recognise, utf8=utf8)
     if table is None:
         table = _read_csv_rows(path, text, delimiter=delimiter, recognise=recognise)
     table.encoding, table.delimiter = encoding, delimiter
@@ -215,7 +222,7 @@ def _read_csv_rows(path: Path, text: str, *, delimiter: str, recognise: Recognis
 
 
 def _read_csv_columns(
-    path: Path, text: str, *, delimiter: str, recognise: Recognise
+    path: Path, text: str, *, delimiter: str, recognise: Recognise, utf8: bytes | None = None
 ) -> RawTable | None:
     """Read a plain CSV column by column with pyarrow; ``None`` when the file is not plain.
 
@@ -223,31 +230,30 @@ def _read_csv_columns(
     quotation mark in a field quoted the standard way (``"a, ""b"" c"``). On such a file
     pyarrow's parser gives the cells :mod:`csv` gives, at a fraction of the cost; any other
     file is read by :func:`_read_csv_rows`, so that line numbers and messages stay its own.
+    ``utf8`` is ``text`` encoded as UTF-8, when the caller has it (the file's own bytes).
     """
     try:
         import pyarrow as pa
         import pyarrow.csv as pacsv
     except ImportError:  # pragma: no cover - streamlit depends on pyarrow
         return None
-    if (
-        "\x00" in text
-        or text.startswith(("\ufeff", "\n", "\r"))
-        or text.count("\r") != text.count("\r\n")
-        or "\n\n" in text
-        or "\n\r\n" in text
-    ):
+    if utf8 is None:
+        try:
+            utf8 = text.encode("utf-8")
+        except UnicodeError:
+            return None
+    # The tests are made on the bytes: every character they look for is ASCII, which UTF-8
+    # writes as itself and never inside another character, and a byte is cheaper to scan.
+    if not _plain_bytes(utf8, delimiter):
         return None
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    field = _PLAIN_FIELDS[delimiter]
-    if not all(field.fullmatch(line) for line in lines if '"' in line):
-        return None
-    width = len(next(csv.reader([lines[0].removesuffix("\r")], delimiter=delimiter)))
+    lines = utf8.count(b"\n") + (not utf8.endswith(b"\n"))
+    end = text.find("\n")
+    first = (text if end < 0 else text[:end]).removesuffix("\r")
+    width = len(next(csv.reader([first], delimiter=delimiter)))
     names = [f"c{i}" for i in range(width)]
     try:
         data = pacsv.read_csv(
-            pa.py_buffer(text.encode("utf-8")),
+            pa.py_buffer(utf8),
             read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter,
@@ -265,31 +271,62 @@ def _read_csv_columns(
         )
     except (pa.ArrowException, UnicodeError):
         return None
-    if data.num_rows != len(lines):
+    if data.num_rows != lines:
         return None
-    columns: list[np.ndarray] = []
-    blank = np.ones(len(lines), dtype=bool)
+    coded: list[tuple[np.ndarray, np.ndarray]] = []
     for column in data.columns:
-        # Each distinct cell once: one text object per value, and its blankness (a row is
-        # blank when each of its cells is, as _filled tells of the joined cells).
-        coded = column.dictionary_encode().combine_chunks()
-        values = coded.dictionary.to_pylist()
-        codes = coded.indices.to_numpy()
-        distinct = np.empty(len(values), dtype=object)
-        distinct[:] = values
-        columns.append(distinct[codes])
-        blank &= np.array([not v.strip() for v in values], dtype=bool)[codes]
-    return _tabulate_columns(path, columns, blank, recognise=recognise)
+        # Each distinct cell once: one text object per value.
+        encoded = column.dictionary_encode().combine_chunks()
+        distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
+        coded.append((distinct, encoded.indices.to_numpy()))
+    return _tabulate_columns(path, coded, _blank_rows(coded, lines), recognise=recognise)
 
 
-def _plain_fields(delimiter: str) -> re.Pattern[str]:
-    d = re.escape(delimiter)
-    one = f'(?:"[^"\\r\\n]*(?:""[^"\\r\\n]*)*"|[^"{d}\\r\\n]*)'
-    return re.compile(f"{one}(?:{d}{one})*\\r?")
+def _blank_rows(coded: Sequence[tuple[np.ndarray, np.ndarray]], rows: int) -> np.ndarray:
+    """Tell which rows are blank (each cell is, as :func:`_filled` tells of the joined cells).
+
+    ``coded`` holds each column's distinct cells and each row's code. The columns with the
+    fewest distinct cells are tested first, and each only on the rows still blank: the strips
+    of a column of ids, every cell its own, are seldom needed.
+    """
+    blank = np.ones(rows, dtype=bool)
+    for distinct, codes in sorted(coded, key=lambda c: len(c[0])):
+        still = np.flatnonzero(blank)
+        if not len(still):
+            break
+        held = codes[still]
+        used = np.zeros(len(distinct), dtype=bool)
+        used[held] = True
+        at = np.flatnonzero(used)
+        empty = np.zeros(len(distinct), dtype=bool)
+        empty[at] = [not v.strip() for v in distinct[at].tolist()]
+        blank[still] = empty[held]
+    return blank
 
 
-#: A line of fields each either unquoted without quotation marks or quoted the standard way.
-_PLAIN_FIELDS = {d: _plain_fields(d) for d in DELIMITERS}
+def _plain_bytes(data: bytes, delimiter: str) -> bool:
+    r"""Tell whether the UTF-8 ``data`` of a CSV has one record per line, quoted the standard way.
+
+    No NUL, no byte-order mark left, no line end but ``\n`` or ``\r\n``, no blank line (nor
+    a line end first), and each quotation mark in a field quoted the standard way: once every
+    such field (opening after a delimiter or a line end, closing before one, with no line end
+    inside) is taken out, no quotation mark is left.
+    """
+    if b"\x00" in data or data.startswith((codecs.BOM_UTF8, b"\n", b"\r")) or b"\n\n" in data:
+        return False
+    if b"\r" in data and (data.count(b"\r") != data.count(b"\r\n") or b"\n\r\n" in data):
+        return False
+    return b'"' not in data or b'"' not in _QUOTED_FIELDS[delimiter].sub(b"", data)
+
+
+def _quoted_fields(delimiter: str) -> re.Pattern[bytes]:
+    d, inside = re.escape(delimiter.encode()), rb'[^"\r\n]*'
+    # The quotation mark comes first, so that the search skips to the next one at C speed.
+    return re.compile(rb'"(?<![^%b\n]")%b(?:""%b)*"(?![^%b\r\n])' % (d, inside, inside, d))
+
+
+#: A field quoted the standard way, opening at a field's start and closing at its end.
+_QUOTED_FIELDS = {d: _quoted_fields(d) for d in DELIMITERS}
 
 
 def _read_xlsx(path: Path, *, recognise: Recognise) -> RawTable:
@@ -487,24 +524,31 @@ def _tabulate(
 
 
 def _tabulate_columns(
-    path: Path, columns: Sequence[np.ndarray], blank: np.ndarray, *, recognise: Recognise
+    path: Path,
+    coded: Sequence[tuple[np.ndarray, np.ndarray]],
+    blank: np.ndarray,
+    *,
+    recognise: Recognise,
 ) -> RawTable:
     """Do what :func:`_tabulate` does with the lines of a plain CSV, given column by column.
 
-    Line ``k + 1`` holds cell ``k`` of each column (every line as wide as the header) and is
-    blank where ``blank`` is true.
+    ``coded`` holds each column's distinct cells and the code of its cell on each line: line
+    ``k + 1`` holds cell ``k`` of each column (every line as wide as the header), and is blank
+    where ``blank`` is true.
     """
     filled = np.flatnonzero(~blank)
     if not len(filled):
         msg = f"{path}: the file has no rows; export the spreadsheet again with its rows"
         raise InputFileError(msg)
-    head = [[c[i] for c in columns] for i in filled[:HEADER_SEARCH_ROWS].tolist()]
+    head = [[d[c[i]] for d, c in coded] for i in filled[:HEADER_SEARCH_ROWS].tolist()]
     header_at, _ = _find_header(head, recognise)
     names = _unique_headers([_text(c) for c in head[header_at]])
     body = filled[header_at + 1 :]
-    whole = len(body) == len(columns[0])
+    # The lines below the header are most often all the others: a slice, not a selection.
+    start = int(body[0]) if len(body) else 0
+    rows = slice(start, start + len(body)) if len(body) == len(blank) - start else body
     frame = pd.DataFrame(
-        {name: c if whole else c[body] for name, c in zip(names, columns, strict=True)},
+        {name: d[c[rows]] for name, (d, c) in zip(names, coded, strict=True)},
         index=pd.RangeIndex(len(body)),
         dtype=object,
     )

@@ -83,6 +83,14 @@ _FALSE = {"false", "0", "no", "f", "n", "falso"}
 _DIGIT = re.compile(r"[0-9]")
 # Decimal degrees as most files write them: read by float() exactly as _number reads them.
 _PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+# What str.strip() takes off: the characters for which str.isspace() is true.
+_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# A text that starts or ends with whitespace, in the regex syntax of pyarrow (RE2).
+_SPACE_CLASS = "".join(f"\\x{{{ord(c):x}}}" for c in _WHITESPACE)
+_EDGE_SPACE = f"^[{_SPACE_CLASS}]|[{_SPACE_CLASS}]$"
 # Cells of these types are memoised by (type, value); others (NaN, NaT, lists) are checked anew.
 _MEMO_TYPES = frozenset({str, int, bool, type(None), dt.date})
 _T = TypeVar("_T")
@@ -247,7 +255,11 @@ def _codes(columns: Sequence[Sequence[object] | None], rows: int) -> tuple[np.nd
         if len(arrays) > 1:
             codes = pd.factorize(codes)[0]
         codes = codes.astype(np.intp)
-        return codes, np.unique(codes, return_index=True)[1].tolist()
+        # Codes are numbered in order of first appearance: a row holds a new one when its code
+        # is above every code before it.
+        first = np.ones(rows, dtype=bool)
+        first[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]
+        return codes, np.flatnonzero(first).tolist()
     table: dict[object, int] = {}
     out = np.empty(rows, dtype=np.intp)
     firsts: list[int] = []
@@ -291,24 +303,66 @@ def _unique_texts(
     Its problems go to ``problems`` by row, as :func:`_spread` gives them; the values are
     taken straight, without a result per cell to unpack again.
     """
-    out: list[object] = []
+    taken = _taken_as_they_stand(cells, col, limit)
+    out: list[object] = [None] * len(cells) if taken is None else taken[0]
+    rest: Sequence[int] = range(len(cells)) if taken is None else taken[1]
     blankable = col in {"incident_id", "place_id"}
     digit = _DIGIT.search
-    for i, cell in enumerate(cells):
+    for i in rest:
+        cell = cells[i]
         if type(cell) is str and "\x00" not in cell:
             text = cell.strip()
             if not text:
-                out.append(None)
+                out[i] = None
                 continue
             plain = col != "city" and text[0] != "'" and len(text) <= limit
             if plain and (not blankable or digit(text)):
-                out.append(text)
+                out[i] = text
                 continue
         found, bad = _text_column(cell, col, limit, rules)
-        out.append(found[0][1] if len(found) == 1 else dict(found).get(col))
+        out[i] = found[0][1] if len(found) == 1 else dict(found).get(col)
         if bad:
             problems.setdefault(i, []).extend(bad)
     return out
+
+
+def _taken_as_they_stand(
+    cells: Sequence[object], col: str, limit: int
+) -> tuple[list[object], list[int]] | None:
+    """Find, with pyarrow, the text cells that :func:`_unique_texts` takes as they stand.
+
+    Such a cell has no NUL, nothing to strip, no formula guard to undo, fits ``limit`` and (in
+    an id column) has a digit: its value is the cell itself; an empty cell's is ``None``.
+    Return the values (``None`` for the other cells too) and the positions of the other cells,
+    or ``None`` when a cell is not text or pyarrow is missing.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover - streamlit depends on pyarrow
+        return None
+    if col == "city" or not set(map(type, cells)) <= {str}:
+        return None
+    try:
+        text = pa.array(cells, type=pa.string())
+    except (pa.ArrowException, UnicodeError):  # a lone surrogate: the loop reads it
+        return None
+    length = pc.utf8_length(text)
+    empty = pc.equal(length, 0)
+    taken = pc.and_(pc.invert(empty), pc.less_equal(length, limit))
+    for unlike in (
+        pc.match_substring(text, "\x00"),
+        pc.match_substring_regex(text, _EDGE_SPACE),
+        pc.starts_with(text, "'"),
+    ):
+        taken = pc.and_(taken, pc.invert(unlike))
+    if col in {"incident_id", "place_id"}:
+        taken = pc.and_(taken, pc.match_substring_regex(text, _DIGIT.pattern))
+    keep = taken.to_numpy(zero_copy_only=False)
+    values = np.full(len(cells), None, dtype=object)
+    values[keep] = np.asarray(cells, dtype=object)[keep]
+    rest = np.flatnonzero(~(keep | empty.to_numpy(zero_copy_only=False)))
+    return values.tolist(), rest.tolist()
 
 
 def _coordinate_columns(
@@ -335,18 +389,25 @@ def _coordinate_columns(
         min_lon, min_lat, max_lon, max_lat = STUDY_AREA
         fast = (min_lat <= y) & (y <= max_lat) & (min_lon <= x) & (x <= max_lon)
         ys, xs, given = y.tolist(), x.tolist(), [True] * rows
-    slow = np.flatnonzero(~fast).tolist()
-    if slow:
-        picked = [None if c is None else [c[i] for i in slow] for c in columns]
+    slow = np.flatnonzero(~fast)
+    if len(slow):
+        picked = [
+            None if c is None else np.fromiter(c, dtype=object, count=rows)[slow].tolist()
+            for c in columns
+        ]
         codes, firsts = _codes(picked, len(slow))
         found = [_coordinates(*_cells_at(picked, k), rules) for k in firsts]
         part: dict[str, list[object]] = {}
         part_problems: dict[int, list[str]] = {}
         _spread(found, codes, _OUTPUTS[_coordinates], part, part_problems)
-        for k, i in enumerate(slow):
-            ys[i], xs[i], given[i] = part["lat"][k], part["lon"][k], part["coords_given"][k]
+        merged = []
+        for name, column in (("lat", ys), ("lon", xs), ("coords_given", given)):
+            whole = np.fromiter(column, dtype=object, count=rows)
+            whole[slow] = np.fromiter(part[name], dtype=object, count=len(slow))
+            merged.append(whole.tolist())
+        ys, xs, given = merged
         for k, found_problems in part_problems.items():
-            problems.setdefault(slow[k], []).extend(found_problems)
+            problems.setdefault(int(slow[k]), []).extend(found_problems)
     values["lat"], values["lon"], values["coords_given"] = ys, xs, given
 
 
@@ -385,7 +446,7 @@ def _exact_degrees(cells: Sequence[object]) -> np.ndarray | None:
         import pyarrow.compute as pc
     except ImportError:  # pragma: no cover - streamlit depends on pyarrow
         return None
-    if not all(type(c) is str for c in cells):
+    if not set(map(type, cells)) <= {str}:
         return None
     text = pa.array(cells, type=pa.string())
     exact = pc.match_substring_regex(text, f"^{_PLAIN_NUMBER.pattern}$")
