@@ -453,6 +453,8 @@ class _PostGISWriter:
             versions = frame[VERSION].astype("int64").tolist()
             rows = [(*r, v) for r, v in zip(rows, versions, strict=True)]
             names += f", {VERSION}"
+        # Appends run under the import lock: the new rows are those above the last fid.
+        (last,) = self._con.execute(f"SELECT coalesce(max(fid), 0) FROM {TABLE}").fetchone()
         with self._con.cursor() as cur, cur.copy(f"COPY {TABLE} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
@@ -461,9 +463,9 @@ class _PostGISWriter:
                 self.con, import_entries(canonical, statuses, versions, by=self.by, action=action)
             )
         elif audited:
-            audit.record_appends(
-                self.con, [r[0] for r in canonical], statuses, versions, by=self.by, action=action
-            )
+            # The lines written by the server from the rows just copied, in their order: the
+            # client does not send them again.
+            audit.record_from_table(self.con, TABLE, by=self.by, action=action, after_rowid=last)
 
 
 def _select_list() -> str:
