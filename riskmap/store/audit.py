@@ -274,13 +274,15 @@ def record_from_table(
     """Append one line per row of a table's rows above ``after_rowid``, in one statement.
 
     The lines are those of :func:`record_appends` for those rows in their order (a large
-    append's new rows); ``columns`` names the table's id, status and version columns.
+    append's new rows); ``columns`` names the table's id, status and version columns. The order
+    is SQLite's ``rowid``, or in PostgreSQL the table's ``fid`` (its order of arrival).
     """
     ident, status, version = (f'"{c}"' for c in columns)
+    key = "rowid" if con.dialect == "sqlite" else "fid"
     statement = (
         f"INSERT INTO {AUDIT_TABLE} (changed_at, changed_by, incident_id, action, status_after, "
-        f"version) SELECT ?, ?, {ident}, ?, {status}, {version} FROM {table} WHERE rowid > ? "
-        "ORDER BY rowid"
+        f"version) SELECT ?, ?, {ident}, ?, {status}, {version} FROM {table} WHERE {key} > ? "
+        f"ORDER BY {key}"
     )
     params = (now_text(now), by or "unknown", action, after_rowid)
     listed = ", ".join(f"'{s}'" for s in STATUSES)
