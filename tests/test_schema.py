@@ -97,20 +97,30 @@ def test_every_type_is_lowercase_identifier():
     assert all(t.isidentifier() and t == t.lower() for t in INCIDENT_TYPES)
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_conform_reads_boolean_cells_as_one_cell_at_a_time_would(seed):
-    # conform reads each distinct cell of a column of text, booleans and blanks once; the
-    # result (and the first bad cell named) is that of reading every cell on its own.
+def _one_column_frames(seed, pool, odd_extra, column):
+    """Yield 50 minimal tables whose ``column`` holds random cells of ``pool``, with the cells.
+
+    Odd seeds add ``odd_extra`` to the pool.
+    """
     rng = random.Random(seed)
-    pool = [True, False, None, "true", "False", " sí ", "0", "", "n", "Y", "yes", "quizá"]
-    pool += [1, 0.0, float("nan"), pd.NA] if seed % 2 else []
+    pool = pool + (odd_extra if seed % 2 else [])
     for _ in range(50):
         cells = rng.choices(pool, k=rng.randint(0, 30))
         frame = pd.DataFrame(
             {"incident_id": "x", "date": "2020-01-01", "incident_types": "robbery"},
             index=range(len(cells)),
         )
-        frame["synthetic"] = pd.Series(cells, index=frame.index, dtype=object)
+        frame[column] = pd.Series(cells, index=frame.index, dtype=object)
+        yield frame, cells
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_conform_reads_boolean_cells_as_one_cell_at_a_time_would(seed):
+    # conform reads each distinct cell of a column of text, booleans and blanks once; the
+    # result (and the first bad cell named) is that of reading every cell on its own.
+    pool = [True, False, None, "true", "False", " sí ", "0", "", "n", "Y", "yes", "quizá"]
+    extra = [1, 0.0, float("nan"), pd.NA]
+    for frame, cells in _one_column_frames(seed, pool, extra, "synthetic"):
         try:
             expected = pd.Series(
                 [_to_bool(c) for c in cells], index=frame.index, dtype=object
@@ -148,15 +158,8 @@ def test_conform_columns_gives_what_conform_gives_of_the_same_cells():
 def test_conform_reads_count_cells_as_astype_reads_them(seed):
     # A column of whole numbers and blanks becomes Int64 without pandas' detour; any other
     # column takes that detour: the result is the same either way.
-    rng = random.Random(seed)
     pool = [0, 1, 7, 10_000, -3, None]
-    pool += [2.0, float("nan"), pd.NA, True] if seed % 2 else []
-    for _ in range(50):
-        cells = rng.choices(pool, k=rng.randint(0, 30))
-        frame = pd.DataFrame(
-            {"incident_id": "x", "date": "2020-01-01", "incident_types": "robbery"},
-            index=range(len(cells)),
-        )
-        frame["victims"] = pd.Series(cells, index=frame.index, dtype=object)
+    extra = [2.0, float("nan"), pd.NA, True]
+    for frame, cells in _one_column_frames(seed, pool, extra, "victims"):
         expected = pd.Series(cells, index=frame.index, dtype=object).astype("Int64")
         pd.testing.assert_series_equal(conform(frame)["victims"], expected, check_names=False)
