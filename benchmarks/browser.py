@@ -23,6 +23,8 @@ the same way beside it, and with ``--floor`` the least page with a map
 Streamlit page with a map component; a visit that does not finish within ``--timeout`` seconds
 is recorded as ``timed_out`` and the page is not visited again on that store. The browser shares the
 machine with the server, so both figures include the browser's own work, as a person's would.
+Every page loads Leaflet from riskmap's vendored copies (no CDN) and nothing else leaves the
+machine: other hosts fail at once (``--host-resolver-rules``), with no request interception.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import socket
 import statistics
 import subprocess
@@ -43,11 +44,19 @@ from pathlib import Path
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
-from riskmap.views.maps import VENDOR_FILES
-
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+#: Every host but this machine fails at once (map tiles: this machine has no network), without
+#: intercepting requests: Playwright's request interception (``context.route``) sends every
+#: request of the page through its driver and cost riskmap's page open 0.9 s of 2.8 s here
+#: (``benchmarks/RESULTS.md``), time a person's browser does not spend.
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
 MAP = "iframe[title*='st_folium']"
 
 
@@ -61,22 +70,6 @@ def _settled(page, *, timeout_ms: float = 120_000) -> None:
     page.wait_for_selector(
         "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout_ms
     )
-
-
-def _serve_cdn_locally(route) -> None:
-    """Answer a request for a CDN file with the vendored copy (empty if there is none).
-
-    This machine has no network, and folium's defaults (the naive page's) load Leaflet from
-    CDNs: each is answered at once from ``static/vendor`` as riskmap serves it, so the naive
-    page pays no network time either.
-    """
-    name = route.request.url.split("?", 1)[0].rsplit("/", 1)[-1].lower()
-    vendored = VENDOR_FILES.get(name)
-    path = ROOT / "static" / "vendor" / vendored if vendored else None
-    if path is not None and path.is_file():
-        route.fulfill(path=str(path))
-    else:
-        route.fulfill(status=200, body="")
 
 
 def _chromium_cpu_s() -> float:
@@ -115,7 +108,6 @@ def _browser_idle(*, timeout_s: float = 15.0, window_s: float = 0.25) -> float:
 
 def _one_run(browser, url: str, *, timeout_s: float, idle: bool = True) -> dict[str, float]:
     context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), _serve_cdn_locally)
     page = context.new_page()
     idle_s = _browser_idle() if idle else 0.0
     wait_ms = timeout_s * 1000

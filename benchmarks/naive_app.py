@@ -23,6 +23,7 @@ from streamlit_folium import st_folium
 from riskmap.geo.gazetteer import load_places
 from riskmap.release.public import Release, build_release
 from riskmap.settings import Settings
+from riskmap.views.maps import use_local_assets
 
 st.set_page_config(page_title="naive", layout="wide")
 
@@ -51,4 +52,7 @@ folium.Marker(
     icon=folium.DivIcon(html=f'<div class="rm-title">{title}</div>', icon_size=(160, 20)),
 ).add_to(m)
 st.caption(f"{len(points):,} markers")
+# Leaflet from the vendored copies (``benchmarks/static`` links to ``static``): a demo would
+# load it from a CDN, which this machine cannot reach; the naive part is what the map holds.
+use_local_assets(m, Settings().asset_base)
 st_folium(m, key="map", returned_objects=[], use_container_width=True, height=540)

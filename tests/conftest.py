@@ -176,18 +176,20 @@ def serve_app(
     port: int | None = None,
     host: str = "127.0.0.1",
     secrets: Path | None = None,
+    script: str = "app.py",
 ) -> Iterator[str]:
     """Run ``streamlit run app.py`` (in ``cwd``) with ``env`` added; yield its URL, then stop it.
 
     ``host`` is how the URL names the server (``localhost`` where a login's ``redirect_uri``
-    must match it); ``secrets`` is a secrets file for ``[auth]``.
+    must match it); ``secrets`` is a secrets file for ``[auth]``; ``script`` another page
+    (a benchmark's, say) to serve instead of ``app.py``.
     """
     port = port or _free_port()
     streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
     command = [
         streamlit,
         "run",
-        "app.py",
+        script,
         "--server.headless=true",
         f"--server.port={port}",
         "--server.address=127.0.0.1",

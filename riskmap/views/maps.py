@@ -366,6 +366,15 @@ def _bundled() -> dict[str, str]:
     return vendor_bundle()
 
 
+def use_local_assets(element: object, asset_base: str) -> None:
+    """Point the JS/CSS of ``element`` and everything in it at the vendored copies (no CDN).
+
+    ``asset_base`` is where the page serves ``static/vendor`` (:attr:`Settings.asset_base`).
+    """
+    for part in _walk(element):
+        _use_local_assets(part, asset_base)
+
+
 def _use_local_assets(element: folium.MacroElement, asset_base: str) -> None:
     """Point an element's JS/CSS at the app's vendored copies instead of a CDN.
 
@@ -655,8 +664,7 @@ def base_map(
         if bounds:
             m.fit_bounds(bounds, padding=(20, 20))
     if asset_base is not None:
-        for element in _walk(m):
-            _use_local_assets(element, asset_base)
+        use_local_assets(m, asset_base)
     return m
 
 
@@ -684,8 +692,7 @@ def point_map(
         m.location, m.options["zoom"] = list(point), 15
         folium.Marker(point, tooltip=t("ws_point_marker", lang)).add_to(m)
         if asset_base is not None:
-            for element in _walk(m):
-                _use_local_assets(element, asset_base)
+            use_local_assets(m, asset_base)
     elif city and len(at_city) and pd.notna(at_city["lat"].iloc[0]):
         m.location = [float(at_city["lat"].iloc[0]), float(at_city["lon"].iloc[0])]
         m.options["zoom"] = 13
@@ -741,8 +748,7 @@ def incident_layers(
     groups = [heat, *_incident_groups(located, lang=lang, min_cell=min_cell, detailed=detailed)]
     if asset_base is not None:
         for group in groups:
-            for element in _walk(group):
-                _use_local_assets(element, asset_base)
+            use_local_assets(group, asset_base)
     return groups
 
 
@@ -862,8 +868,7 @@ def build_map(
     if bounds:
         m.fit_bounds(bounds, padding=(20, 20), max_zoom=14)
     if asset_base is not None:
-        for element in _walk(m):
-            _use_local_assets(element, asset_base)
+        use_local_assets(m, asset_base)
     return m
 
 
