@@ -21,8 +21,9 @@ page (``benchmarks/naive_app.py``: a marker and a popup per incident plus a heat
 the same way beside it, and with ``--floor`` the least page with a map
 (``benchmarks/floor_app.py``: an empty map and one checkbox), this machine's floor for any
 Streamlit page with a map component; a visit that does not finish within ``--timeout`` seconds
-is recorded as ``timed_out`` and the page is not visited again on that store. The browser shares the
-machine with the server, so both figures include the browser's own work, as a person's would.
+is recorded as ``timed_out`` and the page is not visited again on that store or a larger one.
+The browser shares the machine with the server, so both figures include the browser's own work,
+as a person's would.
 Every page loads Leaflet from riskmap's vendored copies (no CDN) and nothing else leaves the
 machine: other hosts fail at once (``--host-resolver-rules``), with no request interception.
 """
@@ -239,12 +240,23 @@ def main(argv: list[str] | None = None) -> int:
         stores = [ensure_store(n) for n in args.sizes]
     else:
         stores = [Path(args.store)]
-    for store in stores:
+    gave_up: dict[str, str] = {}  # a page that timed out is not visited on larger stores
+    for store in sorted(stores, key=lambda p: p.stat().st_size):
         pages = ["riskmap", *(["naive"] if args.naive else []), *(["floor"] if args.floor else [])]
         for page in pages:
-            line = measure(
-                store, page=page, runs=args.runs, timeout_s=args.timeout, idle=not args.cold_window
-            )
+            if page in gave_up:
+                line = {"benchmark": "browser", "page": page, "store": store.name}
+                line["timed_out"] = f"not visited: timed out on the smaller {gave_up[page]}"
+            else:
+                line = measure(
+                    store,
+                    page=page,
+                    runs=args.runs,
+                    timeout_s=args.timeout,
+                    idle=not args.cold_window,
+                )
+                if "timed_out" in line:
+                    gave_up[page] = store.name
             print(json.dumps(line), flush=True)
     return 0
 
