@@ -196,7 +196,11 @@ def measure(
         result["server_peak_rss_mb"] = _peak_rss_mb(server.pid)
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a server still busy loading a store
+            server.kill()
+            server.wait()
     if each:
         result["open_to_map_median_s"] = statistics.median(r["open_s"] for r in each)
         result["filter_to_map_median_s"] = statistics.median(r["filter_s"] for r in each)
