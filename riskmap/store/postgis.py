@@ -20,8 +20,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import threading
 import urllib.parse
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ from riskmap.store.base import (
     edited_row,
     import_entries,
     not_found,
+    placed,
     record_columns,
     records,
     statuses_of,
@@ -480,6 +482,43 @@ class _PostGISWriter:
             (wanted,),
         )
         return _frame(cur.fetchall()).drop(columns=VERSION)
+
+    def append_placed(
+        self, ids: Sequence[str], place: Callable[[], pd.DataFrame], *, action: str = "import"
+    ) -> None:
+        """Copy in the new incidents ``place()`` returns (``ids``, in order) as :meth:`append`.
+
+        Their audit lines need only the ids (new incidents take the writer's status and
+        version 1), so the server writes them while ``place()`` runs here: a worker thread
+        sends the statement and waits for the server without holding the interpreter, and the
+        client's work and the server's overlap on two cores. The rows are copied in after, in
+        the same transaction; the log's lines keep the order of ``ids``.
+
+        Raises
+        ------
+        ValueError
+            If ``place()`` returns other incidents than ``ids`` (:func:`.base.placed`).
+        """
+        wanted = [str(i) for i in ids]
+        failed: list[BaseException] = []
+
+        def write_lines() -> None:
+            try:
+                audit.record_new(self.con, wanted, status=self.status, by=self.by, action=action)
+            except BaseException as e:  # raised again in the writer's thread below
+                failed.append(e)
+
+        worker = threading.Thread(target=write_lines, name="riskmap-audit-lines")
+        if wanted:
+            worker.start()
+        try:
+            frame = placed(wanted, place, status=self.status)
+        finally:
+            if wanted:
+                worker.join()
+        if failed:
+            raise failed[0]
+        self.append(frame, action=action, audited=False)
 
     def append(self, frame: pd.DataFrame, *, action: str = "import", audited: bool = True) -> None:
         """Copy new incidents in, each with one line in the audit log.
