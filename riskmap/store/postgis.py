@@ -10,8 +10,9 @@ table from before statuses is upgraded when first opened, its incidents ``publis
 log (with a trigger refusing ``UPDATE``, ``DELETE`` and ``TRUNCATE``) and the pending revisions
 are tables in the same database (:mod:`riskmap.store.audit`).
 
-Every import is one transaction under an advisory lock (lookups in the primary key, then one
-``COPY``), so a failed import adds nothing; an edit locks its row (``SELECT … FOR UPDATE``)
+Every import is one transaction under an advisory lock (lookups in the primary key, the audit
+lines written from the new ids while the client geocodes, then one ``COPY``), so a failed import
+adds nothing; an edit locks its row (``SELECT … FOR UPDATE``)
 and checks its version before writing. Uses psycopg 3 (https://www.psycopg.org/psycopg3/).
 """
 
