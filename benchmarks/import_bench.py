@@ -8,7 +8,8 @@ once, as a long-running app loads it; the median of ``--runs`` imports, each int
 the store (a copied GeoPackage file; a PostgreSQL database made from a template), so every run
 adds the same rows to the same store. ``rows_per_s`` is rows imported per second (median run).
 ``cpu_s`` is this process's CPU time per run (``time.process_time``): on a shared machine it
-moves less than the wall clock; for PostGIS the server's own work is not in it. ``load_avg`` is
+moves less than the wall clock; for PostGIS the server's own work is not in it, and
+``server_cpu_s`` is the cluster's (all its processes, from ``/proc``). ``load_avg`` is
 the 1-minute load average before and after the case. ``--bulk`` adds one larger import (100k
 rows into the 100k store by default), the case of the ≥ 20k rows/s target.
 
@@ -89,6 +90,32 @@ def postgres_cluster(folder: Path) -> Iterator[str]:
         subprocess.run([*ctl, "-m", "fast", "stop"], **{**run, "check": False})
 
 
+def server_cpu(url: str) -> float | None:
+    """Return the CPU seconds of the cluster at ``url``: its postmaster, live and ended children.
+
+    Read from ``/proc`` (Linux): the postmaster's own time and its reaped children's, plus the
+    time of the children still running; ``None`` where that cannot be read.
+    """
+    folder = Path(url.split("host=", 1)[1].split("&", 1)[0])
+    try:
+        pid = int((folder / "data" / "postmaster.pid").read_text().split()[0])
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_text()
+                fields = stat[stat.rindex(")") + 2 :].split()
+                if int(entry.name) == pid:
+                    total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+                elif int(fields[1]) == pid:
+                    total += int(fields[11]) + int(fields[12])
+    except (OSError, ValueError, IndexError):
+        return None
+    return total / tick
+
+
 def _admin(url: str, sql: str) -> None:
     import psycopg
 
@@ -167,6 +194,7 @@ def bench(
         open_store(source).count()
     csv = import_csv(new_rows, work)
     times, cpus, imported = [], [], 0
+    server_cpus: list[float | None] = []
     if stages is not None:
         stages.clear()
     load_before = os.getloadavg()[0]
@@ -184,10 +212,14 @@ def bench(
             _admin(server, f"DROP DATABASE IF EXISTS {name}")
             _admin(server, f"CREATE DATABASE {name} TEMPLATE base_{store_rows}")
             target = _db(server, name)
+        served = server_cpu(server) if server and backend == "postgis" else None
         start, cpu = time.perf_counter(), time.process_time()
         report = import_file(csv, store=target, places=places)
         times.append(time.perf_counter() - start)
         cpus.append(time.process_time() - cpu)
+        if served is not None:
+            after = server_cpu(server)  # type: ignore[arg-type]
+            server_cpus.append(None if after is None else after - served)
         imported = report.imported
         if backend == "geopackage":
             Path(target).unlink()
@@ -208,7 +240,18 @@ def bench(
         "rows_per_s": round(imported / median) if median else None,
         "rows_per_cpu_s": round(imported / statistics.median(cpus)) if any(cpus) else None,
         "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        **_server_cpus(server_cpus),
         **({} if stages is None else {"stages_cpu_s": _per_run(stages, runs, cpus)}),
+    }
+
+
+def _server_cpus(spent: list[float | None]) -> dict[str, object]:
+    known = [t for t in spent if t is not None]
+    if not known:
+        return {}
+    return {
+        "server_cpu_s": [round(t, 3) for t in known],
+        "median_server_cpu_s": round(statistics.median(known), 3),
     }
 
 

@@ -668,6 +668,27 @@ def test_the_log_copied_from_a_table_keeps_its_status_check(tmp_path):
     con.close()
 
 
+def test_new_ids_are_logged_as_their_appends_are(tmp_path):
+    # record_new is record_appends for incidents at one status and version 1.
+    import datetime as dt
+    import sqlite3
+
+    from riskmap.store import audit
+
+    con = sqlite3.connect(tmp_path / "log.db", isolation_level=None)
+    for statement in audit.schema_sql("sqlite"):
+        con.execute(statement)
+    log = audit.Connection(con, "sqlite")
+    now = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)
+    ids = ["B-2", "A-1", "ñ|x"]
+    audit.record_appends(log, ids, ["draft"] * 3, [1, 1, 1], by="ana", now=now)
+    audit.record_new(log, ids, status="draft", by="ana", now=now)
+    lines = con.execute(f"SELECT {', '.join(audit.AUDIT_COLUMNS[1:])} FROM audit_log").fetchall()
+    assert lines[3:] == lines[:3]
+    assert [line[2] for line in lines[:3]] == ids
+    con.close()
+
+
 @pytest.mark.parametrize("storage", ["python", "pyarrow"])
 @pytest.mark.parametrize("sqlite", [False, True])
 def test_record_columns_give_each_cell_as_a_plain_value(storage, sqlite):

@@ -89,6 +89,60 @@ def test_an_error_inside_the_writer_rolls_the_append_back(store_location):
     assert open_store(store_location).count() == 2
 
 
+def test_placed_rows_are_logged_in_order_like_appended_ones(store_location):
+    from riskmap.store.audit import read_log
+
+    _append(store_location, _rows(1, start=90))
+    rows = _rows(3)
+    with open_store(store_location).writer(by="ana@example.org", status="published") as writer:
+        writer.append_placed(["K-0", "K-1", "K-2"], lambda: rows)
+        writer.append_placed([], lambda: rows.head(0))
+    store = open_store(store_location)
+    back = store.read(versions=True)
+    assert back["incident_id"].tolist() == ["K-90", "K-0", "K-1", "K-2"]
+    assert back["status"].tolist() == ["in_review", "published", "published", "published"]
+    assert back["version"].tolist() == [1] * 4
+    with store.connection() as con:
+        log = read_log(con)
+    assert log["incident_id"].tolist() == ["K-90", "K-0", "K-1", "K-2"]
+    assert log["action"].tolist() == ["import"] * 4
+    assert log["changed_by"].tolist() == ["unknown"] + ["ana@example.org"] * 3
+    assert log["status_before"].isna().all()
+    assert log["status_after"].tolist() == ["in_review", "published", "published", "published"]
+    assert log["version"].tolist() == [1] * 4
+    assert log[["before", "after", "comment"]].isna().all().all()
+
+
+@pytest.mark.parametrize(
+    ("ids", "error", "message"),
+    [
+        (["K-0", "K-2", "K-1"], ValueError, "announced"),  # other order
+        (["K-0", "K-1"], ValueError, "announced"),
+        (["K-0", "K-1", "K-2"], RuntimeError, "geocoder down"),
+        (["K-0", "K-1", "K-2"], ValueError, "status 'in_review' and version 1 only"),
+    ],
+)
+def test_placed_rows_that_fail_add_nothing_not_even_log_lines(store_location, ids, error, message):
+    from riskmap.store.audit import read_log
+
+    _append(store_location, _rows(1, start=90))
+
+    def place() -> pd.DataFrame:
+        if error is RuntimeError:
+            raise RuntimeError(message)
+        rows = _rows(3)
+        if "status" in message:
+            rows["status"] = ["in_review", "draft", "in_review"]
+        return rows
+
+    with pytest.raises(error, match=message), open_store(store_location).writer() as writer:
+        writer.append_placed(ids, place)
+    store = open_store(store_location)
+    assert store.read()["incident_id"].tolist() == ["K-90"]
+    with store.connection() as con:
+        assert read_log(con)["incident_id"].tolist() == ["K-90"]
+
+
 def test_lookup_finds_only_the_asked_ids(store_location):
     _append(store_location, _rows(5))
     with open_store(store_location).writer() as writer:

@@ -321,17 +321,17 @@ def import_file(
             remove_stale_temporaries(quarantine_target)
             existing = writer.lookup(map(str, good["incident_id"]))
             new = _deduplicate(good, existing, rejected, report)
-            added = _geocode(
-                {col: _take(cells, new) for col, cells in good.items()},
-                places=places,
-                report=report,
-                lines=table.lines,
-            )
-            report.imported = len(added)
+            report.imported = len(new)
             report.quarantined = len(rejected)
             report.rejected = [(table.lines[i], reason) for i, reason in sorted(rejected.items())]
             _write_quarantine(table, rejected, report)
-            writer.append(added)
+
+            def place() -> pd.DataFrame:
+                rows = {col: _take(cells, new) for col, cells in good.items()}
+                return _geocode(rows, places=places, report=report, lines=table.lines)
+
+            # The store may log the new ids while their rows are geocoded.
+            writer.append_placed([str(good["incident_id"][n]) for n in new], place)
     return report
 
 

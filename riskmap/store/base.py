@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -61,6 +61,16 @@ class StoreWriter(Protocol):
 
     def append(self, frame: pd.DataFrame, *, action: str = "import", audited: bool = True) -> None:
         """Add new incidents; committed when the writer's block ends without an error."""
+        ...
+
+    def append_placed(
+        self, ids: Sequence[str], place: Callable[[], pd.DataFrame], *, action: str = "import"
+    ) -> None:
+        """Append the new incidents ``place()`` returns, ``ids`` in order, as :meth:`append`.
+
+        They take the writer's status and version 1. A backend may write their audit lines
+        while ``place()`` runs.
+        """
         ...
 
     def write(self, row: pd.DataFrame, *, version: int) -> None:
@@ -246,6 +256,28 @@ def edited_row(
         raise SchemaError(msg) from e
 
 
+def placed(ids: Sequence[str], place: Callable[[], pd.DataFrame], *, status: str) -> pd.DataFrame:
+    """Return ``place()``, checked to be the new incidents ``ids`` in order, at ``status``.
+
+    Raises
+    ------
+    ValueError
+        If its rows are other incidents, or in another order, or carry another status or a
+        version other than 1 (what :meth:`StoreWriter.append_placed` promises its audit lines).
+    """
+    frame = place()
+    got = frame["incident_id"].astype(str).tolist() if len(frame) else []
+    if got != [str(i) for i in ids]:
+        msg = f"the placed rows are not the {len(ids)} incident(s) announced, in order"
+        raise ValueError(msg)
+    statuses = statuses_of(frame, default=status)
+    versions = frame[VERSION] if VERSION in frame else pd.Series(1, index=frame.index)
+    if len(frame) and (not (statuses == status).all() or not (versions == 1).all()):
+        msg = f"placed incidents are new: status {status!r} and version 1 only"
+        raise ValueError(msg)
+    return frame
+
+
 def statuses_of(frame: pd.DataFrame, *, default: str) -> pd.Series:
     """Return the review status of each row: its ``status`` column, else ``default``.
 
@@ -338,6 +370,7 @@ __all__ = [
     "is_url",
     "local_path",
     "not_found",
+    "placed",
     "record_columns",
     "records",
     "statuses_of",

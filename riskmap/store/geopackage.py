@@ -29,7 +29,7 @@ import os
 import re
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -48,6 +48,7 @@ from riskmap.store.base import (
     edited_row,
     import_entries,
     not_found,
+    placed,
     record_columns,
     records,
     statuses_of,
@@ -638,6 +639,12 @@ class _GeoPackageWriter:
         """Return the stored incidents among ``ids``, found through the id index."""
         found = sql.select(self._con, LAYER, ids, version=VERSION)
         return found.drop(columns=VERSION)
+
+    def append_placed(
+        self, ids: Sequence[str], place: Callable[[], pd.DataFrame], *, action: str = "import"
+    ) -> None:
+        """Insert the new incidents ``place()`` returns (``ids``, in order) as :meth:`append`."""
+        self.append(placed(ids, place, status=self.status), action=action)
 
     def append(self, frame: pd.DataFrame, *, action: str = "import", audited: bool = True) -> None:
         """Insert new incidents, each with one line in the audit log.
