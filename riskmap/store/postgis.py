@@ -547,8 +547,11 @@ class _PostGISWriter:
             columns.append(versions)
             names.append(VERSION)
             types.append("int4")
-        # Appends run under the import lock: the new rows are those above the last fid.
-        (last,) = self._con.execute(f"SELECT coalesce(max(fid), 0) FROM {TABLE}").fetchone()
+        # Appends run under the import lock: the new rows are those above the last fid (asked
+        # only when the server writes their audit lines from the table).
+        from_table = audited and action != "create"
+        if from_table:
+            (last,) = self._con.execute(f"SELECT coalesce(max(fid), 0) FROM {TABLE}").fetchone()
         statement = f"COPY {TABLE} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)"
         with self._con.cursor() as cur, cur.copy(statement) as copy:
             copy.set_types(types)
@@ -559,7 +562,7 @@ class _PostGISWriter:
             audit.record(
                 self.con, import_entries(canonical, statuses, versions, by=self.by, action=action)
             )
-        elif audited:
+        elif from_table:
             # The lines written by the server from the rows just copied, in their order: the
             # client does not send them again.
             audit.record_from_table(self.con, TABLE, by=self.by, action=action, after_rowid=last)
