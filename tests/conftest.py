@@ -141,6 +141,24 @@ def require_browser() -> None:
     pytest.skip(message)
 
 
+MAP_FRAME = "iframe[title*='st_folium']"
+
+
+def map_frame(page, selector: str = MAP_FRAME, timeout: float = 60_000):
+    """The one map frame of a settled page (a frame locator).
+
+    While a rerun replaces a map, the page briefly holds two of its frames, the new one not yet
+    measured (``width="-1"``); a strict locator then fails. Wait until one measured frame is left.
+    """
+    page.wait_for_function(
+        "s => document.querySelectorAll(s).length === 1"
+        " && document.querySelectorAll(s + \":not([width='-1'])\").length === 1",
+        arg=selector,
+        timeout=timeout,
+    )
+    return page.locator(selector).first.content_frame
+
+
 def _wait_until_served(url: str, proc: subprocess.Popen, log, log_path: Path) -> None:
     """Wait until ``streamlit run`` answers its health check; fail with its log if it dies."""
     deadline = time.monotonic() + 60

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import map_frame
 
 from riskmap.release.public import ROW_COLUMNS, TYPE_GROUPS
 from riskmap.settings import Settings
@@ -57,8 +58,7 @@ def _download(page, label: str) -> bytes:
 
 
 def _map_frame(page):
-    page.wait_for_selector("iframe[title*='st_folium']", timeout=60_000)
-    return page.frame_locator("iframe[title*='st_folium']")
+    return map_frame(page)
 
 
 def test_leaflet_map_renders_in_the_component(server, browser_page):

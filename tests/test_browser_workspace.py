@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import _free_port, login_secrets, require_browser, serve_app
+from conftest import _free_port, login_secrets, map_frame, require_browser, serve_app
 from test_login_real import _log_in, _open, _settled, _switch_on
 
 pytestmark = pytest.mark.browser
@@ -160,12 +160,13 @@ def test_a_point_clicked_on_the_forms_map_places_the_record(workspace_server, ch
     # The form's map (360 px high; the dashboard's is 540) starts at the city: click in it.
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    picker = page.frame_locator("iframe[title*='st_folium'][height='360']")
     shown = main.get_by_text(re.compile(r"Point on the map: 2[67]\.\d{6}, -99\.\d{6}"))
     for attempt in range(3):
         # Below the middle, away from the controls and the city's reference places; once more
         # if the map was not ready for the click (a loaded machine).
-        container = picker.locator(".leaflet-container")
+        container = map_frame(page, "iframe[title*='st_folium'][height='360']").locator(
+            ".leaflet-container"
+        )
         container.wait_for(timeout=60_000)
         box = container.bounding_box()
         container.click(position={"x": box["width"] * 0.4, "y": box["height"] * 0.7})

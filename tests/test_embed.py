@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from conftest import map_frame
 from streamlit.testing.v1 import AppTest
 
 from riskmap.filters import Filters
@@ -103,8 +104,7 @@ def test_the_embed_view_in_a_600_by_400_frame(server, chromium):
         page.wait_for_selector(
             "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=90_000
         )
-        page.wait_for_selector("iframe[title*='st_folium']", timeout=60_000)
-        frame = page.frame_locator("iframe[title*='st_folium']")
+        frame = map_frame(page)
         frame.locator(".leaflet-container").wait_for(timeout=60_000)
         frame.locator(".rm-legend").wait_for(timeout=30_000)
         title = frame.locator(".rm-title")

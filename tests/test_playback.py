@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import map_frame
 from streamlit.testing.v1 import AppTest
 
 from riskmap.filters import Filters
@@ -169,7 +170,7 @@ def test_playback_runs_to_the_last_frame_in_a_browser(server, browser_page, publ
     page.wait_for_selector(settled, timeout=90_000)
     showing = page.locator("[data-testid='stCaptionContainer']").filter(has_text="Showing").first
     assert last in showing.inner_text()
-    frame = page.frame_locator("iframe[title*='st_folium']")
+    frame = map_frame(page)
     assert last in frame.locator(".rm-title").inner_text()
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import CHROMIUM, CHROMIUM_ARGS, require_browser, serve_app
+from conftest import CHROMIUM, CHROMIUM_ARGS, map_frame, require_browser, serve_app
 from pmtiles.tile import Compression, TileType, deserialize_header, zxy_to_tileid
 from pmtiles.writer import write
 from streamlit.testing.v1 import AppTest
@@ -217,8 +217,7 @@ def test_a_local_pmtiles_basemap_asks_no_other_host(pmtiles_server):
             page.wait_for_selector(
                 "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=90_000
             )
-            page.wait_for_selector("iframe[title*='st_folium']", timeout=60_000)
-            frame = page.frame_locator("iframe[title*='st_folium']")
+            frame = map_frame(page)
             frame.locator(".leaflet-container").wait_for(timeout=60_000)
             # Tiles of the archive are drawn, with its attribution.
             frame.locator(".leaflet-tile-loaded").first.wait_for(timeout=60_000)
