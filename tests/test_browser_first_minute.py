@@ -30,7 +30,8 @@ def _open(chromium, url: str, *, width: int = 1400, height: int = 900, map_tab: 
 
 def _leaflet(page, expression: str):
     """Evaluate ``expression`` (with ``map``, the Leaflet map) inside the map's iframe."""
-    frame = page.locator("iframe[title*='st_folium']").element_handle().content_frame()
+    _map_frame(page)  # one measured map frame
+    frame = page.locator("iframe[title*='st_folium']").first.element_handle().content_frame()
     frame.wait_for_function("() => window.map && window.map._loaded", timeout=60_000)
     return frame.evaluate(f"() => {{ const map = window.map; return {expression}; }}")
 
