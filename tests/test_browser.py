@@ -51,9 +51,17 @@ def _download(page, label: str) -> bytes:
             with page.expect_download(timeout=45_000) as info:
                 button.click(timeout=30_000)
             return Path(info.value.path()).read_bytes()
-        except (PlaywrightTimeout, AssertionError):
+        except (PlaywrightTimeout, AssertionError) as error:
+            if attempt < 2 and button.count() == 1 and button.is_disabled():
+                # Disabled all along: the page lost its connection to the server and has not
+                # won it back (a loaded machine). Its address reopens the same view.
+                page.reload(wait_until="domcontentloaded")
+                _wait_for_app(page)
+                continue
             if attempt == 2:
-                raise
+                status = page.locator("[data-testid='stStatusWidget']").all_inner_texts()
+                page.screenshot(path=str(ARTIFACTS / "download_failed.png"))
+                raise AssertionError(f"{label!r} not downloaded; status widget {status}") from error
     raise AssertionError("unreachable")
 
 
