@@ -65,17 +65,13 @@ def _download(page, label: str) -> bytes:
     raise AssertionError("unreachable")
 
 
-def _map_frame(page):
-    return map_frame(page)
-
-
 def test_leaflet_map_renders_in_the_component(server, browser_page):
     page = browser_page
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{server}/?lang=en", wait_until="domcontentloaded")
     _wait_for_app(page)
-    frame = _map_frame(page)
+    frame = map_frame(page)
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     # Reference places and incident markers are drawn; the legend is there.
     frame.locator(".rm-ref").first.wait_for(timeout=30_000)
@@ -93,7 +89,7 @@ def test_filter_updates_counts_and_download_matches(server, browser_page):
         wait_until="domcontentloaded",
     )
     _wait_for_app(page)
-    frame = _map_frame(page)
+    frame = map_frame(page)
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     # The count the page settles on (once the map's first report has been answered as well).
     _settled(page)
@@ -125,7 +121,7 @@ def test_changing_a_filter_in_the_page_updates_the_counts(server, browser_page):
     _wait_for_app(page)
     metric = page.locator("[data-testid='stMetric']").filter(has_text="Incidentes").first
     before = metric.locator("[data-testid='stMetricValue']").inner_text()
-    _map_frame(page).locator(".leaflet-container").wait_for(timeout=60_000)
+    map_frame(page).locator(".leaflet-container").wait_for(timeout=60_000)
     iframe = page.locator("iframe[title*='st_folium']").element_handle()
     page.locator("[data-testid='stSidebar']").get_by_text("Con menores afectados").click()
     # A number other than the one before (not a value shown while the page is redrawn), then
@@ -144,7 +140,7 @@ def test_changing_a_filter_in_the_page_updates_the_counts(server, browser_page):
     assert "children=1" in page.url
     # The map's layers were swapped in place: the same iframe, never remounted (no blank flash).
     assert iframe.evaluate("e => e.isConnected")
-    _map_frame(page).locator(".leaflet-container").wait_for(timeout=60_000)
+    map_frame(page).locator(".leaflet-container").wait_for(timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / "app_es.png"))
     # The download holds exactly the rows counted (once the rerun has replaced the old page).
     _settled(page)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_browser import ARTIFACTS, _map_frame, _settled, _wait_for_app
+from conftest import MAP_FRAME, map_frame
+from test_browser import ARTIFACTS, _settled, _wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -24,16 +25,39 @@ def _open(chromium, url: str, *, width: int = 1400, height: int = 900, map_tab: 
     page.goto(url, wait_until="domcontentloaded")
     _wait_for_app(page)
     if map_tab:  # the map is drawn in the open tab
-        _map_frame(page).locator(".leaflet-container").wait_for(timeout=60_000)
+        map_frame(page).locator(".leaflet-container").wait_for(timeout=60_000)
     return context, page
 
 
 def _leaflet(page, expression: str):
     """Evaluate ``expression`` (with ``map``, the Leaflet map) inside the map's iframe."""
-    _map_frame(page)  # one measured map frame
-    frame = page.locator("iframe[title*='st_folium']").first.element_handle().content_frame()
+    map_frame(page)  # one measured map frame
+    frame = page.locator(MAP_FRAME).first.element_handle().content_frame()
     frame.wait_for_function("() => window.map && window.map._loaded", timeout=60_000)
     return frame.evaluate(f"() => {{ const map = window.map; return {expression}; }}")
+
+
+def _after_a_rerun(page, action) -> None:
+    """Do ``action`` and return once the script run it started is over (not before it began).
+
+    The root element's script state is watched from before the action. A run fast enough for
+    the browser to draw "running" and "not running" at once leaves no trace there; after 3 s
+    without a trace, the page is read once it is not running.
+    """
+    page.evaluate(
+        """() => {
+            const app = document.querySelector("[data-testid='stApp']");
+            window.rmRuns = 0;
+            window.rmSince = performance.now();
+            new MutationObserver((records) => { window.rmRuns += records.length; })
+                .observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
+        }"""
+    )
+    action()
+    page.wait_for_function(
+        "() => window.rmRuns > 0 || performance.now() - window.rmSince > 3000", timeout=30_000
+    )
+    _settled(page)
 
 
 def _metric(page, name: str) -> str:
@@ -75,7 +99,7 @@ def test_the_map_is_in_the_first_screen(server, chromium, width, height, lang, s
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         # The legend starts folded on a phone and open on a laptop; the title box says what
         # is shown and that the data are synthetic (it stays in full screen and screenshots).
-        frame = _map_frame(page)
+        frame = map_frame(page)
         assert frame.locator(".rm-legend details").evaluate("d => d.open") is (width >= 640)
         title = frame.locator(".rm-title").inner_text()
         assert synthetic in title
@@ -131,9 +155,10 @@ def test_the_period_is_chosen_with_one_click_and_a_month_in_its_own_field(server
         page.wait_for_url(re.compile(r"period=2019-12"), timeout=30_000)
         _settled(page)
         assert page.get_by_text(re.compile(r"Showing: December 2019 \(2019-12-01")).count()
-        # Clicking the chosen span again keeps it (a segmented control would clear it).
-        period.get_by_role("radio", name="Month", exact=True).click()
-        _settled(page)
+        # Clicking the chosen span again keeps it (a segmented control would clear it). The
+        # click clears it in the browser and reruns the page, which chooses it again: read the
+        # control once that rerun is over.
+        _after_a_rerun(page, period.get_by_role("radio", name="Month", exact=True).click)
         assert "period=2019-12" in page.url
         assert field.count() == 1
         month = period.get_by_role("radio", name="Month", exact=True)
@@ -176,7 +201,7 @@ def test_a_link_reopens_the_same_view_in_a_fresh_browser(server, chromium):
         assert sorted(page.url.split("?")[1].split("&")) == sorted(link.split("?")[1].split("&"))
         # The map, when its tab is opened, is where the link put it, without the heatmap.
         page.get_by_role("tab", name="Map").click()
-        _map_frame(page).locator(".leaflet-container").wait_for(timeout=60_000)
+        map_frame(page).locator(".leaflet-container").wait_for(timeout=60_000)
         _settled(page)
         assert _leaflet(page, "map.getZoom()") == 12
         lat, lon = _leaflet(page, "[map.getCenter().lat, map.getCenter().lng]")
@@ -205,7 +230,7 @@ def test_layer_switches_and_the_view_survive_filters_and_languages(server, chrom
         page.locator("[data-testid='stSidebar']").get_by_text("Español").click()
         page.get_by_role("tab", name="Mapa").wait_for(timeout=30_000)
         _settled(page)
-        _map_frame(page).locator(".leaflet-container").wait_for(timeout=60_000)
+        map_frame(page).locator(".leaflet-container").wait_for(timeout=60_000)
         page.wait_for_timeout(1500)
         assert _leaflet(page, "map.getZoom()") == 11
         assert not _heat_drawn(page)
